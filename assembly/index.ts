@@ -1,0 +1,3 @@
+// The Wasm module's exports: every `api` file's verbs and the layout constants.
+export * from "./layout";
+export * from "./machine/api";

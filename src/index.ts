@@ -1,0 +1,3 @@
+// Public library API: `import { ... } from "vxsim"`.
+export { Machine, MachineError, machineStatusName, type MachineOptions } from "./wasm/machine.ts";
+export * as layout from "./wasm/layout.ts";
