@@ -1,3 +1,4 @@
 // The Wasm module's exports: every `api` file's verbs and the layout constants.
 export * from "./layout";
 export * from "./machine/api";
+export * from "./atomics/api";

@@ -31,6 +31,7 @@ export const MACHINE_NEXT_MFN: u32 = 0; // u32: next never-used mfn (bump)
 export const MACHINE_FREE_HEAD: u32 = 4; // u32: head of the free-frame list, 0 = empty
 export const MACHINE_FREE_COUNT: u32 = 8; // u32
 export const MACHINE_LIMIT_MFN: u32 = 12; // u32: frames the host allows (<= MAX_FRAMES)
+export const MACHINE_P2M_GEN: u32 = 16; // u32: bumped whenever a p2m entry changes (cache tag)
 export const MACHINE_STATE_SIZE: u32 = 256;
 
 export const QUEUES_BASE: u32 = 0x20000;
@@ -109,6 +110,105 @@ export const MST_EXISTS: i32 = -8;
 export const MST_BAD_MFN: i32 = -9;
 export const MST_BUSY: i32 = -10;
 
+// ---- virtqueues ------------------------------------------------------------------------
+// A queue state block (QUEUE_STATE_SIZE bytes at QUEUES_BASE + qid * QUEUE_STATE_SIZE) holds one
+// side (driver or device) of one virtqueue, split or packed. Ring addresses are guest-physical
+// addresses in the space of Q_RING_DOMID (the domain through which that side reaches the ring).
+export const Q_FLAGS: u32 = 0; // u32 QF_*
+export const Q_RING_DOMID: u32 = 4; // u32
+export const Q_SIZE: u32 = 8; // u32 queue size (descriptors)
+export const Q_ERROR: u32 = 12; // u32 first ring-level error code (VQ_E*), sticky until reset
+export const Q_DESC: u32 = 16; // u64 descriptor area
+export const Q_DRIVER: u32 = 24; // u64 driver area (split: avail ring; packed: driver event suppression)
+export const Q_DEVICE: u32 = 32; // u64 device area (split: used ring; packed: device event suppression)
+export const Q_NEXT_AVAIL: u32 = 40; // u16 device: next avail index to pop; driver: shadow avail idx
+export const Q_NEXT_USED: u32 = 42; // u16 device: next used index to fill; driver: last used idx seen
+export const Q_NUM_ADDED: u32 = 44; // u16 entries added since the last notification decision
+export const Q_AVAIL_WRAP: u32 = 46; // u8 packed: wrap counter of the avail cursor
+export const Q_USED_WRAP: u32 = 47; // u8 packed: wrap counter of the used cursor
+export const Q_MAX_SEGS: u32 = 48; // u32 device segment limit for E19 (0 = Q)
+export const Q_IN_FLIGHT: u32 = 52; // u32 chains popped and not yet completed
+export const Q_BUF_DOMID: u32 = 56; // u32 domain whose RAM buffer addresses must fall in (E17), DOMID_INVALID = wrap check only
+export const Q_AUX: u32 = 60; // u32 linear address of the side's private tables (host-allocated frames)
+export const Q_FREE_HEAD: u32 = 64; // u16 driver: first free descriptor
+export const Q_NUM_FREE: u32 = 66; // u16 driver: free descriptors
+export const Q_SIGNALLED: u32 = 68; // u16 index at the last notification decision
+export const Q_SIGNALLED_VALID: u32 = 70; // u8 1 once a decision was made since reset
+export const Q_TLB: u32 = 128; // 4 entries x 16 bytes: ring translation cache (QTLB_*)
+export const QTLB_ENTRIES: u32 = 4;
+export const QTLB_ENTRY_SIZE: u32 = 16;
+export const QTLB_TAG: u32 = 0; // u32 gfn + 1 (0 = empty)
+export const QTLB_BASE: u32 = 4; // u32 linear address of the frame
+export const QTLB_GEN: u32 = 8; // u32 MACHINE_P2M_GEN when filled
+export const QTLB_WRITABLE: u32 = 12; // u32 1 if filled for write
+
+export const QF_READY: u32 = 1 << 0;
+export const QF_PACKED: u32 = 1 << 1;
+export const QF_EVENT_IDX: u32 = 1 << 2;
+export const QF_INDIRECT: u32 = 1 << 3;
+export const QF_IN_ORDER: u32 = 1 << 4;
+export const QF_BROKEN: u32 = 1 << 5; // a ring-level error was seen: device needs reset
+export const QF_STRICT_E14: u32 = 1 << 6; // INDIRECT together with NEXT is an error (else NEXT ignored)
+export const QF_STRICT_E16: u32 = 1 << 7; // a zero-length descriptor is an error
+export const QF_STRICT_E19: u32 = 1 << 8; // more segments than Q_MAX_SEGS is an error
+export const QF_DRIVER_OK: u32 = 1 << 9; // the device status has DRIVER_OK
+
+// Error codes: the row number of virtio.md section 8 (E1..E27).
+export const VQ_OK: u32 = 0;
+export const VQ_E1_BAD_SIZE: u32 = 1;
+export const VQ_E2_MISALIGNED: u32 = 2;
+export const VQ_E3_RING_OUTSIDE_RAM: u32 = 3;
+export const VQ_E4_NOT_READY: u32 = 4;
+export const VQ_E5_AVAIL_IDX_JUMP: u32 = 5;
+export const VQ_E6_TOO_MANY_IN_FLIGHT: u32 = 6;
+export const VQ_E7_HEAD_OUT_OF_RANGE: u32 = 7;
+export const VQ_E8_NEXT_OUT_OF_RANGE: u32 = 8;
+export const VQ_E9_LOOP: u32 = 9;
+export const VQ_E10_NESTED_INDIRECT: u32 = 10;
+export const VQ_E11_BAD_INDIRECT_LEN: u32 = 11;
+export const VQ_E12_INDIRECT_TOO_BIG: u32 = 12;
+export const VQ_E13_INDIRECT_NOT_NEGOTIATED: u32 = 13;
+export const VQ_E14_INDIRECT_WITH_NEXT: u32 = 14;
+export const VQ_E15_READ_AFTER_WRITE: u32 = 15;
+export const VQ_E16_ZERO_LENGTH: u32 = 16;
+export const VQ_E17_BUFFER_OUTSIDE_RAM: u32 = 17;
+export const VQ_E18_CHAIN_TOO_LONG_BYTES: u32 = 18;
+export const VQ_E19_TOO_MANY_SEGMENTS: u32 = 19;
+export const VQ_E20_WRONG_DIRECTION: u32 = 20;
+export const VQ_E21_BAD_USED_ID: u32 = 21;
+export const VQ_E22_USED_LEN_TOO_BIG: u32 = 22;
+export const VQ_E26_PACKED: u32 = 26;
+export const VQ_ENOSPC: u32 = 28; // driver: not enough free descriptors (not a ring error)
+
+// Chain records written by a device-side pop into a caller-chosen output area:
+// a 16-byte header followed by nsegs 16-byte segments.
+export const CHAIN_HDR_SIZE: u32 = 16;
+export const CHAIN_ID: u32 = 0; // u16 split: head index; packed: buffer id
+export const CHAIN_NSEGS: u32 = 2; // u16 segments that follow
+export const CHAIN_SLOTS: u32 = 4; // u16 ring slots the chain used (packed cursor advance)
+export const CHAIN_FLAGS: u32 = 6; // u16 CHAINF_*
+export const CHAIN_READABLE: u32 = 8; // u32 device-readable bytes
+export const CHAIN_WRITABLE: u32 = 12; // u32 device-writable bytes
+export const CHAINF_INDIRECT: u32 = 1;
+export const SEG_SIZE: u32 = 16;
+export const SEG_ADDR: u32 = 0; // u64 address as written in the descriptor
+export const SEG_LEN: u32 = 8; // u32
+export const SEG_FLAGS: u32 = 12; // u16 VRING_DESC_F_WRITE when device-writable
+
+// Descriptor flags (linux/virtio_ring.h).
+export const VRING_DESC_F_NEXT: u32 = 1;
+export const VRING_DESC_F_WRITE: u32 = 2;
+export const VRING_DESC_F_INDIRECT: u32 = 4;
+export const VRING_PACKED_DESC_F_AVAIL: u32 = 1 << 7;
+export const VRING_PACKED_DESC_F_USED: u32 = 1 << 15;
+export const VRING_AVAIL_F_NO_INTERRUPT: u32 = 1;
+export const VRING_USED_F_NO_NOTIFY: u32 = 1;
+export const VRING_PACKED_EVENT_FLAG_ENABLE: u32 = 0;
+export const VRING_PACKED_EVENT_FLAG_DISABLE: u32 = 1;
+export const VRING_PACKED_EVENT_FLAG_DESC: u32 = 2;
+export const VRING_PACKED_EVENT_F_WRAP_CTR: u32 = 15;
+export const VIRTQ_MAX_SIZE: u32 = 32768;
+
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
 // xen 192..447, transports/devices 448..1023.
@@ -132,6 +232,34 @@ export const CNT_MFN_READ_BYTES: u32 = 16; // hypervisor accesses by mfn
 export const CNT_MFN_WRITE_BYTES: u32 = 17;
 
 export const CNT_VIRTQ_BASE: u32 = 64;
+export const CNT_VQ_CHAINS_ADDED: u32 = 64; // driver
+export const CNT_VQ_DESCS_ADDED: u32 = 65;
+export const CNT_VQ_CHAINS_POPPED: u32 = 66; // device
+export const CNT_VQ_DESCS_POPPED: u32 = 67; // descriptors walked, indirect entries included
+export const CNT_VQ_INDIRECT_TABLES: u32 = 68;
+export const CNT_VQ_BYTES_READABLE: u32 = 69;
+export const CNT_VQ_BYTES_WRITABLE: u32 = 70;
+export const CNT_VQ_USED_PUSHED: u32 = 71;
+export const CNT_VQ_USED_BYTES: u32 = 72;
+export const CNT_VQ_CHAINS_RECLAIMED: u32 = 73; // driver
+export const CNT_VQ_NOTIFY_SENT: u32 = 74; // driver -> device (kicks)
+export const CNT_VQ_NOTIFY_SUPPRESSED: u32 = 75;
+export const CNT_VQ_IRQ_SENT: u32 = 76; // device -> driver (used-buffer notifications)
+export const CNT_VQ_IRQ_SUPPRESSED: u32 = 77;
+export const CNT_VQ_ERRORS: u32 = 78; // ring-level errors (each also counted at CNT_VIRTQ_ERR_BASE + code)
 export const CNT_VIRTQ_ERR_BASE: u32 = 128;
 export const CNT_XEN_BASE: u32 = 192;
+export const CNT_ATOMIC_OPS: u32 = 192; // guest-atomic RMW operations on shared memory
+// Sub-ranges of the xen counters, one per subsystem (each defines its ids in its own range).
+export const CNT_ATOMICS_BASE: u32 = 192; // ..199
+export const CNT_GRANT_BASE: u32 = 200; // ..239
+export const CNT_EVTCHN_BASE: u32 = 240; // ..263
+export const CNT_IOREQ_BASE: u32 = 264; // ..287
+export const CNT_FOREIGN_BASE: u32 = 288; // ..295
+export const CNT_ARGO_BASE: u32 = 296; // ..335
+export const CNT_XSM_BASE: u32 = 336; // ..351
+export const CNT_XENSTORE_BASE: u32 = 352; // ..367
+export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domain lifecycle)
+export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
+export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
 export const CNT_TRANSPORT_BASE: u32 = 448;

@@ -2,7 +2,7 @@
 // f64 (exact below 2^53) so the host never builds BigInts on a hot path.
 import { FIXED_BASE, MACHINE_BASE, MACHINE_NEXT_MFN, MACHINE_FREE_COUNT, DOMID_XEN, FRAME_XEN, MST_NO_MEMORY } from "../layout";
 import { countersReset } from "../counters";
-import { framesInit, frameAlloc, frameFree, frameLive, frameOwner, frameKind, frameRefs, frameAddr } from "./frames";
+import { framesInit, frameAlloc, frameAllocContig, frameFree, frameLive, frameOwner, frameKind, frameRefs, frameAddr } from "./frames";
 import { domainCreate, domainDestroy, p2mLookup, gfnPopulate, p2mMap, p2mUnmap } from "./p2m";
 import { accessStatus, gpaCopy, gpaRead, gpaWrite, mfnRead, mfnWrite, translate } from "./access";
 
@@ -47,6 +47,11 @@ export function mfn_write(mfn: u32, off: u32, src: usize, len: u32): i32 { retur
 /** A frame owned by the hypervisor (grant-table frames, shared_info). Returns mfn or status. */
 export function xen_frame_alloc(): i32 {
   const mfn = frameAlloc(DOMID_XEN, FRAME_XEN, 0);
+  return mfn == 0 ? MST_NO_MEMORY : <i32>mfn;
+}
+/** `n` hypervisor frames contiguous in linear memory (host-private tables). Returns the first mfn or status. */
+export function xen_frames_alloc(n: u32): i32 {
+  const mfn = frameAllocContig(DOMID_XEN, FRAME_XEN, n);
   return mfn == 0 ? MST_NO_MEMORY : <i32>mfn;
 }
 export function xen_frame_free(mfn: u32): void {

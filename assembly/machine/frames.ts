@@ -69,6 +69,28 @@ export function frameAlloc(owner: u32, kind: u32, gfn: u32): u32 {
   return mfn;
 }
 
+/** Allocates `n` zeroed frames contiguous in linear memory (for host-private tables that must
+ *  be addressed as one array, such as a queue's aux area). Returns the first mfn or 0. */
+export function frameAllocContig(owner: u32, kind: u32, n: u32): u32 {
+  if (n == 0) return 0;
+  const m = MACHINE_BASE;
+  const first = load<u32>(m, MACHINE_NEXT_MFN);
+  const last = first + n - 1;
+  if (last < first || last >= load<u32>(m, MACHINE_LIMIT_MFN) || !ensureBacked(last)) return 0;
+  store<u32>(m, last + 1, MACHINE_NEXT_MFN);
+  memory.fill(frameAddr(first), 0, <usize>n << PAGE_SHIFT);
+  for (let mfn = first; mfn <= last; mfn++) {
+    const e = frameEntry(mfn);
+    store<u16>(e, <u16>owner, FRAME_OWNER);
+    store<u8>(e, <u8>kind, FRAME_KIND);
+    store<u8>(e, 0, FRAME_FLAGS);
+    store<u32>(e, 0, FRAME_REFS);
+    store<u32>(e, 0, FRAME_GFN);
+    store<u32>(e, 0, FRAME_NEXT_FREE);
+  }
+  return first;
+}
+
 export function frameFree(mfn: u32): void {
   const m = MACHINE_BASE;
   const e = frameEntry(mfn);

@@ -4,12 +4,17 @@ import {
   DOM_POPULATED, DOM_MAPPED, DOMF_EXISTS, DOMF_DYING, DOMID_XEN, P2M_LEVEL_BITS, P2M_MAX_GFNS,
   P2M_MFN_SHIFT, P2M_TYPE_MASK, P2M_RAM, P2M_GRANT, P2M_FOREIGN, P2M_XEN, FRAME_P2M, FRAME_RAM,
   FRAME_FLAGS, FRAME_REFS, FRAMEF_ORPHAN, MST_OK, MST_BAD_ARG, MST_EXISTS, MST_NO_DOMAIN,
-  MST_NO_MEMORY, MST_NOT_MAPPED, MST_BAD_MFN, CNT_FRAMES_POPULATED, CNT_P2M_MAPS, CNT_P2M_UNMAPS,
+  MST_NO_MEMORY, MST_NOT_MAPPED, MST_BAD_MFN, CNT_FRAMES_POPULATED, CNT_P2M_MAPS, CNT_P2M_UNMAPS, MACHINE_BASE, MACHINE_P2M_GEN,
 } from "../layout";
 import { count } from "../counters";
 import { frameAddr, frameAlloc, frameEntry, frameFree, frameLive } from "./frames";
 
 const LEAF_MASK: u32 = (1 << P2M_LEVEL_BITS) - 1;
+
+/** Invalidates every cached translation (queue ring caches compare against it). */
+@inline export function p2mChanged(): void {
+  store<u32>(MACHINE_BASE, load<u32>(MACHINE_BASE, MACHINE_P2M_GEN) + 1, MACHINE_P2M_GEN);
+}
 
 @inline export function domEntry(domid: u32): usize {
   return DOMAINS_BASE + domid * DOMAIN_ENTRY_SIZE;
@@ -62,6 +67,7 @@ function frameUnref(mfn: u32): void {
 export function domainDestroy(domid: u32): i32 {
   if (!domExists(domid)) return MST_NO_DOMAIN;
   const d = domEntry(domid);
+  p2mChanged();
   store<u32>(d, load<u32>(d, DOM_FLAGS) | DOMF_DYING, DOM_FLAGS);
   const topMfn = load<u32>(d, DOM_P2M_TOP);
   const top = frameAddr(topMfn);
@@ -116,6 +122,7 @@ export function gfnPopulate(domid: u32, gfn: u32): i32 {
   const mfn = frameAlloc(domid, FRAME_RAM, gfn);
   if (mfn == 0) return MST_NO_MEMORY;
   store<u32>(slot, (mfn << P2M_MFN_SHIFT) | P2M_RAM);
+  p2mChanged(); // a cached read of the zero frame for this gfn is now stale
   store<u32>(d, load<u32>(d, DOM_POPULATED) + 1, DOM_POPULATED);
   count(CNT_FRAMES_POPULATED);
   return <i32>mfn;
@@ -155,6 +162,7 @@ export function p2mUnmap(domid: u32, gfn: u32): i32 {
   const type = ent & P2M_TYPE_MASK;
   if (type != P2M_GRANT && type != P2M_FOREIGN && type != P2M_XEN) return MST_NOT_MAPPED;
   store<u32>(slot, 0);
+  p2mChanged();
   if (type != P2M_XEN) frameUnref(ent >> P2M_MFN_SHIFT);
   store<u32>(d, load<u32>(d, DOM_MAPPED) - 1, DOM_MAPPED);
   count(CNT_P2M_UNMAPS);

@@ -20,6 +20,7 @@ interface MachineExports {
   mfn_read(mfn: number, off: number, dst: number, len: number): number;
   mfn_write(mfn: number, off: number, src: number, len: number): number;
   xen_frame_alloc(): number;
+  xen_frames_alloc(n: number): number;
   xen_frame_free(mfn: number): void;
   frame_owner(mfn: number): number;
   frame_kind(mfn: number): number;
@@ -132,6 +133,13 @@ export class Machine {
     return Float64Array.from(this._counters, (v) => Number(v));
   }
 
+  /** Adds to a counter from a host-side model (hypercalls, grant ops...): the same block the
+   *  kernels increment, so one snapshot holds every count. */
+  bump(id: number, n = 1): void {
+    this.refreshViews();
+    this._counters[id] = this._counters[id]! + BigInt(n);
+  }
+
   resetCounters(): void {
     this.exports.counters_reset();
   }
@@ -209,6 +217,19 @@ export class Machine {
     this.refreshViews();
     return r;
   }
+  /** `n` hypervisor frames contiguous in linear memory; returns the first mfn. Used for
+   *  host-private tables (queue aux areas) that kernels address as one array. */
+  allocXenFrames(n: number): number {
+    const r = check(`allocate ${n} contiguous xen frames`, this.exports.xen_frames_alloc(n));
+    this.refreshViews();
+    return r;
+  }
+
+  /** Linear address of a frame (for wrappers in src/wasm/ that hand it to kernels). */
+  frameAddr(mfn: number): number {
+    return this.exports.frame_addr(mfn);
+  }
+
   freeXenFrame(mfn: number): void {
     this.exports.xen_frame_free(mfn);
   }
