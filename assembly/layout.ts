@@ -209,6 +209,360 @@ export const VRING_PACKED_EVENT_FLAG_DESC: u32 = 2;
 export const VRING_PACKED_EVENT_F_WRAP_CTR: u32 = 15;
 export const VIRTQ_MAX_SIZE: u32 = 32768;
 
+// ---- virtio ring ABI and features --------------------------------------------------------
+// Checked against <linux/virtio_ring.h> and <linux/virtio_config.h> by test/vring-native.test.ts
+// (gcc compiles a program against the real uapi headers). VRING_* above are masks, while uapi
+// defines VRING_PACKED_DESC_F_AVAIL/USED as bit numbers: the test converts.
+export const VRING_DESC_SIZE: u32 = 16; // struct vring_desc
+export const VRING_DESC_ADDR: u32 = 0; // le64
+export const VRING_DESC_LEN: u32 = 8; // le32
+export const VRING_DESC_FLAGS: u32 = 12; // le16
+export const VRING_DESC_NEXT: u32 = 14; // le16
+export const VRING_AVAIL_FLAGS: u32 = 0; // struct vring_avail: le16
+export const VRING_AVAIL_IDX: u32 = 2; // le16
+export const VRING_AVAIL_RING: u32 = 4; // le16[num], then used_event
+export const VRING_USED_FLAGS: u32 = 0; // struct vring_used: le16
+export const VRING_USED_IDX: u32 = 2; // le16
+export const VRING_USED_RING: u32 = 4; // vring_used_elem[num], then avail_event
+export const VRING_USED_ELEM_SIZE: u32 = 8; // struct vring_used_elem
+export const VRING_USED_ELEM_ID: u32 = 0; // le32
+export const VRING_USED_ELEM_LEN: u32 = 4; // le32
+export const VRING_PACKED_DESC_SIZE: u32 = 16; // struct vring_packed_desc
+export const VRING_PACKED_DESC_ADDR: u32 = 0; // le64
+export const VRING_PACKED_DESC_LEN: u32 = 8; // le32
+export const VRING_PACKED_DESC_ID: u32 = 12; // le16
+export const VRING_PACKED_DESC_FLAGS: u32 = 14; // le16
+export const VRING_PACKED_DESC_EVENT_SIZE: u32 = 4; // struct vring_packed_desc_event
+export const VRING_PACKED_DESC_EVENT_OFF_WRAP: u32 = 0; // le16
+export const VRING_PACKED_DESC_EVENT_FLAGS: u32 = 2; // le16
+export const VRING_AVAIL_ALIGN_SIZE: u32 = 2;
+export const VRING_USED_ALIGN_SIZE: u32 = 4;
+export const VRING_DESC_ALIGN_SIZE: u32 = 16;
+
+// Feature bit numbers (device-independent, section 6 of the spec).
+export const VIRTIO_F_NOTIFY_ON_EMPTY: u32 = 24; // legacy only
+export const VIRTIO_F_ANY_LAYOUT: u32 = 27; // legacy only
+export const VIRTIO_RING_F_INDIRECT_DESC: u32 = 28;
+export const VIRTIO_RING_F_EVENT_IDX: u32 = 29;
+export const VIRTIO_F_VERSION_1: u32 = 32;
+export const VIRTIO_F_ACCESS_PLATFORM: u32 = 33;
+export const VIRTIO_F_RING_PACKED: u32 = 34;
+export const VIRTIO_F_IN_ORDER: u32 = 35;
+export const VIRTIO_F_ORDER_PLATFORM: u32 = 36;
+export const VIRTIO_F_SR_IOV: u32 = 37;
+export const VIRTIO_F_NOTIFICATION_DATA: u32 = 38; // spec value; not in every uapi header
+export const VIRTIO_F_RING_RESET: u32 = 40;
+export const VIRTIO_TRANSPORT_F_START: u32 = 28;
+export const VIRTIO_TRANSPORT_F_END: u32 = 41;
+
+// ---- Xen ABI -----------------------------------------------------------------------------
+// The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
+// a program against the real headers (libxen-dev) and checks every constant of this section;
+// the structs below have the same layout on x86_64 and Arm64.
+// Naming rule (so a name can be derived from the header):
+//  - a macro keeps its Xen name, upper-cased, leading underscores dropped
+//    (GTF_permit_access -> GTF_PERMIT_ACCESS, __HYPERVISOR_grant_table_op -> HYPERVISOR_GRANT_TABLE_OP).
+//    GNTST_* are i32, negative as in Xen.
+//  - a struct's prefix is its tag upper-cased, without a leading XEN_ or a trailing _GRANT_REF
+//    (gnttab_map_grant_ref -> GNTTAB_MAP, xen_argo_ring -> ARGO_RING, struct ioreq -> IOREQ).
+//  - <PREFIX>_SIZE is sizeof (a struct ending in a flexible array: its fixed header).
+//  - <PREFIX>_<FIELD> is offsetof; nested members are joined with _ (the member itself gets a
+//    constant too) and a union member named `u` is left out (gnttab_copy.source.u.ref ->
+//    GNTTAB_COPY_SOURCE_REF); leading underscores dropped (ioreq._pad0 -> IOREQ_PAD0); a field
+//    named `size` takes the suffix _OFF (IOREQ_SIZE_OFF) so it cannot clash with the struct size.
+//  - a bit-field F: <PREFIX>_F_BYTE (byte offset), <PREFIX>_F_SHIFT (lowest bit in that byte),
+//    <PREFIX>_F_BITS (width).
+// DOMID_SELF..DOMID_INVALID are in the domains section above; the test checks them too.
+export const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
+export const DOMID_IDLE: u32 = 0x7fff;
+export const DOMID_MASK: u32 = 0x7fff;
+
+// Hypercall numbers (xen.h).
+export const HYPERVISOR_MMU_UPDATE: u32 = 1;
+export const HYPERVISOR_MEMORY_OP: u32 = 12;
+export const HYPERVISOR_GRANT_TABLE_OP: u32 = 20;
+export const HYPERVISOR_SCHED_OP: u32 = 29;
+export const HYPERVISOR_EVENT_CHANNEL_OP: u32 = 32;
+export const HYPERVISOR_HVM_OP: u32 = 34;
+export const HYPERVISOR_ARGO_OP: u32 = 39;
+export const HYPERVISOR_DM_OP: u32 = 41;
+
+export const VIRQ_TIMER: u32 = 0; // per vCPU
+export const VIRQ_ARGO: u32 = 11; // global
+export const NR_VIRQS: u32 = 24;
+
+// grant_table.h: the v1 entry, shared between the granting guest and Xen.
+export const GRANT_ENTRY_V1_SIZE: u32 = 8;
+export const GRANT_ENTRY_V1_FLAGS: u32 = 0; // u16 GTF_*; with domid, one 32-bit word Xen cmpxchgs
+export const GRANT_ENTRY_V1_DOMID: u32 = 2; // u16 the one domain allowed to use the entry
+export const GRANT_ENTRY_V1_FRAME: u32 = 4; // u32 gfn
+export const GNTTAB_NR_RESERVED_ENTRIES: u32 = 8;
+export const GNTTAB_RESERVED_CONSOLE: u32 = 0;
+export const GNTTAB_RESERVED_XENSTORE: u32 = 1;
+
+export const GTF_INVALID: u32 = 0;
+export const GTF_PERMIT_ACCESS: u32 = 1;
+export const GTF_ACCEPT_TRANSFER: u32 = 2;
+export const GTF_TRANSITIVE: u32 = 3;
+export const GTF_TYPE_MASK: u32 = 3;
+export const GTF_READONLY: u32 = 0x4;
+export const GTF_READING: u32 = 0x8; // set by Xen while pinned
+export const GTF_WRITING: u32 = 0x10; // set by Xen while pinned writable
+export const GTF_PWT: u32 = 0x20;
+export const GTF_PCD: u32 = 0x40;
+export const GTF_PAT: u32 = 0x80;
+export const GTF_SUB_PAGE: u32 = 0x100;
+export const GTF_TRANSFER_COMMITTED: u32 = 0x4;
+export const GTF_TRANSFER_COMPLETED: u32 = 0x8;
+
+export const GNTTABOP_MAP_GRANT_REF: u32 = 0;
+export const GNTTABOP_UNMAP_GRANT_REF: u32 = 1;
+export const GNTTABOP_SETUP_TABLE: u32 = 2;
+export const GNTTABOP_DUMP_TABLE: u32 = 3;
+export const GNTTABOP_TRANSFER: u32 = 4;
+export const GNTTABOP_COPY: u32 = 5;
+export const GNTTABOP_QUERY_SIZE: u32 = 6;
+export const GNTTABOP_UNMAP_AND_REPLACE: u32 = 7;
+export const GNTTABOP_SET_VERSION: u32 = 8;
+export const GNTTABOP_GET_STATUS_FRAMES: u32 = 9;
+export const GNTTABOP_GET_VERSION: u32 = 10;
+export const GNTTABOP_SWAP_GRANT_REF: u32 = 11;
+export const GNTTABOP_CACHE_FLUSH: u32 = 12;
+
+export const GNTMAP_DEVICE_MAP: u32 = 1 << 0;
+export const GNTMAP_HOST_MAP: u32 = 1 << 1;
+export const GNTMAP_READONLY: u32 = 1 << 2;
+export const GNTMAP_APPLICATION_MAP: u32 = 1 << 3;
+export const GNTMAP_CONTAINS_PTE: u32 = 1 << 4;
+export const GNTMAP_GUEST_AVAIL_MASK: u32 = 0xffff0000;
+
+export const GNTCOPY_SOURCE_GREF: u32 = 1;
+export const GNTCOPY_DEST_GREF: u32 = 2;
+
+export const GNTST_OKAY: i32 = 0;
+export const GNTST_GENERAL_ERROR: i32 = -1;
+export const GNTST_BAD_DOMAIN: i32 = -2;
+export const GNTST_BAD_GNTREF: i32 = -3;
+export const GNTST_BAD_HANDLE: i32 = -4;
+export const GNTST_BAD_VIRT_ADDR: i32 = -5;
+export const GNTST_BAD_DEV_ADDR: i32 = -6;
+export const GNTST_NO_DEVICE_SPACE: i32 = -7;
+export const GNTST_PERMISSION_DENIED: i32 = -8;
+export const GNTST_BAD_PAGE: i32 = -9;
+export const GNTST_BAD_COPY_ARG: i32 = -10; // offset + len crosses the 4 KiB frame
+export const GNTST_ADDRESS_TOO_BIG: i32 = -11;
+export const GNTST_EAGAIN: i32 = -12;
+export const GNTST_NO_SPACE: i32 = -13; // out of maptrack handles
+
+export const GNTTAB_MAP_SIZE: u32 = 32; // struct gnttab_map_grant_ref
+export const GNTTAB_MAP_HOST_ADDR: u32 = 0; // u64 in: gpa in the grantee's p2m (HVM/Arm)
+export const GNTTAB_MAP_FLAGS: u32 = 8; // u32 in: GNTMAP_*
+export const GNTTAB_MAP_REF: u32 = 12; // u32 in
+export const GNTTAB_MAP_DOM: u32 = 16; // u16 in: granter
+export const GNTTAB_MAP_STATUS: u32 = 18; // i16 out: GNTST_*
+export const GNTTAB_MAP_HANDLE: u32 = 20; // u32 out
+export const GNTTAB_MAP_DEV_BUS_ADDR: u32 = 24; // u64 out
+
+export const GNTTAB_UNMAP_SIZE: u32 = 24; // struct gnttab_unmap_grant_ref
+export const GNTTAB_UNMAP_HOST_ADDR: u32 = 0; // u64
+export const GNTTAB_UNMAP_DEV_BUS_ADDR: u32 = 8; // u64
+export const GNTTAB_UNMAP_HANDLE: u32 = 16; // u32
+export const GNTTAB_UNMAP_STATUS: u32 = 20; // i16 out
+
+export const GNTTAB_SETUP_TABLE_SIZE: u32 = 24;
+export const GNTTAB_SETUP_TABLE_DOM: u32 = 0; // u16
+export const GNTTAB_SETUP_TABLE_NR_FRAMES: u32 = 4; // u32
+export const GNTTAB_SETUP_TABLE_STATUS: u32 = 8; // i16 out
+export const GNTTAB_SETUP_TABLE_FRAME_LIST: u32 = 16; // guest handle (u64) of xen_pfn_t[]
+
+export const GNTTAB_QUERY_SIZE_SIZE: u32 = 16;
+export const GNTTAB_QUERY_SIZE_DOM: u32 = 0; // u16
+export const GNTTAB_QUERY_SIZE_NR_FRAMES: u32 = 4; // u32 out
+export const GNTTAB_QUERY_SIZE_MAX_NR_FRAMES: u32 = 8; // u32 out
+export const GNTTAB_QUERY_SIZE_STATUS: u32 = 12; // i16 out
+
+export const GNTTAB_COPY_SIZE: u32 = 40;
+export const GNTTAB_COPY_SOURCE: u32 = 0; // struct gnttab_copy_ptr (16 bytes)
+export const GNTTAB_COPY_SOURCE_REF: u32 = 0; // u32 gref (GNTCOPY_source_gref) ...
+export const GNTTAB_COPY_SOURCE_GMFN: u32 = 0; // ... or u64 gmfn of `domid`
+export const GNTTAB_COPY_SOURCE_DOMID: u32 = 8; // u16
+export const GNTTAB_COPY_SOURCE_OFFSET: u32 = 10; // u16
+export const GNTTAB_COPY_DEST: u32 = 16;
+export const GNTTAB_COPY_DEST_REF: u32 = 16;
+export const GNTTAB_COPY_DEST_GMFN: u32 = 16;
+export const GNTTAB_COPY_DEST_DOMID: u32 = 24;
+export const GNTTAB_COPY_DEST_OFFSET: u32 = 26;
+export const GNTTAB_COPY_LEN: u32 = 32; // u16
+export const GNTTAB_COPY_FLAGS: u32 = 34; // u16 GNTCOPY_*
+export const GNTTAB_COPY_STATUS: u32 = 36; // i16 out
+
+// event_channel.h
+export const EVTCHNOP_BIND_INTERDOMAIN: u32 = 0;
+export const EVTCHNOP_BIND_VIRQ: u32 = 1;
+export const EVTCHNOP_BIND_PIRQ: u32 = 2;
+export const EVTCHNOP_CLOSE: u32 = 3;
+export const EVTCHNOP_SEND: u32 = 4;
+export const EVTCHNOP_STATUS: u32 = 5;
+export const EVTCHNOP_ALLOC_UNBOUND: u32 = 6;
+export const EVTCHNOP_BIND_IPI: u32 = 7;
+export const EVTCHNOP_BIND_VCPU: u32 = 8;
+export const EVTCHNOP_UNMASK: u32 = 9;
+export const EVTCHNOP_RESET: u32 = 10;
+export const EVTCHNOP_INIT_CONTROL: u32 = 11;
+export const EVTCHNOP_EXPAND_ARRAY: u32 = 12;
+export const EVTCHNOP_SET_PRIORITY: u32 = 13;
+
+export const EVTCHNSTAT_CLOSED: u32 = 0;
+export const EVTCHNSTAT_UNBOUND: u32 = 1;
+export const EVTCHNSTAT_INTERDOMAIN: u32 = 2;
+export const EVTCHNSTAT_PIRQ: u32 = 3;
+export const EVTCHNSTAT_VIRQ: u32 = 4;
+export const EVTCHNSTAT_IPI: u32 = 5;
+
+export const EVTCHN_ALLOC_UNBOUND_SIZE: u32 = 8;
+export const EVTCHN_ALLOC_UNBOUND_DOM: u32 = 0; // u16
+export const EVTCHN_ALLOC_UNBOUND_REMOTE_DOM: u32 = 2; // u16
+export const EVTCHN_ALLOC_UNBOUND_PORT: u32 = 4; // u32 out
+export const EVTCHN_BIND_INTERDOMAIN_SIZE: u32 = 12;
+export const EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM: u32 = 0; // u16
+export const EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT: u32 = 4; // u32
+export const EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT: u32 = 8; // u32 out
+export const EVTCHN_BIND_VIRQ_SIZE: u32 = 12;
+export const EVTCHN_BIND_VIRQ_VIRQ: u32 = 0; // u32
+export const EVTCHN_BIND_VIRQ_VCPU: u32 = 4; // u32
+export const EVTCHN_BIND_VIRQ_PORT: u32 = 8; // u32 out
+export const EVTCHN_BIND_IPI_SIZE: u32 = 8;
+export const EVTCHN_BIND_IPI_VCPU: u32 = 0; // u32
+export const EVTCHN_BIND_IPI_PORT: u32 = 4; // u32 out
+export const EVTCHN_BIND_VCPU_SIZE: u32 = 8;
+export const EVTCHN_BIND_VCPU_PORT: u32 = 0; // u32
+export const EVTCHN_BIND_VCPU_VCPU: u32 = 4; // u32
+export const EVTCHN_SEND_SIZE: u32 = 4;
+export const EVTCHN_SEND_PORT: u32 = 0;
+export const EVTCHN_CLOSE_SIZE: u32 = 4;
+export const EVTCHN_CLOSE_PORT: u32 = 0;
+export const EVTCHN_UNMASK_SIZE: u32 = 4;
+export const EVTCHN_UNMASK_PORT: u32 = 0;
+export const EVTCHN_STATUS_SIZE: u32 = 24;
+export const EVTCHN_STATUS_DOM: u32 = 0; // u16 in
+export const EVTCHN_STATUS_PORT: u32 = 4; // u32 in
+export const EVTCHN_STATUS_STATUS: u32 = 8; // u32 out EVTCHNSTAT_*
+export const EVTCHN_STATUS_VCPU: u32 = 12; // u32 out
+export const EVTCHN_STATUS_UNBOUND: u32 = 16; // union u, by status
+export const EVTCHN_STATUS_UNBOUND_DOM: u32 = 16; // u16
+export const EVTCHN_STATUS_INTERDOMAIN: u32 = 16;
+export const EVTCHN_STATUS_INTERDOMAIN_DOM: u32 = 16; // u16
+export const EVTCHN_STATUS_INTERDOMAIN_PORT: u32 = 20; // u32
+export const EVTCHN_STATUS_PIRQ: u32 = 16; // u32
+export const EVTCHN_STATUS_VIRQ: u32 = 16; // u32
+
+// hvm/ioreq.h: one slot per vCPU in the shared ioreq page.
+export const IOREQ_READ: u32 = 1;
+export const IOREQ_WRITE: u32 = 0;
+export const IOREQ_TYPE_PIO: u32 = 0;
+export const IOREQ_TYPE_COPY: u32 = 1; // MMIO
+export const IOREQ_TYPE_PCI_CONFIG: u32 = 2;
+export const IOREQ_TYPE_TIMEOFFSET: u32 = 7;
+export const IOREQ_TYPE_INVALIDATE: u32 = 8; // flush the device model's map cache
+export const STATE_IOREQ_NONE: u32 = 0;
+export const STATE_IOREQ_READY: u32 = 1; // set by Xen
+export const STATE_IOREQ_INPROCESS: u32 = 2; // set by the device model
+export const STATE_IORESP_READY: u32 = 3; // set by the device model
+
+export const IOREQ_SIZE: u32 = 32; // struct ioreq
+export const IOREQ_ADDR: u32 = 0; // u64
+export const IOREQ_DATA: u32 = 8; // u64
+export const IOREQ_COUNT: u32 = 16; // u32
+export const IOREQ_SIZE_OFF: u32 = 20; // u32 bytes per access (field `size`)
+export const IOREQ_VP_EPORT: u32 = 24; // u32
+export const IOREQ_PAD0: u32 = 28; // u16
+export const IOREQ_STATE_BYTE: u32 = 30;
+export const IOREQ_STATE_SHIFT: u32 = 0;
+export const IOREQ_STATE_BITS: u32 = 4;
+export const IOREQ_DATA_IS_PTR_BYTE: u32 = 30;
+export const IOREQ_DATA_IS_PTR_SHIFT: u32 = 4;
+export const IOREQ_DATA_IS_PTR_BITS: u32 = 1;
+export const IOREQ_DIR_BYTE: u32 = 30;
+export const IOREQ_DIR_SHIFT: u32 = 5;
+export const IOREQ_DIR_BITS: u32 = 1;
+export const IOREQ_DF_BYTE: u32 = 30;
+export const IOREQ_DF_SHIFT: u32 = 6;
+export const IOREQ_DF_BITS: u32 = 1;
+export const IOREQ_PAD1_BYTE: u32 = 30;
+export const IOREQ_PAD1_SHIFT: u32 = 7;
+export const IOREQ_PAD1_BITS: u32 = 1;
+export const IOREQ_TYPE: u32 = 31; // u8 IOREQ_TYPE_*
+
+// argo.h
+export const XEN_ARGO_DOMID_ANY: u32 = 0x7ff4;
+export const XEN_ARGO_MAX_RING_SIZE: u32 = 0x1000000;
+export const XEN_ARGO_MAXIOV: u32 = 8;
+export const XEN_ARGO_MSG_SLOT_SIZE: u32 = 0x10;
+export const XEN_ARGO_OP_REGISTER_RING: u32 = 1;
+export const XEN_ARGO_OP_UNREGISTER_RING: u32 = 2;
+export const XEN_ARGO_OP_SENDV: u32 = 3;
+export const XEN_ARGO_OP_NOTIFY: u32 = 4;
+export const XEN_ARGO_REGISTER_FLAG_FAIL_EXIST: u32 = 1;
+export const XEN_ARGO_RING_EXISTS: u32 = 1 << 0;
+export const XEN_ARGO_RING_SHARED: u32 = 1 << 1;
+export const XEN_ARGO_RING_EMPTY: u32 = 1 << 2;
+export const XEN_ARGO_RING_SUFFICIENT: u32 = 1 << 3;
+export const XEN_ARGO_RING_EMSGSIZE: u32 = 1 << 4;
+export const XEN_ARGO_RING_EBUSY: u32 = 1 << 5;
+
+export const ARGO_ADDR_SIZE: u32 = 8;
+export const ARGO_ADDR_APORT: u32 = 0; // u32
+export const ARGO_ADDR_DOMAIN_ID: u32 = 4; // u16
+export const ARGO_ADDR_PAD: u32 = 6; // u16, must be 0
+export const ARGO_SEND_ADDR_SIZE: u32 = 16;
+export const ARGO_SEND_ADDR_SRC: u32 = 0;
+export const ARGO_SEND_ADDR_SRC_APORT: u32 = 0;
+export const ARGO_SEND_ADDR_SRC_DOMAIN_ID: u32 = 4;
+export const ARGO_SEND_ADDR_SRC_PAD: u32 = 6;
+export const ARGO_SEND_ADDR_DST: u32 = 8;
+export const ARGO_SEND_ADDR_DST_APORT: u32 = 8;
+export const ARGO_SEND_ADDR_DST_DOMAIN_ID: u32 = 12;
+export const ARGO_SEND_ADDR_DST_PAD: u32 = 14;
+export const ARGO_IOV_SIZE: u32 = 16;
+export const ARGO_IOV_IOV_HND: u32 = 0; // guest handle (u64)
+export const ARGO_IOV_IOV_LEN: u32 = 8; // u32
+export const ARGO_IOV_PAD: u32 = 12; // u32, must be 0
+export const ARGO_RING_SIZE: u32 = 64; // header before ring[]
+export const ARGO_RING_RX_PTR: u32 = 0; // u32 written by the receiver only
+export const ARGO_RING_TX_PTR: u32 = 4; // u32 written by Xen only
+export const ARGO_RING_RESERVED: u32 = 8; // u8[56]
+export const ARGO_RING_RING: u32 = 64;
+export const ARGO_REGISTER_RING_SIZE: u32 = 12;
+export const ARGO_REGISTER_RING_APORT: u32 = 0; // u32
+export const ARGO_REGISTER_RING_PARTNER_ID: u32 = 4; // u16
+export const ARGO_REGISTER_RING_PAD: u32 = 6; // u16, must be 0
+export const ARGO_REGISTER_RING_LEN: u32 = 8; // u32
+export const ARGO_UNREGISTER_RING_SIZE: u32 = 8;
+export const ARGO_UNREGISTER_RING_APORT: u32 = 0;
+export const ARGO_UNREGISTER_RING_PARTNER_ID: u32 = 4;
+export const ARGO_UNREGISTER_RING_PAD: u32 = 6;
+export const ARGO_RING_DATA_ENT_SIZE: u32 = 20;
+export const ARGO_RING_DATA_ENT_RING: u32 = 0; // xen_argo_addr
+export const ARGO_RING_DATA_ENT_RING_APORT: u32 = 0;
+export const ARGO_RING_DATA_ENT_RING_DOMAIN_ID: u32 = 4;
+export const ARGO_RING_DATA_ENT_RING_PAD: u32 = 6;
+export const ARGO_RING_DATA_ENT_FLAGS: u32 = 8; // u16 out XEN_ARGO_RING_*
+export const ARGO_RING_DATA_ENT_PAD: u32 = 10; // u16
+export const ARGO_RING_DATA_ENT_SPACE_REQUIRED: u32 = 12; // u32 in
+export const ARGO_RING_DATA_ENT_MAX_MESSAGE_SIZE: u32 = 16; // u32 out
+export const ARGO_RING_DATA_SIZE: u32 = 8; // header before data[]
+export const ARGO_RING_DATA_NENT: u32 = 0;
+export const ARGO_RING_DATA_PAD: u32 = 4;
+export const ARGO_RING_DATA_DATA: u32 = 8;
+export const ARGO_RING_MESSAGE_HEADER_SIZE: u32 = 16; // header before data[]
+export const ARGO_RING_MESSAGE_HEADER_LEN: u32 = 0; // u32 payload + 16
+export const ARGO_RING_MESSAGE_HEADER_SOURCE: u32 = 4; // xen_argo_addr
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_APORT: u32 = 4;
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID: u32 = 8;
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD: u32 = 10;
+export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE: u32 = 12; // u32
+export const ARGO_RING_MESSAGE_HEADER_DATA: u32 = 16;
+
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
 // xen 192..447, transports/devices 448..1023.

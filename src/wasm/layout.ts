@@ -208,6 +208,360 @@ export const VRING_PACKED_EVENT_FLAG_DESC = 2;
 export const VRING_PACKED_EVENT_F_WRAP_CTR = 15;
 export const VIRTQ_MAX_SIZE = 32768;
 
+// ---- virtio ring ABI and features --------------------------------------------------------
+// Checked against <linux/virtio_ring.h> and <linux/virtio_config.h> by test/vring-native.test.ts
+// (gcc compiles a program against the real uapi headers). VRING_* above are masks, while uapi
+// defines VRING_PACKED_DESC_F_AVAIL/USED as bit numbers: the test converts.
+export const VRING_DESC_SIZE = 16; // struct vring_desc
+export const VRING_DESC_ADDR = 0; // le64
+export const VRING_DESC_LEN = 8; // le32
+export const VRING_DESC_FLAGS = 12; // le16
+export const VRING_DESC_NEXT = 14; // le16
+export const VRING_AVAIL_FLAGS = 0; // struct vring_avail: le16
+export const VRING_AVAIL_IDX = 2; // le16
+export const VRING_AVAIL_RING = 4; // le16[num], then used_event
+export const VRING_USED_FLAGS = 0; // struct vring_used: le16
+export const VRING_USED_IDX = 2; // le16
+export const VRING_USED_RING = 4; // vring_used_elem[num], then avail_event
+export const VRING_USED_ELEM_SIZE = 8; // struct vring_used_elem
+export const VRING_USED_ELEM_ID = 0; // le32
+export const VRING_USED_ELEM_LEN = 4; // le32
+export const VRING_PACKED_DESC_SIZE = 16; // struct vring_packed_desc
+export const VRING_PACKED_DESC_ADDR = 0; // le64
+export const VRING_PACKED_DESC_LEN = 8; // le32
+export const VRING_PACKED_DESC_ID = 12; // le16
+export const VRING_PACKED_DESC_FLAGS = 14; // le16
+export const VRING_PACKED_DESC_EVENT_SIZE = 4; // struct vring_packed_desc_event
+export const VRING_PACKED_DESC_EVENT_OFF_WRAP = 0; // le16
+export const VRING_PACKED_DESC_EVENT_FLAGS = 2; // le16
+export const VRING_AVAIL_ALIGN_SIZE = 2;
+export const VRING_USED_ALIGN_SIZE = 4;
+export const VRING_DESC_ALIGN_SIZE = 16;
+
+// Feature bit numbers (device-independent, section 6 of the spec).
+export const VIRTIO_F_NOTIFY_ON_EMPTY = 24; // legacy only
+export const VIRTIO_F_ANY_LAYOUT = 27; // legacy only
+export const VIRTIO_RING_F_INDIRECT_DESC = 28;
+export const VIRTIO_RING_F_EVENT_IDX = 29;
+export const VIRTIO_F_VERSION_1 = 32;
+export const VIRTIO_F_ACCESS_PLATFORM = 33;
+export const VIRTIO_F_RING_PACKED = 34;
+export const VIRTIO_F_IN_ORDER = 35;
+export const VIRTIO_F_ORDER_PLATFORM = 36;
+export const VIRTIO_F_SR_IOV = 37;
+export const VIRTIO_F_NOTIFICATION_DATA = 38; // spec value; not in every uapi header
+export const VIRTIO_F_RING_RESET = 40;
+export const VIRTIO_TRANSPORT_F_START = 28;
+export const VIRTIO_TRANSPORT_F_END = 41;
+
+// ---- Xen ABI -----------------------------------------------------------------------------
+// The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
+// a program against the real headers (libxen-dev) and checks every constant of this section;
+// the structs below have the same layout on x86_64 and Arm64.
+// Naming rule (so a name can be derived from the header):
+//  - a macro keeps its Xen name, upper-cased, leading underscores dropped
+//    (GTF_permit_access -> GTF_PERMIT_ACCESS, __HYPERVISOR_grant_table_op -> HYPERVISOR_GRANT_TABLE_OP).
+//    GNTST_* are i32, negative as in Xen.
+//  - a struct's prefix is its tag upper-cased, without a leading XEN_ or a trailing _GRANT_REF
+//    (gnttab_map_grant_ref -> GNTTAB_MAP, xen_argo_ring -> ARGO_RING, struct ioreq -> IOREQ).
+//  - <PREFIX>_SIZE is sizeof (a struct ending in a flexible array: its fixed header).
+//  - <PREFIX>_<FIELD> is offsetof; nested members are joined with _ (the member itself gets a
+//    constant too) and a union member named `u` is left out (gnttab_copy.source.u.ref ->
+//    GNTTAB_COPY_SOURCE_REF); leading underscores dropped (ioreq._pad0 -> IOREQ_PAD0); a field
+//    named `size` takes the suffix _OFF (IOREQ_SIZE_OFF) so it cannot clash with the struct size.
+//  - a bit-field F: <PREFIX>_F_BYTE (byte offset), <PREFIX>_F_SHIFT (lowest bit in that byte),
+//    <PREFIX>_F_BITS (width).
+// DOMID_SELF..DOMID_INVALID are in the domains section above; the test checks them too.
+export const DOMID_FIRST_RESERVED = 0x7ff0;
+export const DOMID_IDLE = 0x7fff;
+export const DOMID_MASK = 0x7fff;
+
+// Hypercall numbers (xen.h).
+export const HYPERVISOR_MMU_UPDATE = 1;
+export const HYPERVISOR_MEMORY_OP = 12;
+export const HYPERVISOR_GRANT_TABLE_OP = 20;
+export const HYPERVISOR_SCHED_OP = 29;
+export const HYPERVISOR_EVENT_CHANNEL_OP = 32;
+export const HYPERVISOR_HVM_OP = 34;
+export const HYPERVISOR_ARGO_OP = 39;
+export const HYPERVISOR_DM_OP = 41;
+
+export const VIRQ_TIMER = 0; // per vCPU
+export const VIRQ_ARGO = 11; // global
+export const NR_VIRQS = 24;
+
+// grant_table.h: the v1 entry, shared between the granting guest and Xen.
+export const GRANT_ENTRY_V1_SIZE = 8;
+export const GRANT_ENTRY_V1_FLAGS = 0; // u16 GTF_*; with domid, one 32-bit word Xen cmpxchgs
+export const GRANT_ENTRY_V1_DOMID = 2; // u16 the one domain allowed to use the entry
+export const GRANT_ENTRY_V1_FRAME = 4; // u32 gfn
+export const GNTTAB_NR_RESERVED_ENTRIES = 8;
+export const GNTTAB_RESERVED_CONSOLE = 0;
+export const GNTTAB_RESERVED_XENSTORE = 1;
+
+export const GTF_INVALID = 0;
+export const GTF_PERMIT_ACCESS = 1;
+export const GTF_ACCEPT_TRANSFER = 2;
+export const GTF_TRANSITIVE = 3;
+export const GTF_TYPE_MASK = 3;
+export const GTF_READONLY = 0x4;
+export const GTF_READING = 0x8; // set by Xen while pinned
+export const GTF_WRITING = 0x10; // set by Xen while pinned writable
+export const GTF_PWT = 0x20;
+export const GTF_PCD = 0x40;
+export const GTF_PAT = 0x80;
+export const GTF_SUB_PAGE = 0x100;
+export const GTF_TRANSFER_COMMITTED = 0x4;
+export const GTF_TRANSFER_COMPLETED = 0x8;
+
+export const GNTTABOP_MAP_GRANT_REF = 0;
+export const GNTTABOP_UNMAP_GRANT_REF = 1;
+export const GNTTABOP_SETUP_TABLE = 2;
+export const GNTTABOP_DUMP_TABLE = 3;
+export const GNTTABOP_TRANSFER = 4;
+export const GNTTABOP_COPY = 5;
+export const GNTTABOP_QUERY_SIZE = 6;
+export const GNTTABOP_UNMAP_AND_REPLACE = 7;
+export const GNTTABOP_SET_VERSION = 8;
+export const GNTTABOP_GET_STATUS_FRAMES = 9;
+export const GNTTABOP_GET_VERSION = 10;
+export const GNTTABOP_SWAP_GRANT_REF = 11;
+export const GNTTABOP_CACHE_FLUSH = 12;
+
+export const GNTMAP_DEVICE_MAP = 1 << 0;
+export const GNTMAP_HOST_MAP = 1 << 1;
+export const GNTMAP_READONLY = 1 << 2;
+export const GNTMAP_APPLICATION_MAP = 1 << 3;
+export const GNTMAP_CONTAINS_PTE = 1 << 4;
+export const GNTMAP_GUEST_AVAIL_MASK = 0xffff0000;
+
+export const GNTCOPY_SOURCE_GREF = 1;
+export const GNTCOPY_DEST_GREF = 2;
+
+export const GNTST_OKAY = 0;
+export const GNTST_GENERAL_ERROR = -1;
+export const GNTST_BAD_DOMAIN = -2;
+export const GNTST_BAD_GNTREF = -3;
+export const GNTST_BAD_HANDLE = -4;
+export const GNTST_BAD_VIRT_ADDR = -5;
+export const GNTST_BAD_DEV_ADDR = -6;
+export const GNTST_NO_DEVICE_SPACE = -7;
+export const GNTST_PERMISSION_DENIED = -8;
+export const GNTST_BAD_PAGE = -9;
+export const GNTST_BAD_COPY_ARG = -10; // offset + len crosses the 4 KiB frame
+export const GNTST_ADDRESS_TOO_BIG = -11;
+export const GNTST_EAGAIN = -12;
+export const GNTST_NO_SPACE = -13; // out of maptrack handles
+
+export const GNTTAB_MAP_SIZE = 32; // struct gnttab_map_grant_ref
+export const GNTTAB_MAP_HOST_ADDR = 0; // u64 in: gpa in the grantee's p2m (HVM/Arm)
+export const GNTTAB_MAP_FLAGS = 8; // u32 in: GNTMAP_*
+export const GNTTAB_MAP_REF = 12; // u32 in
+export const GNTTAB_MAP_DOM = 16; // u16 in: granter
+export const GNTTAB_MAP_STATUS = 18; // i16 out: GNTST_*
+export const GNTTAB_MAP_HANDLE = 20; // u32 out
+export const GNTTAB_MAP_DEV_BUS_ADDR = 24; // u64 out
+
+export const GNTTAB_UNMAP_SIZE = 24; // struct gnttab_unmap_grant_ref
+export const GNTTAB_UNMAP_HOST_ADDR = 0; // u64
+export const GNTTAB_UNMAP_DEV_BUS_ADDR = 8; // u64
+export const GNTTAB_UNMAP_HANDLE = 16; // u32
+export const GNTTAB_UNMAP_STATUS = 20; // i16 out
+
+export const GNTTAB_SETUP_TABLE_SIZE = 24;
+export const GNTTAB_SETUP_TABLE_DOM = 0; // u16
+export const GNTTAB_SETUP_TABLE_NR_FRAMES = 4; // u32
+export const GNTTAB_SETUP_TABLE_STATUS = 8; // i16 out
+export const GNTTAB_SETUP_TABLE_FRAME_LIST = 16; // guest handle (u64) of xen_pfn_t[]
+
+export const GNTTAB_QUERY_SIZE_SIZE = 16;
+export const GNTTAB_QUERY_SIZE_DOM = 0; // u16
+export const GNTTAB_QUERY_SIZE_NR_FRAMES = 4; // u32 out
+export const GNTTAB_QUERY_SIZE_MAX_NR_FRAMES = 8; // u32 out
+export const GNTTAB_QUERY_SIZE_STATUS = 12; // i16 out
+
+export const GNTTAB_COPY_SIZE = 40;
+export const GNTTAB_COPY_SOURCE = 0; // struct gnttab_copy_ptr (16 bytes)
+export const GNTTAB_COPY_SOURCE_REF = 0; // u32 gref (GNTCOPY_source_gref) ...
+export const GNTTAB_COPY_SOURCE_GMFN = 0; // ... or u64 gmfn of `domid`
+export const GNTTAB_COPY_SOURCE_DOMID = 8; // u16
+export const GNTTAB_COPY_SOURCE_OFFSET = 10; // u16
+export const GNTTAB_COPY_DEST = 16;
+export const GNTTAB_COPY_DEST_REF = 16;
+export const GNTTAB_COPY_DEST_GMFN = 16;
+export const GNTTAB_COPY_DEST_DOMID = 24;
+export const GNTTAB_COPY_DEST_OFFSET = 26;
+export const GNTTAB_COPY_LEN = 32; // u16
+export const GNTTAB_COPY_FLAGS = 34; // u16 GNTCOPY_*
+export const GNTTAB_COPY_STATUS = 36; // i16 out
+
+// event_channel.h
+export const EVTCHNOP_BIND_INTERDOMAIN = 0;
+export const EVTCHNOP_BIND_VIRQ = 1;
+export const EVTCHNOP_BIND_PIRQ = 2;
+export const EVTCHNOP_CLOSE = 3;
+export const EVTCHNOP_SEND = 4;
+export const EVTCHNOP_STATUS = 5;
+export const EVTCHNOP_ALLOC_UNBOUND = 6;
+export const EVTCHNOP_BIND_IPI = 7;
+export const EVTCHNOP_BIND_VCPU = 8;
+export const EVTCHNOP_UNMASK = 9;
+export const EVTCHNOP_RESET = 10;
+export const EVTCHNOP_INIT_CONTROL = 11;
+export const EVTCHNOP_EXPAND_ARRAY = 12;
+export const EVTCHNOP_SET_PRIORITY = 13;
+
+export const EVTCHNSTAT_CLOSED = 0;
+export const EVTCHNSTAT_UNBOUND = 1;
+export const EVTCHNSTAT_INTERDOMAIN = 2;
+export const EVTCHNSTAT_PIRQ = 3;
+export const EVTCHNSTAT_VIRQ = 4;
+export const EVTCHNSTAT_IPI = 5;
+
+export const EVTCHN_ALLOC_UNBOUND_SIZE = 8;
+export const EVTCHN_ALLOC_UNBOUND_DOM = 0; // u16
+export const EVTCHN_ALLOC_UNBOUND_REMOTE_DOM = 2; // u16
+export const EVTCHN_ALLOC_UNBOUND_PORT = 4; // u32 out
+export const EVTCHN_BIND_INTERDOMAIN_SIZE = 12;
+export const EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM = 0; // u16
+export const EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT = 4; // u32
+export const EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT = 8; // u32 out
+export const EVTCHN_BIND_VIRQ_SIZE = 12;
+export const EVTCHN_BIND_VIRQ_VIRQ = 0; // u32
+export const EVTCHN_BIND_VIRQ_VCPU = 4; // u32
+export const EVTCHN_BIND_VIRQ_PORT = 8; // u32 out
+export const EVTCHN_BIND_IPI_SIZE = 8;
+export const EVTCHN_BIND_IPI_VCPU = 0; // u32
+export const EVTCHN_BIND_IPI_PORT = 4; // u32 out
+export const EVTCHN_BIND_VCPU_SIZE = 8;
+export const EVTCHN_BIND_VCPU_PORT = 0; // u32
+export const EVTCHN_BIND_VCPU_VCPU = 4; // u32
+export const EVTCHN_SEND_SIZE = 4;
+export const EVTCHN_SEND_PORT = 0;
+export const EVTCHN_CLOSE_SIZE = 4;
+export const EVTCHN_CLOSE_PORT = 0;
+export const EVTCHN_UNMASK_SIZE = 4;
+export const EVTCHN_UNMASK_PORT = 0;
+export const EVTCHN_STATUS_SIZE = 24;
+export const EVTCHN_STATUS_DOM = 0; // u16 in
+export const EVTCHN_STATUS_PORT = 4; // u32 in
+export const EVTCHN_STATUS_STATUS = 8; // u32 out EVTCHNSTAT_*
+export const EVTCHN_STATUS_VCPU = 12; // u32 out
+export const EVTCHN_STATUS_UNBOUND = 16; // union u, by status
+export const EVTCHN_STATUS_UNBOUND_DOM = 16; // u16
+export const EVTCHN_STATUS_INTERDOMAIN = 16;
+export const EVTCHN_STATUS_INTERDOMAIN_DOM = 16; // u16
+export const EVTCHN_STATUS_INTERDOMAIN_PORT = 20; // u32
+export const EVTCHN_STATUS_PIRQ = 16; // u32
+export const EVTCHN_STATUS_VIRQ = 16; // u32
+
+// hvm/ioreq.h: one slot per vCPU in the shared ioreq page.
+export const IOREQ_READ = 1;
+export const IOREQ_WRITE = 0;
+export const IOREQ_TYPE_PIO = 0;
+export const IOREQ_TYPE_COPY = 1; // MMIO
+export const IOREQ_TYPE_PCI_CONFIG = 2;
+export const IOREQ_TYPE_TIMEOFFSET = 7;
+export const IOREQ_TYPE_INVALIDATE = 8; // flush the device model's map cache
+export const STATE_IOREQ_NONE = 0;
+export const STATE_IOREQ_READY = 1; // set by Xen
+export const STATE_IOREQ_INPROCESS = 2; // set by the device model
+export const STATE_IORESP_READY = 3; // set by the device model
+
+export const IOREQ_SIZE = 32; // struct ioreq
+export const IOREQ_ADDR = 0; // u64
+export const IOREQ_DATA = 8; // u64
+export const IOREQ_COUNT = 16; // u32
+export const IOREQ_SIZE_OFF = 20; // u32 bytes per access (field `size`)
+export const IOREQ_VP_EPORT = 24; // u32
+export const IOREQ_PAD0 = 28; // u16
+export const IOREQ_STATE_BYTE = 30;
+export const IOREQ_STATE_SHIFT = 0;
+export const IOREQ_STATE_BITS = 4;
+export const IOREQ_DATA_IS_PTR_BYTE = 30;
+export const IOREQ_DATA_IS_PTR_SHIFT = 4;
+export const IOREQ_DATA_IS_PTR_BITS = 1;
+export const IOREQ_DIR_BYTE = 30;
+export const IOREQ_DIR_SHIFT = 5;
+export const IOREQ_DIR_BITS = 1;
+export const IOREQ_DF_BYTE = 30;
+export const IOREQ_DF_SHIFT = 6;
+export const IOREQ_DF_BITS = 1;
+export const IOREQ_PAD1_BYTE = 30;
+export const IOREQ_PAD1_SHIFT = 7;
+export const IOREQ_PAD1_BITS = 1;
+export const IOREQ_TYPE = 31; // u8 IOREQ_TYPE_*
+
+// argo.h
+export const XEN_ARGO_DOMID_ANY = 0x7ff4;
+export const XEN_ARGO_MAX_RING_SIZE = 0x1000000;
+export const XEN_ARGO_MAXIOV = 8;
+export const XEN_ARGO_MSG_SLOT_SIZE = 0x10;
+export const XEN_ARGO_OP_REGISTER_RING = 1;
+export const XEN_ARGO_OP_UNREGISTER_RING = 2;
+export const XEN_ARGO_OP_SENDV = 3;
+export const XEN_ARGO_OP_NOTIFY = 4;
+export const XEN_ARGO_REGISTER_FLAG_FAIL_EXIST = 1;
+export const XEN_ARGO_RING_EXISTS = 1 << 0;
+export const XEN_ARGO_RING_SHARED = 1 << 1;
+export const XEN_ARGO_RING_EMPTY = 1 << 2;
+export const XEN_ARGO_RING_SUFFICIENT = 1 << 3;
+export const XEN_ARGO_RING_EMSGSIZE = 1 << 4;
+export const XEN_ARGO_RING_EBUSY = 1 << 5;
+
+export const ARGO_ADDR_SIZE = 8;
+export const ARGO_ADDR_APORT = 0; // u32
+export const ARGO_ADDR_DOMAIN_ID = 4; // u16
+export const ARGO_ADDR_PAD = 6; // u16, must be 0
+export const ARGO_SEND_ADDR_SIZE = 16;
+export const ARGO_SEND_ADDR_SRC = 0;
+export const ARGO_SEND_ADDR_SRC_APORT = 0;
+export const ARGO_SEND_ADDR_SRC_DOMAIN_ID = 4;
+export const ARGO_SEND_ADDR_SRC_PAD = 6;
+export const ARGO_SEND_ADDR_DST = 8;
+export const ARGO_SEND_ADDR_DST_APORT = 8;
+export const ARGO_SEND_ADDR_DST_DOMAIN_ID = 12;
+export const ARGO_SEND_ADDR_DST_PAD = 14;
+export const ARGO_IOV_SIZE = 16;
+export const ARGO_IOV_IOV_HND = 0; // guest handle (u64)
+export const ARGO_IOV_IOV_LEN = 8; // u32
+export const ARGO_IOV_PAD = 12; // u32, must be 0
+export const ARGO_RING_SIZE = 64; // header before ring[]
+export const ARGO_RING_RX_PTR = 0; // u32 written by the receiver only
+export const ARGO_RING_TX_PTR = 4; // u32 written by Xen only
+export const ARGO_RING_RESERVED = 8; // u8[56]
+export const ARGO_RING_RING = 64;
+export const ARGO_REGISTER_RING_SIZE = 12;
+export const ARGO_REGISTER_RING_APORT = 0; // u32
+export const ARGO_REGISTER_RING_PARTNER_ID = 4; // u16
+export const ARGO_REGISTER_RING_PAD = 6; // u16, must be 0
+export const ARGO_REGISTER_RING_LEN = 8; // u32
+export const ARGO_UNREGISTER_RING_SIZE = 8;
+export const ARGO_UNREGISTER_RING_APORT = 0;
+export const ARGO_UNREGISTER_RING_PARTNER_ID = 4;
+export const ARGO_UNREGISTER_RING_PAD = 6;
+export const ARGO_RING_DATA_ENT_SIZE = 20;
+export const ARGO_RING_DATA_ENT_RING = 0; // xen_argo_addr
+export const ARGO_RING_DATA_ENT_RING_APORT = 0;
+export const ARGO_RING_DATA_ENT_RING_DOMAIN_ID = 4;
+export const ARGO_RING_DATA_ENT_RING_PAD = 6;
+export const ARGO_RING_DATA_ENT_FLAGS = 8; // u16 out XEN_ARGO_RING_*
+export const ARGO_RING_DATA_ENT_PAD = 10; // u16
+export const ARGO_RING_DATA_ENT_SPACE_REQUIRED = 12; // u32 in
+export const ARGO_RING_DATA_ENT_MAX_MESSAGE_SIZE = 16; // u32 out
+export const ARGO_RING_DATA_SIZE = 8; // header before data[]
+export const ARGO_RING_DATA_NENT = 0;
+export const ARGO_RING_DATA_PAD = 4;
+export const ARGO_RING_DATA_DATA = 8;
+export const ARGO_RING_MESSAGE_HEADER_SIZE = 16; // header before data[]
+export const ARGO_RING_MESSAGE_HEADER_LEN = 0; // u32 payload + 16
+export const ARGO_RING_MESSAGE_HEADER_SOURCE = 4; // xen_argo_addr
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_APORT = 4;
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID = 8;
+export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD = 10;
+export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE = 12; // u32
+export const ARGO_RING_MESSAGE_HEADER_DATA = 16;
+
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
 // xen 192..447, transports/devices 448..1023.
