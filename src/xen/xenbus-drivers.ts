@@ -23,6 +23,11 @@ export interface FrontendConfig {
   eventChannel: number;
   /** More nodes published with the ring (`protocol`, `feature-*`...). */
   extra?: Record<string, string>;
+  /** Publish the ring at probe instead of waiting for the backend's InitWait (for a
+   *  backend that skips InitWait). */
+  publishAtProbe?: boolean;
+  /** Go Connected right after publishing, skipping Initialised (as netfront does). */
+  skipInitialised?: boolean;
 }
 
 /** What a frontend published, as the backend read it. */
@@ -55,8 +60,10 @@ export class XenbusFrontend extends XenbusEnd {
   readonly cfg: FrontendConfig;
   /** Backend nodes read before publishing the ring. */
   backendFeatures: Record<string, string> = {};
-  /** Backend nodes read on connecting. */
+  /** Backend nodes read once the backend is Connected. */
   backendProperties: Record<string, string> = {};
+  /** The backend's properties have been read (the device is usable). */
+  connected = false;
 
   constructor(client: XsClient, dev: XenbusDevice, cfg: FrontendConfig) {
     const n = cfg.ringRefs.length;
@@ -71,16 +78,23 @@ export class XenbusFrontend extends XenbusEnd {
     return "backend";
   }
 
+  override probe(): XenbusResult {
+    const r = super.probe();
+    if (!r.ok || !this.cfg.publishAtProbe) return r;
+    return this.talkToBackend();
+  }
+
   protected otherendChanged(peer: XenbusStateValue): void {
     switch (peer) {
       case XenbusState.InitWait:
         if (this.state === XenbusState.Initialising) this.talkToBackend();
         break;
       case XenbusState.Connected:
-        // A backend that skipped InitWait: publish first, as blkfront does.
+        // A backend that went Connected without our ring: publish first, as blkfront does.
         if (this.state === XenbusState.Initialising && !this.talkToBackend().ok) break;
-        if (this.state === XenbusState.Initialised) {
+        if (this.state === XenbusState.Initialised || (this.state === XenbusState.Connected && !this.connected)) {
           this.backendProperties = this.readBackend();
+          this.connected = true;
           this.switchState(XenbusState.Connected);
         }
         break;
@@ -111,7 +125,7 @@ export class XenbusFrontend extends XenbusEnd {
     Object.assign(nodes, this.cfg.extra);
     const r = this.publish(nodes);
     if (!r.ok) return r;
-    return this.switchState(XenbusState.Initialised);
+    return this.switchState(this.cfg.skipInitialised ? XenbusState.Connected : XenbusState.Initialised);
   }
 
   private readBackend(): Record<string, string> {

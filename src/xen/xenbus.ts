@@ -116,15 +116,16 @@ const NEXT: Record<number, number[]> = {
 export type XenbusSide = "frontend" | "backend";
 
 /** Why `side` may not go from `from` to `to` while its peer is in `peer`, or undefined.
- *  Beyond the state graph: a frontend connects only to a Connected backend, and a backend
- *  only once the frontend has published its ring (Initialised or Connected). */
+ *  Beyond the state graph: a frontend connects only once the backend has said what it offers
+ *  (InitWait — netfront connects there, skipping Initialised — or Connected, as blkfront),
+ *  and a backend only once the frontend has published its ring (Initialised or Connected). */
 export function checkTransition(side: XenbusSide, from: number, to: number, peer: number): string | undefined {
   const what = `${side} ${xenbusStateName(from)} -> ${xenbusStateName(to)}`;
   if (!Number.isInteger(to) || to < 1 || to > 8) return `${what}: not a XenbusState`;
   if (!(NEXT[from] ?? []).includes(to)) return `${what}: not a legal transition`;
   if (to === XenbusState.Connected && from !== XenbusState.Reconfigured) {
-    if (side === "frontend" && peer !== XenbusState.Connected) {
-      return `${what}: backend is ${xenbusStateName(peer)}, not Connected`;
+    if (side === "frontend" && peer !== XenbusState.Connected && peer !== XenbusState.InitWait) {
+      return `${what}: backend is ${xenbusStateName(peer)}, neither InitWait nor Connected`;
     }
     if (side === "backend" && peer !== XenbusState.Initialised && peer !== XenbusState.Connected) {
       return `${what}: frontend is ${xenbusStateName(peer)}, has not published its ring`;

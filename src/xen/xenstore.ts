@@ -27,7 +27,7 @@ import {
   XENSTORE_PAYLOAD_MAX, XSD_SOCKMSG_SIZE, XS_DIRECTORY, XS_ERROR, XS_GET_DOMAIN_PATH, XS_GET_PERMS,
   XS_INTRODUCE, XS_IS_DOMAIN_INTRODUCED, XS_MKDIR, XS_READ, XS_RELEASE, XS_RESET_WATCHES, XS_RM,
   XS_SET_PERMS, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH, XS_WATCH, XS_WATCH_EVENT, XS_WRITE,
-  decodeHeader, encodeMessage, splitStrings, strings, xsErr, xsOk, type XsErrorName, type XsHeader, type XsResult,
+  decodeHeader, encodeMessage, splitStrings, strings, text, xsErr, xsOk, type XsErrorName, type XsHeader, type XsResult,
 } from "./xenstore-wire.ts";
 
 export interface XenstoreOptions {
@@ -335,7 +335,7 @@ export class Xenstore implements Subsystem {
     let r: XsResult<Uint8Array>;
     if (h.type === XS_WRITE) {
       const nul = payload.indexOf(0);
-      const path = nul < 0 ? undefined : this.path(conn, new TextDecoder().decode(payload.subarray(0, nul)));
+      const path = nul < 0 ? undefined : this.path(conn, text(payload.subarray(0, nul)));
       if (path === undefined) return xsErr("EINVAL");
       r = okAs(this.ops.write(view, caller, path, payload.slice(nul + 1), fires), OK);
     } else if (h.type === XS_SET_PERMS || h.type === XS_GET_PERMS) {
