@@ -90,6 +90,39 @@ describe.each(["release", "debug"] as const)("xenstore (%s machine)", (build) =>
       expect(err(c1.rm("data/nothere/missing"))).toBe("ENOENT");
     });
 
+    it("agrees with a plain map model over random writes, mkdirs and removals (seeded)", () => {
+      const names = ["a", "b", "c"];
+      const paths = names.flatMap((x) => [`data/${x}`, ...names.map((y) => `data/${x}/${y}`)]);
+      const op = fc.record({ kind: fc.constantFrom("write", "mkdir", "rm"), path: fc.constantFrom(...paths), v: fc.nat(99) });
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+          const { c1, xs } = setup(build);
+          const model = new Map<string, string>([["data", ""]]);
+          for (const o of ops) {
+            if (o.kind === "rm") {
+              const parentThere = model.has(o.path.slice(0, o.path.lastIndexOf("/")));
+              expect(c1.rm(o.path)).toEqual(parentThere ? { ok: true, value: undefined } : { ok: false, error: "ENOENT" });
+              for (const k of [...model.keys()]) if (k === o.path || k.startsWith(o.path + "/")) model.delete(k);
+            } else {
+              if (o.kind === "write") ok(c1.write(o.path, String(o.v)));
+              else ok(c1.mkdir(o.path));
+              const parent = o.path.slice(0, o.path.lastIndexOf("/"));
+              if (!model.has(parent)) model.set(parent, "");
+              if (o.kind === "write") model.set(o.path, String(o.v));
+              else if (!model.has(o.path)) model.set(o.path, "");
+            }
+          }
+          for (const p of paths) {
+            const r = c1.read(p);
+            if (model.has(p)) expect(r).toEqual({ ok: true, value: model.get(p) });
+            else expect(r).toEqual({ ok: false, error: "ENOENT" });
+          }
+          return xs.tree.owned(1) === 3 + model.size; // device, control, data are 3 of the 4 home nodes
+        }),
+        { seed: 7, numRuns: 40 },
+      );
+    });
+
     it("keeps values as bytes, NULs included", () => {
       const { c1 } = setup(build);
       const v = Uint8Array.of(1, 0, 2, 0, 255);
@@ -536,6 +569,18 @@ describe.each(["release", "debug"] as const)("xenstore (%s machine)", (build) =>
       ok(ts.release(1));
       expect(xs.isIntroduced(1)).toBe(false);
       expect(err(g1.read("/local/domain/1"))).toBe("EIO"); // its connection is gone
+    });
+
+    it("answers ENOMEM when the machine has no frame left for the store page", () => {
+      const hv = new Hypervisor({ machine: new Machine({ build, maxFrames: 32 }) });
+      const xs = hv.register(new Xenstore(hv, { toolstack: false }));
+      hv.createDomain({ name: "dom0", ramPages: RAM, control: true });
+      hv.createDomain({ name: "guest1", ramPages: RAM });
+      expect(() => {
+        for (let g = 0; g < RAM; g++) hv.machine.populate(0, g);
+      }).toThrow(/exhausted/);
+      expect(err(xs.toolstack.introduce(1, STORE_GFN, 0))).toBe("ENOMEM");
+      expect(xs.isIntroduced(1)).toBe(false);
     });
 
     it("needs xenstored's domain to map rings: a clear error before it exists or after it died", () => {

@@ -550,6 +550,7 @@ export class Xenstore implements Subsystem {
       conn.ring!.disconnectServer(serverGone);
       this.rings.delete(domid);
       this.conns.delete(conn.id);
+      this.clients.delete(conn); // a client still held answers EIO
     }
     const fires: PendingFire[] = [];
     this.ops.removeTree(this.tree, domainPath(domid), fires);
