@@ -617,3 +617,51 @@ export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domai
 export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
 export const CNT_TRANSPORT_BASE: u32 = 448;
+
+// ---- xenstore (io/xs_wire.h) -------------------------------------------------------------
+// xenstore_domain_interface: the per-domain ring page shared with xenstored.
+export const XS_RING_SIZE: u32 = 1024; // bytes per direction; indices free-running, masked
+export const XS_RING_REQ: u32 = 0; // char req[1024]
+export const XS_RING_RSP: u32 = 1024; // char rsp[1024]
+export const XS_RING_REQ_CONS: u32 = 2048; // u32
+export const XS_RING_REQ_PROD: u32 = 2052; // u32
+export const XS_RING_RSP_CONS: u32 = 2056; // u32
+export const XS_RING_RSP_PROD: u32 = 2060; // u32
+export const XS_RING_SERVER_FEATURES: u32 = 2064; // u32 XENSTORE_SERVER_FEATURE_*
+export const XS_RING_CONNECTION: u32 = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
+export const XS_RING_ERROR: u32 = 2072; // u32 XENSTORE_ERROR_*
+export const XS_RING_INTERFACE_SIZE: u32 = 2076;
+export const XS_SERVER_FEATURE_RECONNECTION: u32 = 1;
+export const XS_SERVER_FEATURE_ERROR: u32 = 2;
+export const XS_ERROR_NONE: u32 = 0;
+export const XS_ERROR_COMM: u32 = 1;
+export const XS_ERROR_RINGIDX: u32 = 2; // prod - cons beyond the ring size
+export const XS_ERROR_PROTO: u32 = 3; // header len above XENSTORE_PAYLOAD_MAX
+// xsd_sockmsg {type, req_id, tx_id, len}, then len payload bytes.
+export const XSD_SOCKMSG_SIZE: u32 = 16;
+export const XSD_TYPE: u32 = 0;
+export const XSD_REQ_ID: u32 = 4;
+export const XSD_TX_ID: u32 = 8;
+export const XSD_LEN: u32 = 12;
+export const XENSTORE_PAYLOAD_MAX: u32 = 4096;
+export const XENSTORE_ABS_PATH_MAX: u32 = 3072;
+export const XENSTORE_REL_PATH_MAX: u32 = 2048;
+
+// Counters CNT_XENSTORE_BASE..+15. Ring bytes are header + payload as they cross the shared
+// page (the toolstack's socket traffic is kept per connection by the model, not here).
+export const CNT_XS_REQUESTS: u32 = CNT_XENSTORE_BASE + 0; // requests processed (any connection)
+export const CNT_XS_ERRORS: u32 = CNT_XENSTORE_BASE + 1; // XS_ERROR replies
+export const CNT_XS_RING_REQ_MSGS: u32 = CNT_XENSTORE_BASE + 2; // messages a guest put on its req ring
+export const CNT_XS_RING_REQ_BYTES: u32 = CNT_XENSTORE_BASE + 3;
+export const CNT_XS_RING_RSP_MSGS: u32 = CNT_XENSTORE_BASE + 4; // replies and watch events on rsp rings
+export const CNT_XS_RING_RSP_BYTES: u32 = CNT_XENSTORE_BASE + 5;
+export const CNT_XS_WATCH_EVENTS: u32 = CNT_XENSTORE_BASE + 6; // watch events queued to a connection
+export const CNT_XS_WATCH_SUPPRESSED: u32 = CNT_XENSTORE_BASE + 7; // matched a watch, watcher may not read the node
+export const CNT_XS_READ_OPS: u32 = CNT_XENSTORE_BASE + 8; // read, directory, get_perms
+export const CNT_XS_WRITE_OPS: u32 = CNT_XENSTORE_BASE + 9; // write, mkdir, set_perms
+export const CNT_XS_RM_OPS: u32 = CNT_XENSTORE_BASE + 10;
+export const CNT_XS_WATCH_OPS: u32 = CNT_XENSTORE_BASE + 11; // watch, unwatch, reset_watches
+export const CNT_XS_TX_STARTED: u32 = CNT_XENSTORE_BASE + 12;
+export const CNT_XS_TX_EAGAIN: u32 = CNT_XENSTORE_BASE + 13; // commits refused because a node changed
+export const CNT_XS_QUOTA_DENIED: u32 = CNT_XENSTORE_BASE + 14; // ENOSPC / watch-quota refusals
+export const CNT_XS_EVTCHN_NOTIFY: u32 = CNT_XENSTORE_BASE + 15; // store event-channel kicks, either direction

@@ -616,3 +616,51 @@ export const CNT_HYPERCALL_BASE = 368; // ..383 (hypercalls by class, domain lif
 export const CNT_HYPERCALLS = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED = 336; // every XSM denial
 export const CNT_TRANSPORT_BASE = 448;
+
+// ---- xenstore (io/xs_wire.h) -------------------------------------------------------------
+// xenstore_domain_interface: the per-domain ring page shared with xenstored.
+export const XS_RING_SIZE = 1024; // bytes per direction; indices free-running, masked
+export const XS_RING_REQ = 0; // char req[1024]
+export const XS_RING_RSP = 1024; // char rsp[1024]
+export const XS_RING_REQ_CONS = 2048; // u32
+export const XS_RING_REQ_PROD = 2052; // u32
+export const XS_RING_RSP_CONS = 2056; // u32
+export const XS_RING_RSP_PROD = 2060; // u32
+export const XS_RING_SERVER_FEATURES = 2064; // u32 XENSTORE_SERVER_FEATURE_*
+export const XS_RING_CONNECTION = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
+export const XS_RING_ERROR = 2072; // u32 XENSTORE_ERROR_*
+export const XS_RING_INTERFACE_SIZE = 2076;
+export const XS_SERVER_FEATURE_RECONNECTION = 1;
+export const XS_SERVER_FEATURE_ERROR = 2;
+export const XS_ERROR_NONE = 0;
+export const XS_ERROR_COMM = 1;
+export const XS_ERROR_RINGIDX = 2; // prod - cons beyond the ring size
+export const XS_ERROR_PROTO = 3; // header len above XENSTORE_PAYLOAD_MAX
+// xsd_sockmsg {type, req_id, tx_id, len}, then len payload bytes.
+export const XSD_SOCKMSG_SIZE = 16;
+export const XSD_TYPE = 0;
+export const XSD_REQ_ID = 4;
+export const XSD_TX_ID = 8;
+export const XSD_LEN = 12;
+export const XENSTORE_PAYLOAD_MAX = 4096;
+export const XENSTORE_ABS_PATH_MAX = 3072;
+export const XENSTORE_REL_PATH_MAX = 2048;
+
+// Counters CNT_XENSTORE_BASE..+15. Ring bytes are header + payload as they cross the shared
+// page (the toolstack's socket traffic is kept per connection by the model, not here).
+export const CNT_XS_REQUESTS = CNT_XENSTORE_BASE + 0; // requests processed (any connection)
+export const CNT_XS_ERRORS = CNT_XENSTORE_BASE + 1; // XS_ERROR replies
+export const CNT_XS_RING_REQ_MSGS = CNT_XENSTORE_BASE + 2; // messages a guest put on its req ring
+export const CNT_XS_RING_REQ_BYTES = CNT_XENSTORE_BASE + 3;
+export const CNT_XS_RING_RSP_MSGS = CNT_XENSTORE_BASE + 4; // replies and watch events on rsp rings
+export const CNT_XS_RING_RSP_BYTES = CNT_XENSTORE_BASE + 5;
+export const CNT_XS_WATCH_EVENTS = CNT_XENSTORE_BASE + 6; // watch events queued to a connection
+export const CNT_XS_WATCH_SUPPRESSED = CNT_XENSTORE_BASE + 7; // matched a watch, watcher may not read the node
+export const CNT_XS_READ_OPS = CNT_XENSTORE_BASE + 8; // read, directory, get_perms
+export const CNT_XS_WRITE_OPS = CNT_XENSTORE_BASE + 9; // write, mkdir, set_perms
+export const CNT_XS_RM_OPS = CNT_XENSTORE_BASE + 10;
+export const CNT_XS_WATCH_OPS = CNT_XENSTORE_BASE + 11; // watch, unwatch, reset_watches
+export const CNT_XS_TX_STARTED = CNT_XENSTORE_BASE + 12;
+export const CNT_XS_TX_EAGAIN = CNT_XENSTORE_BASE + 13; // commits refused because a node changed
+export const CNT_XS_QUOTA_DENIED = CNT_XENSTORE_BASE + 14; // ENOSPC / watch-quota refusals
+export const CNT_XS_EVTCHN_NOTIFY = CNT_XENSTORE_BASE + 15; // store event-channel kicks, either direction
