@@ -209,6 +209,71 @@ export const VRING_PACKED_EVENT_FLAG_DESC: u32 = 2;
 export const VRING_PACKED_EVENT_F_WRAP_CTR: u32 = 15;
 export const VIRTQ_MAX_SIZE: u32 = 32768;
 
+// ---- Argo (xen/include/public/argo.h, xen/common/argo.c) ------------------------------
+export const ARGO_OP_REGISTER_RING: u32 = 1;
+export const ARGO_OP_UNREGISTER_RING: u32 = 2;
+export const ARGO_OP_SENDV: u32 = 3;
+export const ARGO_OP_NOTIFY: u32 = 4;
+export const ARGO_REGISTER_FLAG_FAIL_EXIST: u32 = 1;
+export const ARGO_DOMID_ANY: u32 = DOMID_INVALID;
+export const ARGO_MAX_RING_SIZE: u32 = 0x1000000; // 16 MiB
+export const ARGO_MSG_SLOT_SIZE: u32 = 16; // every message starts and ends on a slot
+export const ARGO_MAXIOV: u32 = 8;
+export const ARGO_MAX_RINGS_PER_DOMAIN: u32 = 128;
+export const ARGO_MAX_NOTIFY_COUNT: u32 = 256;
+export const ARGO_MAX_PENDING_PER_RING: u32 = 32;
+export const ARGO_VIRQ: u32 = 11; // VIRQ_ARGO (global VIRQ)
+// xen_argo_ring_t: the 64-byte header at the start of the ring's first frame, then the data.
+export const ARGO_RING_HDR_SIZE: u32 = 64;
+export const ARGO_RING_RX_PTR: u32 = 0; // u32, written by the receiver
+export const ARGO_RING_TX_PTR: u32 = 4; // u32, written by Xen
+export const ARGO_MIN_RING_LEN: u32 = 48; // header + 2 slots
+// xen_argo_ring_message_header (16 bytes) in front of every payload.
+export const ARGO_MSG_HDR_SIZE: u32 = 16;
+export const ARGO_MSG_LEN: u32 = 0; // u32 payload + 16
+export const ARGO_MSG_SRC_APORT: u32 = 4; // u32
+export const ARGO_MSG_SRC_DOMID: u32 = 8; // u16
+export const ARGO_MSG_SRC_PAD: u32 = 10; // u16
+export const ARGO_MSG_TYPE: u32 = 12; // u32
+export const ARGO_MAX_MESSAGE_SIZE: u32 = ARGO_MAX_RING_SIZE - ARGO_MSG_HDR_SIZE - ARGO_MSG_SLOT_SIZE;
+// xen_argo_addr_t (8) and xen_argo_send_addr_t (src @0, dst @8).
+export const ARGO_ADDR_SIZE: u32 = 8;
+export const ARGO_ADDR_APORT: u32 = 0; // u32
+export const ARGO_ADDR_DOMID: u32 = 4; // u16
+export const ARGO_ADDR_PAD: u32 = 6; // u16
+export const ARGO_SEND_ADDR_SIZE: u32 = 16;
+export const ARGO_SEND_SRC: u32 = 0;
+export const ARGO_SEND_DST: u32 = 8;
+// xen_argo_iov_t (16): iov_hnd is a guest-physical address in this model.
+export const ARGO_IOV_SIZE: u32 = 16;
+export const ARGO_IOV_HND: u32 = 0; // u64
+export const ARGO_IOV_LEN: u32 = 8; // u32
+export const ARGO_IOV_PAD: u32 = 12; // u32
+// xen_argo_register_ring_t (12) and xen_argo_unregister_ring_t (8, no len); gfns are u64.
+export const ARGO_REG_SIZE: u32 = 12;
+export const ARGO_UNREG_SIZE: u32 = 8;
+export const ARGO_REG_APORT: u32 = 0; // u32
+export const ARGO_REG_PARTNER: u32 = 4; // u16
+export const ARGO_REG_PAD: u32 = 6; // u16
+export const ARGO_REG_LEN: u32 = 8; // u32
+export const ARGO_GFN_SIZE: u32 = 8;
+// xen_argo_ring_data_t (8 + nent * 20) and xen_argo_ring_data_ent_t (20).
+export const ARGO_RD_HDR_SIZE: u32 = 8;
+export const ARGO_RD_NENT: u32 = 0; // u32
+export const ARGO_RD_PAD: u32 = 4; // u32
+export const ARGO_RDE_SIZE: u32 = 20;
+export const ARGO_RDE_RING: u32 = 0; // xen_argo_addr_t
+export const ARGO_RDE_FLAGS: u32 = 8; // u16, written by Xen
+export const ARGO_RDE_PAD: u32 = 10; // u16
+export const ARGO_RDE_SPACE_REQUIRED: u32 = 12; // u32
+export const ARGO_RDE_MAX_MESSAGE_SIZE: u32 = 16; // u32, written by Xen
+export const ARGO_RING_EXISTS: u32 = 1;
+export const ARGO_RING_SHARED: u32 = 2; // a wildcard ring
+export const ARGO_RING_EMPTY: u32 = 4;
+export const ARGO_RING_SUFFICIENT: u32 = 8;
+export const ARGO_RING_EMSGSIZE: u32 = 0x10;
+export const ARGO_RING_EBUSY: u32 = 0x20;
+
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
 // xen 192..447, transports/devices 448..1023.
@@ -262,4 +327,33 @@ export const CNT_XENSTORE_BASE: u32 = 352; // ..367
 export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
+// Argo (CNT_ARGO_BASE..335).
+export const CNT_ARGO_OPS: u32 = 296; // every HYPERVISOR_argo_op
+export const CNT_ARGO_OP_REGISTER: u32 = 297;
+export const CNT_ARGO_OP_UNREGISTER: u32 = 298;
+export const CNT_ARGO_OP_SENDV: u32 = 299;
+export const CNT_ARGO_OP_NOTIFY: u32 = 300;
+export const CNT_ARGO_OP_UNKNOWN: u32 = 301; // unknown cmd (-EOPNOTSUPP)
+export const CNT_ARGO_OP_ERRORS: u32 = 302; // ops that returned an error
+export const CNT_ARGO_MESSAGES: u32 = 303; // messages written into rings (kernel)
+export const CNT_ARGO_BYTES_SENT: u32 = 304; // payload bytes written into rings (kernel)
+export const CNT_ARGO_RING_BYTES: u32 = 305; // header + payload bytes written into rings (kernel)
+export const CNT_ARGO_EAGAIN: u32 = 306; // sendv refused for lack of space
+export const CNT_ARGO_EBUSY: u32 = 307; // a wait could not be queued (32 waiters)
+export const CNT_ARGO_WAITERS_QUEUED: u32 = 308; // new "wake me when L fits" entries
+export const CNT_ARGO_WAITERS_WOKEN: u32 = 309;
+export const CNT_ARGO_WAITERS_DROPPED: u32 = 310; // cancelled, unregistered or torn down
+export const CNT_ARGO_VIRQ_RAISED: u32 = 311; // VIRQ_ARGO signals sent
+export const CNT_ARGO_RINGS_REGISTERED: u32 = 312; // new rings
+export const CNT_ARGO_RINGS_REREGISTERED: u32 = 313;
+export const CNT_ARGO_RINGS_REMOVED: u32 = 314; // unregistered or torn down with a domain
+export const CNT_ARGO_NOTIFY_QUERIES: u32 = 315; // ring_data entries answered
+export const CNT_ARGO_PTR_LOADS: u32 = 316; // atomic loads of rx_ptr/tx_ptr by Xen
+export const CNT_ARGO_PTR_STORES: u32 = 317; // atomic stores of tx_ptr by Xen
+export const CNT_ARGO_EFAULT: u32 = 318; // guest memory Xen could not read or write
+// XSM denials per Argo hook (CNT_XSM_DENIED counts every denial of every hook).
+export const CNT_XSM_DENIED_ARGO_ENABLE: u32 = 337;
+export const CNT_XSM_DENIED_ARGO_REGISTER_SINGLE: u32 = 338;
+export const CNT_XSM_DENIED_ARGO_REGISTER_ANY: u32 = 339;
+export const CNT_XSM_DENIED_ARGO_SEND: u32 = 340;
 export const CNT_TRANSPORT_BASE: u32 = 448;

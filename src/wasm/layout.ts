@@ -208,6 +208,71 @@ export const VRING_PACKED_EVENT_FLAG_DESC = 2;
 export const VRING_PACKED_EVENT_F_WRAP_CTR = 15;
 export const VIRTQ_MAX_SIZE = 32768;
 
+// ---- Argo (xen/include/public/argo.h, xen/common/argo.c) ------------------------------
+export const ARGO_OP_REGISTER_RING = 1;
+export const ARGO_OP_UNREGISTER_RING = 2;
+export const ARGO_OP_SENDV = 3;
+export const ARGO_OP_NOTIFY = 4;
+export const ARGO_REGISTER_FLAG_FAIL_EXIST = 1;
+export const ARGO_DOMID_ANY = DOMID_INVALID;
+export const ARGO_MAX_RING_SIZE = 0x1000000; // 16 MiB
+export const ARGO_MSG_SLOT_SIZE = 16; // every message starts and ends on a slot
+export const ARGO_MAXIOV = 8;
+export const ARGO_MAX_RINGS_PER_DOMAIN = 128;
+export const ARGO_MAX_NOTIFY_COUNT = 256;
+export const ARGO_MAX_PENDING_PER_RING = 32;
+export const ARGO_VIRQ = 11; // VIRQ_ARGO (global VIRQ)
+// xen_argo_ring_t: the 64-byte header at the start of the ring's first frame, then the data.
+export const ARGO_RING_HDR_SIZE = 64;
+export const ARGO_RING_RX_PTR = 0; // u32, written by the receiver
+export const ARGO_RING_TX_PTR = 4; // u32, written by Xen
+export const ARGO_MIN_RING_LEN = 48; // header + 2 slots
+// xen_argo_ring_message_header (16 bytes) in front of every payload.
+export const ARGO_MSG_HDR_SIZE = 16;
+export const ARGO_MSG_LEN = 0; // u32 payload + 16
+export const ARGO_MSG_SRC_APORT = 4; // u32
+export const ARGO_MSG_SRC_DOMID = 8; // u16
+export const ARGO_MSG_SRC_PAD = 10; // u16
+export const ARGO_MSG_TYPE = 12; // u32
+export const ARGO_MAX_MESSAGE_SIZE = ARGO_MAX_RING_SIZE - ARGO_MSG_HDR_SIZE - ARGO_MSG_SLOT_SIZE;
+// xen_argo_addr_t (8) and xen_argo_send_addr_t (src @0, dst @8).
+export const ARGO_ADDR_SIZE = 8;
+export const ARGO_ADDR_APORT = 0; // u32
+export const ARGO_ADDR_DOMID = 4; // u16
+export const ARGO_ADDR_PAD = 6; // u16
+export const ARGO_SEND_ADDR_SIZE = 16;
+export const ARGO_SEND_SRC = 0;
+export const ARGO_SEND_DST = 8;
+// xen_argo_iov_t (16): iov_hnd is a guest-physical address in this model.
+export const ARGO_IOV_SIZE = 16;
+export const ARGO_IOV_HND = 0; // u64
+export const ARGO_IOV_LEN = 8; // u32
+export const ARGO_IOV_PAD = 12; // u32
+// xen_argo_register_ring_t (12) and xen_argo_unregister_ring_t (8, no len); gfns are u64.
+export const ARGO_REG_SIZE = 12;
+export const ARGO_UNREG_SIZE = 8;
+export const ARGO_REG_APORT = 0; // u32
+export const ARGO_REG_PARTNER = 4; // u16
+export const ARGO_REG_PAD = 6; // u16
+export const ARGO_REG_LEN = 8; // u32
+export const ARGO_GFN_SIZE = 8;
+// xen_argo_ring_data_t (8 + nent * 20) and xen_argo_ring_data_ent_t (20).
+export const ARGO_RD_HDR_SIZE = 8;
+export const ARGO_RD_NENT = 0; // u32
+export const ARGO_RD_PAD = 4; // u32
+export const ARGO_RDE_SIZE = 20;
+export const ARGO_RDE_RING = 0; // xen_argo_addr_t
+export const ARGO_RDE_FLAGS = 8; // u16, written by Xen
+export const ARGO_RDE_PAD = 10; // u16
+export const ARGO_RDE_SPACE_REQUIRED = 12; // u32
+export const ARGO_RDE_MAX_MESSAGE_SIZE = 16; // u32, written by Xen
+export const ARGO_RING_EXISTS = 1;
+export const ARGO_RING_SHARED = 2; // a wildcard ring
+export const ARGO_RING_EMPTY = 4;
+export const ARGO_RING_SUFFICIENT = 8;
+export const ARGO_RING_EMSGSIZE = 0x10;
+export const ARGO_RING_EBUSY = 0x20;
+
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
 // xen 192..447, transports/devices 448..1023.
@@ -261,4 +326,33 @@ export const CNT_XENSTORE_BASE = 352; // ..367
 export const CNT_HYPERCALL_BASE = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED = 336; // every XSM denial
+// Argo (CNT_ARGO_BASE..335).
+export const CNT_ARGO_OPS = 296; // every HYPERVISOR_argo_op
+export const CNT_ARGO_OP_REGISTER = 297;
+export const CNT_ARGO_OP_UNREGISTER = 298;
+export const CNT_ARGO_OP_SENDV = 299;
+export const CNT_ARGO_OP_NOTIFY = 300;
+export const CNT_ARGO_OP_UNKNOWN = 301; // unknown cmd (-EOPNOTSUPP)
+export const CNT_ARGO_OP_ERRORS = 302; // ops that returned an error
+export const CNT_ARGO_MESSAGES = 303; // messages written into rings (kernel)
+export const CNT_ARGO_BYTES_SENT = 304; // payload bytes written into rings (kernel)
+export const CNT_ARGO_RING_BYTES = 305; // header + payload bytes written into rings (kernel)
+export const CNT_ARGO_EAGAIN = 306; // sendv refused for lack of space
+export const CNT_ARGO_EBUSY = 307; // a wait could not be queued (32 waiters)
+export const CNT_ARGO_WAITERS_QUEUED = 308; // new "wake me when L fits" entries
+export const CNT_ARGO_WAITERS_WOKEN = 309;
+export const CNT_ARGO_WAITERS_DROPPED = 310; // cancelled, unregistered or torn down
+export const CNT_ARGO_VIRQ_RAISED = 311; // VIRQ_ARGO signals sent
+export const CNT_ARGO_RINGS_REGISTERED = 312; // new rings
+export const CNT_ARGO_RINGS_REREGISTERED = 313;
+export const CNT_ARGO_RINGS_REMOVED = 314; // unregistered or torn down with a domain
+export const CNT_ARGO_NOTIFY_QUERIES = 315; // ring_data entries answered
+export const CNT_ARGO_PTR_LOADS = 316; // atomic loads of rx_ptr/tx_ptr by Xen
+export const CNT_ARGO_PTR_STORES = 317; // atomic stores of tx_ptr by Xen
+export const CNT_ARGO_EFAULT = 318; // guest memory Xen could not read or write
+// XSM denials per Argo hook (CNT_XSM_DENIED counts every denial of every hook).
+export const CNT_XSM_DENIED_ARGO_ENABLE = 337;
+export const CNT_XSM_DENIED_ARGO_REGISTER_SINGLE = 338;
+export const CNT_XSM_DENIED_ARGO_REGISTER_ANY = 339;
+export const CNT_XSM_DENIED_ARGO_SEND = 340;
 export const CNT_TRANSPORT_BASE = 448;
