@@ -3,3 +3,4 @@ export * from "./layout";
 export * from "./machine/api";
 export * from "./atomics/api";
 export * from "./virtq/ring-api";
+export * from "./xen/argo-api";

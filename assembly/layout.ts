@@ -562,6 +562,13 @@ export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID: u32 = 8;
 export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD: u32 = 10;
 export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE: u32 = 12; // u32
 export const ARGO_RING_MESSAGE_HEADER_DATA: u32 = 16;
+// ---- Argo implementation limits (xen/common/argo.c; the ABI is in the Xen ABI section) -------
+export const ARGO_MAX_RINGS_PER_DOMAIN: u32 = 128;
+export const ARGO_MAX_NOTIFY_COUNT: u32 = 256;
+export const ARGO_MAX_PENDING_PER_RING: u32 = 32;
+export const ARGO_MIN_RING_LEN: u32 = 48; // ring header slot + 2 slots
+export const ARGO_MAX_MESSAGE_SIZE: u32 = XEN_ARGO_MAX_RING_SIZE - ARGO_RING_MESSAGE_HEADER_SIZE - XEN_ARGO_MSG_SLOT_SIZE;
+export const ARGO_GFN_SIZE: u32 = 8; // xen_argo_gfn_t (u64)
 
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
@@ -616,6 +623,35 @@ export const CNT_XENSTORE_BASE: u32 = 352; // ..367
 export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
+// Argo (CNT_ARGO_BASE..335).
+export const CNT_ARGO_OPS: u32 = 296; // every HYPERVISOR_argo_op
+export const CNT_ARGO_OP_REGISTER: u32 = 297;
+export const CNT_ARGO_OP_UNREGISTER: u32 = 298;
+export const CNT_ARGO_OP_SENDV: u32 = 299;
+export const CNT_ARGO_OP_NOTIFY: u32 = 300;
+export const CNT_ARGO_OP_UNKNOWN: u32 = 301; // unknown cmd (-EOPNOTSUPP)
+export const CNT_ARGO_OP_ERRORS: u32 = 302; // ops that returned an error
+export const CNT_ARGO_MESSAGES: u32 = 303; // messages written into rings (kernel)
+export const CNT_ARGO_BYTES_SENT: u32 = 304; // payload bytes written into rings (kernel)
+export const CNT_ARGO_RING_BYTES: u32 = 305; // header + payload bytes written into rings (kernel)
+export const CNT_ARGO_EAGAIN: u32 = 306; // sendv refused for lack of space
+export const CNT_ARGO_EBUSY: u32 = 307; // a wait could not be queued (32 waiters)
+export const CNT_ARGO_WAITERS_QUEUED: u32 = 308; // new "wake me when L fits" entries
+export const CNT_ARGO_WAITERS_WOKEN: u32 = 309;
+export const CNT_ARGO_WAITERS_DROPPED: u32 = 310; // cancelled, unregistered or torn down
+export const CNT_ARGO_VIRQ_RAISED: u32 = 311; // VIRQ_ARGO signals sent
+export const CNT_ARGO_RINGS_REGISTERED: u32 = 312; // new rings
+export const CNT_ARGO_RINGS_REREGISTERED: u32 = 313;
+export const CNT_ARGO_RINGS_REMOVED: u32 = 314; // unregistered or torn down with a domain
+export const CNT_ARGO_NOTIFY_QUERIES: u32 = 315; // ring_data entries answered
+export const CNT_ARGO_PTR_LOADS: u32 = 316; // atomic loads of rx_ptr/tx_ptr by Xen
+export const CNT_ARGO_PTR_STORES: u32 = 317; // atomic stores of tx_ptr by Xen
+export const CNT_ARGO_EFAULT: u32 = 318; // guest memory Xen could not read or write
+// XSM denials per Argo hook (CNT_XSM_DENIED counts every denial of every hook).
+export const CNT_XSM_DENIED_ARGO_ENABLE: u32 = 337;
+export const CNT_XSM_DENIED_ARGO_REGISTER_SINGLE: u32 = 338;
+export const CNT_XSM_DENIED_ARGO_REGISTER_ANY: u32 = 339;
+export const CNT_XSM_DENIED_ARGO_SEND: u32 = 340;
 export const CNT_TRANSPORT_BASE: u32 = 448;
 
 // ---- xenstore (io/xs_wire.h) -------------------------------------------------------------

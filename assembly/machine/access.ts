@@ -58,7 +58,7 @@ export function translate(domid: u32, gfn: u32, write: bool, probe: bool = false
 }
 
 /** Checks [gpa, gpa+len) for the access without performing it. */
-function checkRange(domid: u32, gpa: u64, len: u32, write: bool): i32 {
+export function checkRange(domid: u32, gpa: u64, len: u32, write: bool): i32 {
   if (len == 0) {
     if (domExists(domid)) return MST_OK;
     refuse(MST_NO_DOMAIN);

@@ -561,6 +561,13 @@ export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID = 8;
 export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD = 10;
 export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE = 12; // u32
 export const ARGO_RING_MESSAGE_HEADER_DATA = 16;
+// ---- Argo implementation limits (xen/common/argo.c; the ABI is in the Xen ABI section) -------
+export const ARGO_MAX_RINGS_PER_DOMAIN = 128;
+export const ARGO_MAX_NOTIFY_COUNT = 256;
+export const ARGO_MAX_PENDING_PER_RING = 32;
+export const ARGO_MIN_RING_LEN = 48; // ring header slot + 2 slots
+export const ARGO_MAX_MESSAGE_SIZE = XEN_ARGO_MAX_RING_SIZE - ARGO_RING_MESSAGE_HEADER_SIZE - XEN_ARGO_MSG_SLOT_SIZE;
+export const ARGO_GFN_SIZE = 8; // xen_argo_gfn_t (u64)
 
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
@@ -615,6 +622,35 @@ export const CNT_XENSTORE_BASE = 352; // ..367
 export const CNT_HYPERCALL_BASE = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS = 368; // every hypercall any domain made
 export const CNT_XSM_DENIED = 336; // every XSM denial
+// Argo (CNT_ARGO_BASE..335).
+export const CNT_ARGO_OPS = 296; // every HYPERVISOR_argo_op
+export const CNT_ARGO_OP_REGISTER = 297;
+export const CNT_ARGO_OP_UNREGISTER = 298;
+export const CNT_ARGO_OP_SENDV = 299;
+export const CNT_ARGO_OP_NOTIFY = 300;
+export const CNT_ARGO_OP_UNKNOWN = 301; // unknown cmd (-EOPNOTSUPP)
+export const CNT_ARGO_OP_ERRORS = 302; // ops that returned an error
+export const CNT_ARGO_MESSAGES = 303; // messages written into rings (kernel)
+export const CNT_ARGO_BYTES_SENT = 304; // payload bytes written into rings (kernel)
+export const CNT_ARGO_RING_BYTES = 305; // header + payload bytes written into rings (kernel)
+export const CNT_ARGO_EAGAIN = 306; // sendv refused for lack of space
+export const CNT_ARGO_EBUSY = 307; // a wait could not be queued (32 waiters)
+export const CNT_ARGO_WAITERS_QUEUED = 308; // new "wake me when L fits" entries
+export const CNT_ARGO_WAITERS_WOKEN = 309;
+export const CNT_ARGO_WAITERS_DROPPED = 310; // cancelled, unregistered or torn down
+export const CNT_ARGO_VIRQ_RAISED = 311; // VIRQ_ARGO signals sent
+export const CNT_ARGO_RINGS_REGISTERED = 312; // new rings
+export const CNT_ARGO_RINGS_REREGISTERED = 313;
+export const CNT_ARGO_RINGS_REMOVED = 314; // unregistered or torn down with a domain
+export const CNT_ARGO_NOTIFY_QUERIES = 315; // ring_data entries answered
+export const CNT_ARGO_PTR_LOADS = 316; // atomic loads of rx_ptr/tx_ptr by Xen
+export const CNT_ARGO_PTR_STORES = 317; // atomic stores of tx_ptr by Xen
+export const CNT_ARGO_EFAULT = 318; // guest memory Xen could not read or write
+// XSM denials per Argo hook (CNT_XSM_DENIED counts every denial of every hook).
+export const CNT_XSM_DENIED_ARGO_ENABLE = 337;
+export const CNT_XSM_DENIED_ARGO_REGISTER_SINGLE = 338;
+export const CNT_XSM_DENIED_ARGO_REGISTER_ANY = 339;
+export const CNT_XSM_DENIED_ARGO_SEND = 340;
 export const CNT_TRANSPORT_BASE = 448;
 
 // ---- xenstore (io/xs_wire.h) -------------------------------------------------------------

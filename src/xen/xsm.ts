@@ -20,6 +20,9 @@ export type XsmOp =
 
 export interface XsmPolicy {
   readonly name: string;
+  /** The errno (positive) a denial returns: Flask's avc_has_perm gives EACCES, the dummy and
+   *  SILO modules EPERM (the default when absent). */
+  readonly denyErrno?: number;
   check(op: XsmOp, subject: Domain, object?: Domain): boolean;
 }
 
