@@ -315,5 +315,7 @@ describe("per-architecture GuestAtomics", () => {
     expect(hv.atomics.testAndClear(d.domid, mfn, 0, 9)).toBe(true);
     expect(() => hv.atomics.testAndSet(d.domid, mfn, 0, 32)).toThrow(/bad operand/);
     expect(() => hv.atomics.cmpxchg(d.domid, mfn, 2, 4, 0, 1)).toThrow(/not naturally aligned/);
+    expect(() => hv.atomics.fetchOp(d.domid, mfn, 0, 2, "and", ~0x18)).toThrow(/operand -25/);
+    expect(() => hv.atomics.cmpxchg(d.domid, mfn, 0, 4, 0.5, 1)).toThrow(/a non-negative integer/);
   });
 });

@@ -327,6 +327,9 @@ export class WasmArchAtomics implements ArchAtomicsEngine {
    *  Numbers only: operands up to 2^53. */
   xenOp(isa: number, op: number, size: number, mfn: number, off: number, a: number, b: number,
     sharer: number, guestSafe: boolean, budget: number): RunResult {
+    for (const v of [a, b]) {
+      if (!Number.isSafeInteger(v) || v < 0) throw new AtomicsError(`xen op operand ${v} (a non-negative integer below 2^53)`, L.ATS_BAD_OPERAND);
+    }
     const before = this.totalSteps;
     const st = this.x.arch_xen_op(this.ctx, isa, op, size, mfn, off, a >>> 0, Math.floor(a / 4294967296),
       b >>> 0, Math.floor(b / 4294967296), sharer, guestSafe ? 1 : 0, budget);

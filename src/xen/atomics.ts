@@ -23,6 +23,8 @@ export interface GuestAtomics {
   testAndSet(sharer: number, mfn: number, off: number, bit: number): boolean;
   /** Clears bit `bit` of the 32-bit word at `off`; returns whether it was set. */
   testAndClear(sharer: number, mfn: number, off: number, bit: number): boolean;
+  /** Optional test hook: a guest racing Xen on the word, called before each operation. */
+  interferer?: Interferer | undefined;
 }
 
 /** Called just before each atomic step: lets a test play a guest that races Xen on the word. */
