@@ -1,3 +1,11 @@
 // Public library API: `import { ... } from "vxsim"`.
 export { Machine, MachineError, machineStatusName, type MachineOptions } from "./wasm/machine.ts";
 export * as layout from "./wasm/layout.ts";
+export {
+  WasmArchAtomics, AtomicsError, type ArchAtomicsEngine, type AgentSpec, type AgentStats, type EngineConfig, type Isa,
+  type EngineOp, type RunResult,
+} from "./wasm/arch-atomics.ts";
+export { TsArchAtomics } from "./wasm/ts-arch-atomics.ts";
+export {
+  guestAtomicsFor, EmulatedGuestAtomics, X86GuestAtomics, AtomicStarvationError, type ArchName, type GuestAtomics,
+} from "./xen/atomics.ts";

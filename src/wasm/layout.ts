@@ -612,6 +612,15 @@ export const CNT_XEN_BASE = 192;
 export const CNT_ATOMIC_OPS = 192; // guest-atomic RMW operations on shared memory
 // Sub-ranges of the xen counters, one per subsystem (each defines its ids in its own range).
 export const CNT_ATOMICS_BASE = 192; // ..199
+// Atomics engine counters (assembly/atomics), 193..199; CNT_ATOMIC_OPS (192) counts completed
+// read-modify-write operations of every agent, whatever the instruction set.
+export const CNT_ATOMIC_LLSC_ATTEMPTS = 193; // load-exclusives (LDXR, LR) executed
+export const CNT_ATOMIC_SC_FAILS = 194; // store-exclusives (STXR, SC) that failed: each one is a retry
+export const CNT_ATOMIC_MONITOR_CLEARS = 195; // exclusive monitors / reservations cleared by another agent's store
+export const CNT_ATOMIC_SUBWORD = 196; // 8/16-bit operations emulated on the containing 32-bit word (RISC-V)
+export const CNT_ATOMIC_LSE_OPS = 197; // Arm v8.1 LSE single-instruction atomics executed
+export const CNT_ATOMIC_PAUSES = 198; // sharing-domain pauses by the XSA-295 guest-safe helpers
+export const CNT_ATOMIC_XEN_STEPS = 199; // instruction steps executed by hypervisor agents
 export const CNT_GRANT_BASE = 200; // ..239
 export const CNT_EVTCHN_BASE = 240; // ..263
 export const CNT_IOREQ_BASE = 264; // ..287
@@ -700,3 +709,119 @@ export const CNT_XS_TX_STARTED = CNT_XENSTORE_BASE + 12;
 export const CNT_XS_TX_EAGAIN = CNT_XENSTORE_BASE + 13; // commits refused because a node changed
 export const CNT_XS_QUOTA_DENIED = CNT_XENSTORE_BASE + 14; // ENOSPC / watch-quota refusals
 export const CNT_XS_EVTCHN_NOTIFY = CNT_XENSTORE_BASE + 15; // store event-channel kicks, either direction
+// ---- atomics engine (assembly/atomics) ----------------------------------------------------
+// Agents (the hypervisor, guest vCPUs, a hostile guest) run atomic operations on machine words
+// as their real instruction sequences, one instruction per step, interleaved by a seeded
+// scheduler. All state lives in a context: one hypervisor frame named by its mfn.
+// Instruction sets.
+export const AT_ISA_X86 = 0; // LOCK-prefixed RMW: one indivisible step
+export const AT_ISA_ARM_LLSC = 1; // Arm v8.0: LDXR/STXR loops with an exclusive monitor
+export const AT_ISA_ARM_LSE = 2; // Arm v8.1 LSE: CAS, LDADD, LDSET, LDCLR, LDEOR, SWP
+export const AT_ISA_RISCV = 3; // RV64A: LR/SC loops and AMOs on 32/64-bit words only
+export const AT_ISAS = 4;
+// Operations. a and b are the operands; the result is the old value of the operand field.
+export const AT_OP_CMPXCHG = 0; // a = expected, b = desired
+export const AT_OP_FETCH_ADD = 1; // a = addend
+export const AT_OP_FETCH_OR = 2;
+export const AT_OP_FETCH_AND = 3;
+export const AT_OP_FETCH_XOR = 4;
+export const AT_OP_XCHG = 5; // a = new value
+export const AT_OP_TEST_SET_BIT = 6; // a = bit number in a 32-bit word
+export const AT_OP_TEST_CLEAR_BIT = 7;
+export const AT_OP_CAS_INC = 8; // load v, then cmpxchg(v, v + a) until it sticks (a C-level loop)
+export const AT_OP_LOAD = 9; // plain load
+export const AT_OP_STORE = 10; // plain store of a; after each repetition a ^= b
+export const AT_OPS = 11;
+// Micro-operations of an agent's program (one step each).
+export const AT_U_LX = 1; // load-exclusive: loads the word and sets the agent's monitor
+export const AT_U_ALU = 2; // register instruction inside the loop (compare, mask, merge)
+export const AT_U_CHK = 3; // compare-and-branch: a cmpxchg whose field differs leaves the loop
+export const AT_U_SX = 4; // store-exclusive: stores only while the monitor holds
+export const AT_U_RETRY = 5; // branch back to the load-exclusive if the store-exclusive failed
+export const AT_U_AMO = 6; // one indivisible read-modify-write instruction
+export const AT_U_LD = 7; // plain load
+export const AT_U_ST = 8; // plain store
+export const AT_U_NEXT = 9; // cas-inc: retry the cmpxchg with the value it returned
+// Scheduling policies.
+export const AT_SCHED_LOCKSTEP = 0; // rounds: every runnable agent steps once, in a random order
+export const AT_SCHED_RANDOM = 1; // each step goes to a runnable agent chosen at random
+export const AT_SCHED_SCRIPT = 2; // steps follow a host-given list of agents, then lockstep
+// Run outcomes (non-negative) and errors (negative).
+export const AT_RUN_DONE = 0; // every finite agent completed its operations
+export const AT_RUN_BUDGET = 1; // the step budget ran out first; run again to continue
+export const AT_RUN_STARVED = 2; // an agent made no progress within the window (ACTX_STARVED says which)
+export const AT_RUN_STUCK = 3; // finite agents remain but none may run (all paused)
+export const ATS_BAD_CTX = -32;
+export const ATS_BAD_AGENT = -33;
+export const ATS_BAD_ISA = -34;
+export const ATS_BAD_OP = -35;
+export const ATS_BAD_SIZE = -36;
+export const ATS_MISALIGNED = -37;
+export const ATS_BAD_OPERAND = -38;
+export const ATS_BAD_CONFIG = -39;
+// Context frame.
+export const ACTX_RNG = 0; // 4 x u32 xoshiro128** state
+export const ACTX_STEPS = 16; // u64 steps executed in this context
+export const ACTX_POLICY = 24; // u32 AT_SCHED_*
+export const ACTX_GRANULE_SHIFT = 28; // u32 log2 of the reservation granule (0 = not initialised)
+export const ACTX_SPURIOUS = 32; // u32 chance in 65536 that a store-exclusive fails spuriously
+export const ACTX_SAFE_MAX = 36; // u32 guest_safe_atomic_max: bounded attempts before pausing
+export const ACTX_WINDOW = 40; // u32 steps without progress after which an agent is starved
+export const ACTX_STARVED = 44; // i32 agent found starved, -1 = none
+export const ACTX_ROUND_POS = 48; // u32 lockstep: next slot of ACTX_ORDER
+export const ACTX_ROUND_LEN = 52; // u32 lockstep: agents in the current round
+export const ACTX_SCRIPT_POS = 56; // u32
+export const ACTX_SCRIPT_LEN = 60; // u32
+export const ACTX_REMAINING = 64; // u32 finite agents not yet done
+export const ACTX_ORDER = 96; // u8 x AT_MAX_AGENTS: the current round's order
+export const ACTX_SCRIPT = 128; // u8 x AT_SCRIPT_MAX agent indices
+export const AT_SCRIPT_MAX = 768;
+export const ACTX_AGENTS = 1024; // AT_MAX_AGENTS agent records
+export const AT_MAX_AGENTS = 16;
+export const AGT_RECORD_SIZE = 192; // AT_MAX_AGENTS records fill the rest of the frame
+// Agent record fields.
+export const AGT_FLAGS = 0; // u32 AGF_*
+export const AGT_ISA = 4; // u8
+export const AGT_OP = 5; // u8
+export const AGT_OPSIZE = 6; // u8 operand size in bytes (1, 2, 4, 8)
+export const AGT_PC = 7; // u8 next micro-op
+export const AGT_LOOP_PC = 8; // u8 where a retry branches to (the load-exclusive or the AMO)
+export const AGT_EXIT_PC = 9; // u8 where a failed compare branches to
+export const AGT_PHASE = 10; // u8 0 = normal (bounded when guest-safe), 1 = redo while the sharer is paused
+export const AGT_MON_VALID = 11; // u8 exclusive monitor / reservation held
+export const AGT_DOMID = 12; // u16 the domain the agent runs in (DOMID_XEN for the hypervisor)
+export const AGT_SHARER = 14; // u16 guest-safe: the domain to pause on timeout
+export const AGT_MFN = 16; // u32
+export const AGT_OFF = 20; // u32 byte offset of the operand in the frame
+export const AGT_WORD = 24; // u32 linear address of the word accessed (the aligned container when masked)
+export const AGT_WSIZE = 28; // u8 bytes accessed
+export const AGT_SHIFT = 29; // u8 bit position of the operand field in the word
+export const AGT_PAUSED = 30; // u8 pause count
+export const AGT_SXST = 31; // u8 status of the last store-exclusive (0 = stored)
+export const AGT_MON_ADDR = 32; // u32 linear address the monitor was set on
+export const AGT_REPEAT = 36; // u32 operations left (AT_FOREVER = never ends)
+export const AGT_A = 40; // u64 operand a (a store agent's next value)
+export const AGT_B = 48; // u64 operand b
+export const AGT_OLD = 56; // u64 word loaded by the last load(-exclusive)
+export const AGT_RESULT = 64; // u64 old field value returned by the last completed step sequence
+export const AGT_EXPECT = 72; // u64 field value a cmpxchg expects
+export const AGT_LAST_PROGRESS = 80; // u64 context step of the last completed operation
+export const AGT_OPS_DONE = 88; // u32 operations completed
+export const AGT_STEPS = 92; // u32 steps executed
+export const AGT_LLSC = 96; // u32 load-exclusives
+export const AGT_SC_FAILS = 100; // u32 failed store-exclusives
+export const AGT_CLEARED = 104; // u32 times another agent's store cleared this agent's monitor
+export const AGT_PAUSES = 108; // u32 times this agent paused its sharer (XSA-295 timeout)
+export const AGT_TRIES = 112; // u32 failed store-exclusives in the current bounded attempt
+export const AGT_SPURIOUS = 116; // u32 spurious store-exclusive failures
+export const AGT_SEQ_LEN = 120; // u8 micro-ops in the program
+export const AGT_SEQ = 128; // u8 x AT_SEQ_MAX micro-ops (AT_U_*)
+export const AT_SEQ_MAX = 16;
+export const AT_FOREVER = 0xffffffff;
+// Agent flags.
+export const AGF_ACTIVE = 1;
+export const AGF_FOREVER = 2; // repeats until removed (a hostile loop); never counts as pending
+export const AGF_GUEST_SAFE = 4; // Xen's XSA-295 helper: bounded attempts, then pause the sharer and redo
+export const AGF_DONE = 8;
+export const AGF_STARVED = 16;
+export const AGF_MASKED = 32; // sub-word operation emulated on the containing 32-bit word

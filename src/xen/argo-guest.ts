@@ -165,9 +165,7 @@ export class ArgoGuestRing {
   }
 
   private loadIdx(off: number): number {
-    const a = this.argo.hv.atomics;
-    if (a.load) return a.load(this.domid, this.headerMfn(), off);
-    return new DataView(this.argo.machine.read(this.domid, this.gpa(off), 4).buffer).getUint32(0, true);
+    return this.argo.hv.atomics.load(this.domid, this.headerMfn(), off);
   }
 
   get rxPtr(): number {
@@ -180,14 +178,7 @@ export class ArgoGuestRing {
 
   /** Publishes rx_ptr with an atomic store (the receiver's only write to the header). */
   set rxPtr(v: number) {
-    const a = this.argo.hv.atomics;
-    if (a.store) {
-      a.store(this.domid, this.headerMfn(), L.ARGO_RING_RX_PTR, v);
-      return;
-    }
-    const b = new DataView(new ArrayBuffer(4));
-    b.setUint32(0, v, true);
-    this.argo.machine.write(this.domid, this.gpa(L.ARGO_RING_RX_PTR), new Uint8Array(b.buffer));
+    this.argo.hv.atomics.store(this.domid, this.headerMfn(), L.ARGO_RING_RX_PTR, v);
   }
 
   /** Reads `n` data bytes from ring offset `at`, wrapping at the ring end, page by page. */

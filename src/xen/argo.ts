@@ -472,19 +472,12 @@ export class Argo implements Subsystem {
   /** read_atomic of a ring index in the ring's first frame. */
   private loadPtr(owner: number, mfn: number, off: number): number {
     this.machine.bump(L.CNT_ARGO_PTR_LOADS);
-    const a = this.hv.atomics;
-    if (a.load) return a.load(owner, mfn, off);
-    const b = this.machine.readMfn(mfn, off, 4);
-    return new DataView(b.buffer).getUint32(0, true);
+    return this.hv.atomics.load(owner, mfn, off);
   }
 
   /** write_atomic of tx_ptr (followed by a write barrier in Xen). */
   private storePtr(owner: number, mfn: number, off: number, v: number): void {
     this.machine.bump(L.CNT_ARGO_PTR_STORES);
-    const a = this.hv.atomics;
-    if (a.store) return a.store(owner, mfn, off, v);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, v, true);
-    this.machine.writeMfn(mfn, off, b);
+    this.hv.atomics.store(owner, mfn, off, v);
   }
 }
