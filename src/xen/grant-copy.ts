@@ -24,9 +24,11 @@ const PENDING = 1;
 
 /** One side of a copy as Xen holds it between ops (struct gnttab_copy_buf). */
 interface CopyBuf {
-  /** The locked domain, and the domid the op named (may be DOMID_SELF). */
+  /** The locked domain, the domid the op named (may be DOMID_SELF), and whether the side was
+   *  named by grant when the domain was locked. */
   domain: Domain | undefined;
   namedDomid: number;
+  namedGref: boolean;
   claimed: boolean;
   haveGrant: boolean;
   table: GrantTable | undefined;
@@ -45,7 +47,7 @@ interface CopySide {
 }
 
 const newBuf = (readonly: boolean): CopyBuf => ({
-  domain: undefined, namedDomid: -1, claimed: false, haveGrant: false, table: undefined, ref: 0, gmfn: 0, readonly, mfn: 0,
+  domain: undefined, namedDomid: -1, namedGref: false, claimed: false, haveGrant: false, table: undefined, ref: 0, gmfn: 0, readonly, mfn: 0,
 });
 
 export class CopyRun {
@@ -115,6 +117,7 @@ export class CopyRun {
     if (!d || !this.core.tables.has(d.domid)) return GNTST_bad_domain;
     b.domain = d;
     b.namedDomid = s.domid;
+    b.namedGref = s.isGref;
     return GNTST_okay;
   }
 
@@ -155,9 +158,17 @@ export class CopyRun {
     return s.isGref ? b.haveGrant && b.ref === s.id : !b.haveGrant && b.gmfn === s.id;
   }
 
-  /** gnttab_copy_one: GNTST_* for a refused op, PENDING for one queued for the kernel. */
+  private relock(b: CopyBuf, s: CopySide): boolean {
+    return !b.domain || s.domid !== b.namedDomid || s.isGref !== b.namedGref;
+  }
+
+  /** gnttab_copy_one: GNTST_* for a refused op, PENDING for one queued for the kernel.
+   *  Deliberate difference: Xen (as read) re-locks the domains only when a domid changes, so
+   *  an op naming a frame of a domain locked for a grant op of the previous op would skip the
+   *  "only DOMID_SELF by frame" check; the model also re-locks when a side switches between
+   *  grant and frame addressing, so that check (and XSM) always applies. */
   private one(src: CopySide, dst: CopySide, len: number): number {
-    if (!this.src.domain || src.domid !== this.src.namedDomid || !this.dst.domain || dst.domid !== this.dst.namedDomid) {
+    if (this.relock(this.src, src) || this.relock(this.dst, dst)) {
       this.release(this.src);
       this.release(this.dst);
       this.unlock();

@@ -189,7 +189,9 @@ export class GrantTables implements Subsystem {
     }
     core.outcome(st);
     args.setI16(0, SETUP_STATUS, st);
-    return args.store(0) ? 0 : -EFAULT;
+    if (!args.store(0)) return -EFAULT;
+    args.finish();
+    return 0;
   }
 
   private querySize(d: Domain, gpa: number): number {
@@ -208,7 +210,9 @@ export class GrantTables implements Subsystem {
     }
     core.outcome(st);
     args.setI16(0, QUERY_STATUS, st);
-    return args.store(0) ? 0 : -EFAULT;
+    if (!args.store(0)) return -EFAULT;
+    args.finish();
+    return 0;
   }
 
   // ---- XENMEM_add_to_physmap(XENMAPSPACE_grant_table) -----------------------------------------
