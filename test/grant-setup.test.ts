@@ -148,6 +148,20 @@ describe.each(["release", "debug"] as const)("grant table setup (%s)", (build) =
     expect(w.gt.addToPhysmap(1, RAM * 4096)).toBe(-EFAULT);
   });
 
+  it("hands out consecutive free refs above the reserved ones (gnttab_alloc_grant_reference_seq)", () => {
+    const w = world(build);
+    const g = w.g[1]!;
+    expect(g.allocRefs(4)).toBe(A.GNTTAB_NR_RESERVED_ENTRIES);
+    expect(g.allocRefs(2)).toBe(12);
+    g.freeRefs(9, 2);
+    expect(g.allocRefs(3)).toBe(14);
+    expect(g.allocRefs(2)).toBe(9);
+    expect(g.allocRefs(512)).toBe(-1);
+    g.setup(2);
+    expect(g.allocRefs(512)).toBe(17);
+    expect(g.entryGpa(513)).toBe((TABLE_GFN + 1) * 4096 + 8);
+  });
+
   it("rejects bad limits with a named error", () => {
     const w = world(build);
     expect(() => new GrantTables(w.hv, { maxFrames: 0 })).toThrow(/maxFrames/);

@@ -95,6 +95,11 @@ export class GrantCopyBatch {
     return this.count++;
   }
 
+  /** Drops queued records (a run that was abandoned). */
+  clear(): void {
+    this.count = 0;
+  }
+
   /** Runs the queued copies in the Wasm kernel (one call per IO window's worth of records)
    *  and returns each record's MST_* status. The batch is emptied. */
   run(): Int32Array {

@@ -194,6 +194,7 @@ export class CopyRun {
   run(args: GuestArgs, count: number): number {
     const core = this.core;
     const queued: number[] = []; // op index of each kernel record
+    this.batch.clear();
     let rc = 0;
     let i = 0;
     for (; i < count; i++) {
