@@ -4,3 +4,4 @@ export * from "./machine/api";
 export * from "./atomics/api";
 export * from "./virtq/ring-api";
 export * from "./xen/argo-api";
+export * from "./xen/grant-api";

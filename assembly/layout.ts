@@ -827,3 +827,60 @@ export const AGF_DONE: u32 = 8;
 export const AGF_STARVED: u32 = 16;
 export const AGF_MASKED: u32 = 32; // sub-word operation emulated on the containing 32-bit word
 
+// ---- grant tables (src/xen/grant-*.ts, assembly/xen/grant-*.ts) ---------------------------
+// Copy records: the host resolves and rights-checks every GNTTABOP_copy op, then hands the
+// whole batch's data movement to one kernel call as an array of these at IO_BASE.
+export const GCOPY_REC_SIZE: u32 = 24;
+export const GCOPY_SRC_MFN: u32 = 0; // u32
+export const GCOPY_DST_MFN: u32 = 4; // u32
+export const GCOPY_SRC_OFF: u32 = 8; // u16
+export const GCOPY_DST_OFF: u32 = 10; // u16
+export const GCOPY_LEN: u32 = 12; // u16
+export const GCOPY_SRC_DOM: u32 = 14; // u16 domain that must own the source frame
+export const GCOPY_DST_DOM: u32 = 16; // u16 domain that must own the destination frame
+export const GCOPY_STATUS: u32 = 20; // i32 out: MST_OK or why the kernel refused
+export const GCOPY_MAX_RECS: u32 = IO_SIZE / GCOPY_REC_SIZE;
+
+// Counters (CNT_GRANT_BASE..239). Ops are counted per array element processed.
+export const CNT_GNT_OP_SETUP_TABLE: u32 = 200;
+export const CNT_GNT_OP_QUERY_SIZE: u32 = 201;
+export const CNT_GNT_OP_MAP: u32 = 202;
+export const CNT_GNT_OP_UNMAP: u32 = 203;
+export const CNT_GNT_OP_COPY: u32 = 204;
+export const CNT_GNT_OP_UNSUPPORTED: u32 = 205; // grant_table_op calls with a command the model lacks
+export const CNT_GNT_MAPS: u32 = 206; // successful map_grant_ref ops
+export const CNT_GNT_UNMAPS: u32 = 207; // successful unmap_grant_ref ops that removed a mapping
+export const CNT_GNT_COPIES: u32 = 208; // copies performed (counted by the copy kernel)
+export const CNT_GNT_COPY_BYTES: u32 = 209;
+export const CNT_GNT_TLB_FLUSHES: u32 = 210; // one per unmap batch of 32 (unless elided)
+export const CNT_GNT_TLB_FLUSHES_ELIDED: u32 = 211; // batches with no accessed mapping (XenServer patch)
+export const CNT_GNT_CMPXCHG: u32 = 212; // Xen's 32-bit flags|domid cmpxchg attempts
+export const CNT_GNT_CMPXCHG_RETRIES: u32 = 213; // attempts after the first (the guest raced Xen)
+export const CNT_GNT_UNSTABLE: u32 = 214; // entries given up on after 5 failed attempts
+export const CNT_GNT_FLAG_CLEARS: u32 = 215; // GTF_reading/GTF_writing clears on release
+export const CNT_GNT_MAPTRACK_IN_USE: u32 = 216; // gauge: maptrack handles held, all domains
+export const CNT_GNT_PAGES_MAPPED: u32 = 217; // gauge: granted frames mapped in grantee p2ms
+export const CNT_GNT_TABLE_FRAMES: u32 = 218; // gauge: grant-table frames allocated
+export const CNT_GNT_FAILED: u32 = 219; // ops whose status was not GNTST_okay
+// Failed ops by status: GNTST code -k is counted at CNT_GNT_ST_BASE + k (k = 1..13).
+export const CNT_GNT_ST_BASE: u32 = 219;
+export const CNT_GNT_ST_GENERAL_ERROR: u32 = 220;
+export const CNT_GNT_ST_BAD_DOMAIN: u32 = 221;
+export const CNT_GNT_ST_BAD_GNTREF: u32 = 222;
+export const CNT_GNT_ST_BAD_HANDLE: u32 = 223;
+export const CNT_GNT_ST_BAD_VIRT_ADDR: u32 = 224;
+export const CNT_GNT_ST_BAD_DEV_ADDR: u32 = 225;
+export const CNT_GNT_ST_NO_DEVICE_SPACE: u32 = 226;
+export const CNT_GNT_ST_PERMISSION_DENIED: u32 = 227;
+export const CNT_GNT_ST_BAD_PAGE: u32 = 228;
+export const CNT_GNT_ST_BAD_COPY_ARG: u32 = 229;
+export const CNT_GNT_ST_ADDRESS_TOO_BIG: u32 = 230;
+export const CNT_GNT_ST_EAGAIN: u32 = 231;
+export const CNT_GNT_ST_NO_SPACE: u32 = 232;
+export const CNT_GNT_HC_ERRORS: u32 = 233; // grant hypercalls that returned a negative errno
+export const CNT_GNT_GUEST_GRANTS: u32 = 234; // guest-side grant_foreign_access
+export const CNT_GNT_GUEST_END_OK: u32 = 235; // guest-side end_foreign_access that revoked
+export const CNT_GNT_GUEST_END_BUSY: u32 = 236; // ... refused because the grantee still holds it
+export const CNT_GNT_GUEST_CMPXCHG: u32 = 237; // the guest's 16-bit cmpxchg attempts on flags
+export const CNT_GNT_TABLE_MAPS: u32 = 238; // table frames placed in a guest p2m (add_to_physmap)
+export const CNT_GNT_COPY_REFUSED: u32 = 239; // copy records the kernel refused (should stay 0)

@@ -825,3 +825,61 @@ export const AGF_GUEST_SAFE = 4; // Xen's XSA-295 helper: bounded attempts, then
 export const AGF_DONE = 8;
 export const AGF_STARVED = 16;
 export const AGF_MASKED = 32; // sub-word operation emulated on the containing 32-bit word
+
+// ---- grant tables (src/xen/grant-*.ts, assembly/xen/grant-*.ts) ---------------------------
+// Copy records: the host resolves and rights-checks every GNTTABOP_copy op, then hands the
+// whole batch's data movement to one kernel call as an array of these at IO_BASE.
+export const GCOPY_REC_SIZE = 24;
+export const GCOPY_SRC_MFN = 0; // u32
+export const GCOPY_DST_MFN = 4; // u32
+export const GCOPY_SRC_OFF = 8; // u16
+export const GCOPY_DST_OFF = 10; // u16
+export const GCOPY_LEN = 12; // u16
+export const GCOPY_SRC_DOM = 14; // u16 domain that must own the source frame
+export const GCOPY_DST_DOM = 16; // u16 domain that must own the destination frame
+export const GCOPY_STATUS = 20; // i32 out: MST_OK or why the kernel refused
+export const GCOPY_MAX_RECS = IO_SIZE / GCOPY_REC_SIZE;
+
+// Counters (CNT_GRANT_BASE..239). Ops are counted per array element processed.
+export const CNT_GNT_OP_SETUP_TABLE = 200;
+export const CNT_GNT_OP_QUERY_SIZE = 201;
+export const CNT_GNT_OP_MAP = 202;
+export const CNT_GNT_OP_UNMAP = 203;
+export const CNT_GNT_OP_COPY = 204;
+export const CNT_GNT_OP_UNSUPPORTED = 205; // grant_table_op calls with a command the model lacks
+export const CNT_GNT_MAPS = 206; // successful map_grant_ref ops
+export const CNT_GNT_UNMAPS = 207; // successful unmap_grant_ref ops that removed a mapping
+export const CNT_GNT_COPIES = 208; // copies performed (counted by the copy kernel)
+export const CNT_GNT_COPY_BYTES = 209;
+export const CNT_GNT_TLB_FLUSHES = 210; // one per unmap batch of 32 (unless elided)
+export const CNT_GNT_TLB_FLUSHES_ELIDED = 211; // batches with no accessed mapping (XenServer patch)
+export const CNT_GNT_CMPXCHG = 212; // Xen's 32-bit flags|domid cmpxchg attempts
+export const CNT_GNT_CMPXCHG_RETRIES = 213; // attempts after the first (the guest raced Xen)
+export const CNT_GNT_UNSTABLE = 214; // entries given up on after 5 failed attempts
+export const CNT_GNT_FLAG_CLEARS = 215; // GTF_reading/GTF_writing clears on release
+export const CNT_GNT_MAPTRACK_IN_USE = 216; // gauge: maptrack handles held, all domains
+export const CNT_GNT_PAGES_MAPPED = 217; // gauge: granted frames mapped in grantee p2ms
+export const CNT_GNT_TABLE_FRAMES = 218; // gauge: grant-table frames allocated
+export const CNT_GNT_FAILED = 219; // ops whose status was not GNTST_okay
+// Failed ops by status: GNTST code -k is counted at CNT_GNT_ST_BASE + k (k = 1..13).
+export const CNT_GNT_ST_BASE = 219;
+export const CNT_GNT_ST_GENERAL_ERROR = 220;
+export const CNT_GNT_ST_BAD_DOMAIN = 221;
+export const CNT_GNT_ST_BAD_GNTREF = 222;
+export const CNT_GNT_ST_BAD_HANDLE = 223;
+export const CNT_GNT_ST_BAD_VIRT_ADDR = 224;
+export const CNT_GNT_ST_BAD_DEV_ADDR = 225;
+export const CNT_GNT_ST_NO_DEVICE_SPACE = 226;
+export const CNT_GNT_ST_PERMISSION_DENIED = 227;
+export const CNT_GNT_ST_BAD_PAGE = 228;
+export const CNT_GNT_ST_BAD_COPY_ARG = 229;
+export const CNT_GNT_ST_ADDRESS_TOO_BIG = 230;
+export const CNT_GNT_ST_EAGAIN = 231;
+export const CNT_GNT_ST_NO_SPACE = 232;
+export const CNT_GNT_HC_ERRORS = 233; // grant hypercalls that returned a negative errno
+export const CNT_GNT_GUEST_GRANTS = 234; // guest-side grant_foreign_access
+export const CNT_GNT_GUEST_END_OK = 235; // guest-side end_foreign_access that revoked
+export const CNT_GNT_GUEST_END_BUSY = 236; // ... refused because the grantee still holds it
+export const CNT_GNT_GUEST_CMPXCHG = 237; // the guest's 16-bit cmpxchg attempts on flags
+export const CNT_GNT_TABLE_MAPS = 238; // table frames placed in a guest p2m (add_to_physmap)
+export const CNT_GNT_COPY_REFUSED = 239; // copy records the kernel refused (should stay 0)

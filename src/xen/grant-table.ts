@@ -1,0 +1,292 @@
+// Xen grant tables, v1 (what Xen on Arm supports and what Linux's virtio and PV drivers use):
+// per-domain tables in hypervisor-owned frames that guests map into their p2m, the
+// HYPERVISOR_grant_table_op hypercall with its real argument structures in the caller's
+// memory, XENMEM_add_to_physmap(XENMAPSPACE_grant_table), and the release of grant state when
+// a domain dies. Map/unmap live in grant-map.ts, copy in grant-copy.ts, the shared entry and
+// pin logic in grant-core.ts.
+import type { Domain } from "./domain.ts";
+import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import * as L from "../wasm/layout.ts";
+import { GrantCopyBatch } from "../wasm/grant.ts";
+import {
+  ATP_DOMID, ATP_GPFN, ATP_IDX, ATP_SIZE, ATP_SPACE, GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly,
+  GNTST_bad_domain, GNTST_bad_virt_addr, GNTST_general_error, GNTST_okay, GNTST_permission_denied,
+  GNTTAB_DEFAULT_MAX_FRAMES, GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES, GNTTAB_INITIAL_FRAMES, GNTTABOP_copy,
+  GNTTABOP_map_grant_ref, GNTTABOP_query_size, GNTTABOP_setup_table, GNTTABOP_unmap_grant_ref,
+  INVALID_GFN, MAP_SIZE, UNMAP_SIZE, COPY_SIZE, MAPTRACK_PER_FRAME, QUERY_DOM, QUERY_MAX_NR_FRAMES, QUERY_NR_FRAMES, QUERY_SIZE, QUERY_STATUS,
+  SETUP_DOM, SETUP_FRAME_LIST, SETUP_NR_FRAMES, SETUP_SIZE, SETUP_STATUS, XEN_PFN_SIZE, XENMAPIDX_grant_table_status,
+  XENMAPSPACE_grant_table,
+} from "./grant-abi.ts";
+import { GuestArgs } from "./grant-args.ts";
+import { GrantCore, type GrantOptions } from "./grant-core.ts";
+import { mapBatch, unmapBatch } from "./grant-map.ts";
+import { CopyRun } from "./grant-copy.ts";
+import { GNTPIN_hstr_inc, GNTPIN_hstw_inc, GrantTable } from "./grant-state.ts";
+import { EBUSY, EEXIST, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH } from "./errno.ts";
+
+export type { GrantOptions } from "./grant-core.ts";
+
+function checkLimit(what: string, v: number, max: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new XenConfigError(`grant tables: ${what} must be an integer in [0, ${max}], got ${v}`);
+  return v;
+}
+
+export class GrantTables implements Subsystem {
+  readonly name = "grant-table";
+  private readonly core: GrantCore;
+  private readonly copyBatch: GrantCopyBatch;
+  private readonly maxFrames: number;
+  private readonly maxMaptrackFrames: number;
+
+  constructor(hv: Hypervisor, opts: GrantOptions = {}) {
+    this.maxFrames = checkLimit("maxFrames", opts.maxFrames ?? GNTTAB_DEFAULT_MAX_FRAMES, 1 << 16);
+    if (this.maxFrames < GNTTAB_INITIAL_FRAMES) throw new XenConfigError(`grant tables: maxFrames must be at least ${GNTTAB_INITIAL_FRAMES}`);
+    this.maxMaptrackFrames = checkLimit("maxMaptrackFrames", opts.maxMaptrackFrames ?? GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES, 1 << 16);
+    this.core = new GrantCore(hv, opts);
+    this.copyBatch = new GrantCopyBatch(hv.machine);
+    hv.register(this);
+  }
+
+  get hv(): Hypervisor {
+    return this.core.hv;
+  }
+
+  /** Switches the XenServer TLB-flush elision on or off. */
+  set elideUnaccessedFlush(on: boolean) {
+    this.core.elideUnaccessedFlush = on;
+  }
+  get elideUnaccessedFlush(): boolean {
+    return this.core.elideUnaccessedFlush;
+  }
+
+  /** Per-domain limits (xl.cfg max_grant_frames / max_maptrack_frames). */
+  setLimits(domid: number, limits: { maxFrames?: number; maxMaptrackFrames?: number }): void {
+    const t = this.mustTable(domid);
+    if (limits.maxFrames !== undefined) {
+      const v = checkLimit("maxFrames", limits.maxFrames, 1 << 16);
+      if (v < t.nrFrames) throw new XenConfigError(`d${domid}: maxFrames ${v} is below the ${t.nrFrames} frames in use`);
+      t.maxFrames = v;
+    }
+    if (limits.maxMaptrackFrames !== undefined) {
+      const v = checkLimit("maxMaptrackFrames", limits.maxMaptrackFrames, 1 << 16);
+      if (v * MAPTRACK_PER_FRAME < t.mtLimit) throw new XenConfigError(`d${domid}: maxMaptrackFrames ${v} is below the maptrack in use`);
+      t.maxMaptrackFrames = v;
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  domainCreated(d: Domain): void {
+    const t = new GrantTable(d.domid, this.maxFrames, this.maxMaptrackFrames);
+    if (!this.core.grow(t, GNTTAB_INITIAL_FRAMES)) throw new XenConfigError(`d${d.domid}: no machine frame for its grant table`);
+    this.core.tables.set(d.domid, t);
+  }
+
+  /** gnttab_release_mappings for the dying domain's maptrack, then its own table: freed at
+   *  once when nobody holds its grants, else kept (with the granted frames, which the machine
+   *  keeps alive as orphans) until the last grantee unmaps, as Xen keeps the pages referenced. */
+  domainDestroyed(d: Domain): void {
+    const core = this.core;
+    const t = core.tables.get(d.domid);
+    if (!t) return;
+    for (let h = 0; h < t.mtLimit; h++) {
+      const flags = t.mtFlags[h]!;
+      if ((flags & (GNTMAP_host_map | GNTMAP_device_map)) === 0) continue;
+      const rt = t.mtTable[h]!;
+      const ref = t.mtRef[h]!;
+      const readonly = (flags & GNTMAP_readonly) !== 0;
+      core.pinDrop(rt, ref, rt.active.get(ref)!, readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc, readonly);
+      t.putHandle(h);
+      core.adjustMaptrack(-1);
+    }
+    // The p2m entries themselves (and their frame references) go with the domain's p2m.
+    core.adjustMapped(t, -t.grantMapped);
+    for (let i = 0; i < t.frames.length; i++) {
+      if (t.frameGfn[i]! >= 0) core.machine.p2mUnmap(d.domid, t.frameGfn[i]!);
+      t.frameGfn[i] = -1;
+    }
+    core.tables.delete(d.domid);
+    t.dead = true;
+    if (t.pinned === 0) core.freeFrames(t);
+  }
+
+  // ---- HYPERVISOR_grant_table_op ----------------------------------------------------------
+
+  /** The hypercall as `caller` makes it: `argsGpa` is a guest-physical address of `count`
+   *  argument structs in the caller's memory. Returns 0 or a negative errno; per-op results
+   *  (status, handle, ...) are written back into the structs. */
+  grantTableOp(caller: number, cmd: number, argsGpa: number, count: number): number {
+    const hv = this.core.hv;
+    const d = hv.live(caller);
+    if (!d) throw new XenConfigError(`grant_table_op: caller d${caller} is not a live domain`);
+    hv.hypercall();
+    const rc = this.dispatch(d, cmd, argsGpa, count);
+    if (rc < 0) this.core.bump(L.CNT_GNT_HC_ERRORS);
+    return rc;
+  }
+
+  private dispatch(d: Domain, cmd: number, gpa: number, count: number): number {
+    if (!Number.isInteger(count) || count < 0 || count > 0x7fffffff) return -EINVAL;
+    const core = this.core;
+    const lt = core.tables.get(d.domid)!;
+    const m = core.machine;
+    switch (cmd) {
+      case GNTTABOP_map_grant_ref: {
+        const args = new GuestArgs(m, d.domid, gpa, MAP_SIZE, count);
+        const rc = mapBatch(core, d, lt, args, count);
+        if (rc === 0) args.finish();
+        return rc;
+      }
+      case GNTTABOP_unmap_grant_ref: {
+        const args = new GuestArgs(m, d.domid, gpa, UNMAP_SIZE, count);
+        const rc = unmapBatch(core, d, lt, args, count);
+        if (rc === 0) args.finish();
+        return rc;
+      }
+      case GNTTABOP_copy: {
+        const args = new GuestArgs(m, d.domid, gpa, COPY_SIZE, count);
+        const rc = new CopyRun(core, d, this.copyBatch).run(args, count);
+        if (rc === 0) args.finish();
+        return rc;
+      }
+      case GNTTABOP_setup_table:
+        return count === 1 ? this.setupTable(d, gpa) : -EINVAL;
+      case GNTTABOP_query_size:
+        return count === 1 ? this.querySize(d, gpa) : -EINVAL;
+      default:
+        core.bump(L.CNT_GNT_OP_UNSUPPORTED);
+        return -ENOSYS;
+    }
+  }
+
+  /** DOMID_SELF or a live domain (rcu_lock_domain_by_any_id). */
+  private byAnyId(caller: Domain, domid: number): Domain | undefined {
+    return domid === L.DOMID_SELF ? caller : this.core.hv.live(domid);
+  }
+
+  private setupTable(d: Domain, gpa: number): number {
+    const core = this.core;
+    const args = new GuestArgs(core.machine, d.domid, gpa, SETUP_SIZE, 1);
+    if (!args.load(0)) return -EFAULT;
+    core.bump(L.CNT_GNT_OP_SETUP_TABLE);
+    const nr = args.u32(0, SETUP_NR_FRAMES);
+    const list = args.u64(0, SETUP_FRAME_LIST);
+    let st = GNTST_okay;
+    const td = this.byAnyId(d, args.u16(0, SETUP_DOM));
+    const t = td && core.tables.get(td.domid);
+    if (!td || !t) st = GNTST_bad_domain;
+    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = GNTST_permission_denied;
+    else if (nr > t.maxFrames || !core.grow(t, nr)) st = GNTST_general_error;
+    else {
+      // frame_list: for a translated guest, the gfn where each frame sits in its p2m.
+      const slot = new Uint8Array(XEN_PFN_SIZE);
+      const sv = new DataView(slot.buffer);
+      for (let i = 0; i < nr; i++) {
+        sv.setBigUint64(0, t.frameGfn[i]! >= 0 ? BigInt(t.frameGfn[i]!) : INVALID_GFN, true);
+        const a = list + i * XEN_PFN_SIZE;
+        if (!Number.isSafeInteger(a) || core.machine.tryWrite(d.domid, a, slot) !== L.MST_OK) st = GNTST_bad_virt_addr;
+      }
+    }
+    core.outcome(st);
+    args.setI16(0, SETUP_STATUS, st);
+    if (!args.store(0)) return -EFAULT;
+    args.finish();
+    return 0;
+  }
+
+  private querySize(d: Domain, gpa: number): number {
+    const core = this.core;
+    const args = new GuestArgs(core.machine, d.domid, gpa, QUERY_SIZE, 1);
+    if (!args.load(0)) return -EFAULT;
+    core.bump(L.CNT_GNT_OP_QUERY_SIZE);
+    let st = GNTST_okay;
+    const td = this.byAnyId(d, args.u16(0, QUERY_DOM));
+    const t = td && core.tables.get(td.domid);
+    if (!td || !t) st = GNTST_bad_domain;
+    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = GNTST_permission_denied;
+    else {
+      args.setU32(0, QUERY_NR_FRAMES, t.nrFrames);
+      args.setU32(0, QUERY_MAX_NR_FRAMES, t.maxFrames);
+    }
+    core.outcome(st);
+    args.setI16(0, QUERY_STATUS, st);
+    if (!args.store(0)) return -EFAULT;
+    args.finish();
+    return 0;
+  }
+
+  // ---- XENMEM_add_to_physmap(XENMAPSPACE_grant_table) -----------------------------------------
+
+  /** The memory_op as `caller` makes it, with a struct xen_add_to_physmap at `argsGpa`.
+   *  Only the grant-table space is handled here (the memory_op dispatcher routes the others). */
+  addToPhysmap(caller: number, argsGpa: number): number {
+    const hv = this.core.hv;
+    const d = hv.live(caller);
+    if (!d) throw new XenConfigError(`add_to_physmap: caller d${caller} is not a live domain`);
+    hv.hypercall();
+    const args = new GuestArgs(this.core.machine, d.domid, argsGpa, ATP_SIZE, 1);
+    if (!args.load(0)) return -EFAULT;
+    if (args.u32(0, ATP_SPACE) !== XENMAPSPACE_grant_table) return -EINVAL;
+    const td = this.byAnyId(d, args.u16(0, ATP_DOMID));
+    if (!td) return -ESRCH;
+    if (td !== d && !d.isPrivilegedOver(td.domid)) return -EPERM;
+    return this.mapTableFrame(td, args.u64(0, ATP_IDX), args.u64(0, ATP_GPFN));
+  }
+
+  /** Places table frame `idx` of `d` at `gfn` of its p2m (growing the table up to its limit,
+   *  as gnttab_map_frame does). A frame already placed elsewhere moves. The model only
+   *  places frames in free gfns above RAM (-EINVAL for RAM or beyond the p2m, -EEXIST when
+   *  something else is there). */
+  mapTableFrame(d: Domain, idx: number, gfn: number): number {
+    const core = this.core;
+    const t = core.tables.get(d.domid)!;
+    if (idx >= XENMAPIDX_grant_table_status) return -EINVAL; // status frames are v2 only
+    if (idx >= t.nrFrames && idx < t.maxFrames) core.grow(t, idx + 1);
+    if (idx >= t.nrFrames) return -EINVAL;
+    const info = core.machine.domainInfo(d.domid);
+    if (!Number.isInteger(gfn) || gfn < info.ramPages || gfn >= info.maxGfn) return -EINVAL;
+    const mfn = t.frames[idx]!;
+    if (t.frameGfn[idx] === gfn) return 0;
+    if (core.machine.p2mLookup(d.domid, gfn) !== 0) return -EEXIST;
+    if (t.frameGfn[idx]! >= 0) core.machine.p2mUnmap(d.domid, t.frameGfn[idx]!);
+    const st = core.machine.p2mMap(d.domid, gfn, mfn, L.P2M_XEN);
+    if (st !== L.MST_OK) {
+      t.frameGfn[idx] = -1;
+      return -EBUSY;
+    }
+    t.frameGfn[idx] = gfn;
+    core.bump(L.CNT_GNT_TABLE_MAPS);
+    return 0;
+  }
+
+  // ---- introspection (tests, transports, reports) -------------------------------------------
+
+  /** A snapshot of a live domain's grant state. */
+  info(domid: number): { nrFrames: number; maxFrames: number; frameGfns: number[]; frameMfns: number[]; maptrackInUse: number; grantMapped: number; pinnedEntries: number } {
+    const t = this.mustTable(domid);
+    return {
+      nrFrames: t.nrFrames, maxFrames: t.maxFrames, frameGfns: [...t.frameGfn], frameMfns: [...t.frames],
+      maptrackInUse: t.mtInUse, grantMapped: t.grantMapped, pinnedEntries: t.pinned,
+    };
+  }
+
+  /** The pin word of (domid, ref): host-write in bits 0-7, host-read in 8-15 (0 = not in use). */
+  pin(domid: number, ref: number): number {
+    return this.mustTable(domid).active.get(ref)?.pin ?? 0;
+  }
+
+  /** Xen's view of a shared entry. */
+  entry(domid: number, ref: number): { flags: number; domid: number; frame: number } {
+    const t = this.mustTable(domid);
+    if (!Number.isInteger(ref) || ref < 0 || ref >= t.nrEntries) throw new XenConfigError(`d${domid}: grant ref ${ref} out of range`);
+    const w = this.core.mem.word(t.entryMfn(ref), t.entryOff(ref));
+    return { flags: w & 0xffff, domid: w >>> 16, frame: this.core.entryFrame(t, ref) };
+  }
+
+  private mustTable(domid: number): GrantTable {
+    const t = this.core.tables.get(domid);
+    if (!t) throw new XenConfigError(`no grant table for d${domid}`);
+    return t;
+  }
+}
+
