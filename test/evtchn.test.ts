@@ -13,7 +13,10 @@ import * as A from "../src/xen/evtchn-abi.ts";
 /** A Flask-like policy that denies the listed operations (denials are -EACCES). */
 class DenyPolicy implements XsmPolicy {
   readonly name = "flask-test";
-  constructor(private readonly deny: XsmOp[]) {}
+  private readonly deny: XsmOp[];
+  constructor(deny: XsmOp[]) {
+    this.deny = deny;
+  }
   check(op: XsmOp): boolean {
     return !this.deny.includes(op);
   }
