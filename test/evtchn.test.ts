@@ -13,6 +13,7 @@ import * as A from "../src/xen/evtchn-abi.ts";
 /** A Flask-like policy that denies the listed operations (denials are -EACCES). */
 class DenyPolicy implements XsmPolicy {
   readonly name = "flask-test";
+  readonly denyErrno = E.EACCES;
   private readonly deny: XsmOp[];
   constructor(deny: XsmOp[]) {
     this.deny = deny;

@@ -17,6 +17,7 @@ const W = 64; // first gfn above the backends' 64 pages of RAM
 
 class DenyForeign implements XsmPolicy {
   readonly name = "flask-test";
+  readonly denyErrno = E.EACCES;
   check(op: XsmOp): boolean {
     return op !== "map_gmfn_foreign";
   }

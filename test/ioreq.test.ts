@@ -19,6 +19,7 @@ const DRV = 3; // a driver domain with no privilege over the guest
 
 class DenyAll implements XsmPolicy {
   readonly name = "flask-test";
+  readonly denyErrno = E.EACCES;
   check(_op: XsmOp): boolean {
     return false;
   }

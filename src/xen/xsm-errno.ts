@@ -1,9 +1,9 @@
-// The errno an XSM denial returns. Xen's dummy module and SILO refuse with -EPERM
-// (xsm_default_action); Flask refuses with -EACCES (avc_has_perm). Policies here are told apart
-// by name: "dummy" and "silo" are the built-in modules, anything else is a Flask-style policy.
+// The errno an XSM denial returns: the policy's own (Flask's avc_has_perm gives EACCES), or
+// EPERM as Xen's dummy module and SILO give (xsm_default_action). Policies declare theirs in
+// `denyErrno` (positive), read structurally so any policy object works.
 import type { XsmPolicy } from "./xsm.ts";
-import { EACCES, EPERM } from "./errno.ts";
+import { EPERM } from "./errno.ts";
 
 export function xsmDenialErrno(policy: XsmPolicy): number {
-  return policy.name === "dummy" || policy.name === "silo" ? -EPERM : -EACCES;
+  return -((policy as { readonly denyErrno?: number }).denyErrno ?? EPERM);
 }
