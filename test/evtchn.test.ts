@@ -308,6 +308,14 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(ev.portStatus(1, 1)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 2 });
   });
 
+  it("every command reads its struct from the caller: an unmapped argument is -EFAULT", () => {
+    const { ev } = setup({ build });
+    const cmds = [A.EVTCHNOP_ALLOC_UNBOUND, A.EVTCHNOP_BIND_INTERDOMAIN, A.EVTCHNOP_BIND_VIRQ, A.EVTCHNOP_BIND_IPI,
+      A.EVTCHNOP_BIND_VCPU, A.EVTCHNOP_SEND, A.EVTCHNOP_CLOSE, A.EVTCHNOP_UNMASK, A.EVTCHNOP_STATUS];
+    for (const cmd of cmds) expect(ev.eventChannelOp(1, cmd, 100 * 4096), `cmd ${cmd}`).toBe(-E.EFAULT);
+    expect(ev.eventChannelOp(1, A.EVTCHNOP_SEND, 2 ** 53)).toBe(-E.EFAULT);
+  });
+
   it("counts every hypercall and refuses callers that are not live domains", () => {
     const { hv, ev, m, ga } = setup({ build });
     const before = m.counter(L.CNT_HYPERCALLS);

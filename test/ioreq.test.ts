@@ -374,6 +374,8 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(be.destroyIoreqServer(GUEST, 3)).toBe(0);
     expect(be.destroyIoreqServer(GUEST, 3)).toBe(-E.ENOENT);
     expect(d0.createIoreqServer(GUEST)).toBe(3); // lowest free id
+    s.hv.createDomain({ domid: 9, name: "wide", ramPages: 16, vcpus: 129 });
+    expect(d0.createIoreqServer(9)).toBe(-E.EINVAL); // more vCPUs than one ioreq page holds
     // Out of event-channel ports while creating: nothing is left behind.
     const t = setup("arm64", build);
     const g = new GuestEvtchn(t.ev, GUEST, 0);

@@ -456,7 +456,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
     let s: Server | undefined;
     for (let id = A.MAX_NR_IOREQ_SERVERS - 1; id >= 0 && !s; id--) {
       const c = t.servers[id];
-      if (c && c.enabled && last <= U64_MAX && c.ranges[type]!.containsRange(first, last)) s = c;
+      if (c && c.enabled && c.ranges[type]!.containsRange(first, last)) s = c;
     }
     if (!s) {
       this.bump(L.CNT_IOREQ_UNCLAIMED);
