@@ -5,3 +5,4 @@ export * from "./atomics/api";
 export * from "./virtq/ring-api";
 export * from "./xen/argo-api";
 export * from "./xen/grant-api";
+export * from "./xen/evtchn-api";

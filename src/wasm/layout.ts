@@ -660,6 +660,51 @@ export const CNT_XSM_DENIED_ARGO_ENABLE = 337;
 export const CNT_XSM_DENIED_ARGO_REGISTER_SINGLE = 338;
 export const CNT_XSM_DENIED_ARGO_REGISTER_ANY = 339;
 export const CNT_XSM_DENIED_ARGO_SEND = 340;
+// Event channels (CNT_EVTCHN_BASE..263).
+export const CNT_EVTCHN_OPS = 240; // HYPERVISOR_event_channel_op calls
+export const CNT_EVTCHN_OP_ERRORS = 241; // ... that returned an error
+export const CNT_EVTCHN_SENDS = 242; // EVTCHNOP_send that reached a bound peer
+export const CNT_EVTCHN_SEND_DROPPED = 243; // EVTCHNOP_send on an unbound port (dropped silently)
+export const CNT_EVTCHN_SET_PENDING = 244; // set-pending attempts (send, virq, bind, Xen notify)
+export const CNT_EVTCHN_PENDING_MERGED = 245; // the pending bit was already set: the edge merged
+export const CNT_EVTCHN_MASKED = 246; // newly pending while masked: no upcall
+export const CNT_EVTCHN_SEL_MERGED = 247; // newly pending, selector bit already set
+export const CNT_EVTCHN_UPCALLS = 248; // upcall_pending newly set: an upcall raised to the vCPU
+export const CNT_EVTCHN_UPCALL_MERGED = 249; // selector newly set but an upcall was already pending
+export const CNT_EVTCHN_UNMASK_RAISED = 250; // EVTCHNOP_unmask found the port pending and raised it
+export const CNT_EVTCHN_VIRQS = 251; // VIRQs raised on a bound port
+export const CNT_EVTCHN_XEN_NOTIFY = 252; // sends that reached a Xen-consumed channel
+export const CNT_EVTCHN_BOUND = 253; // ports allocated (alloc_unbound, bind_*, Xen-consumed)
+export const CNT_EVTCHN_CLOSED = 254; // ports closed (by the guest or at domain teardown)
+export const CNT_EVTCHN_SCANS = 255; // guest upcall-handler scans (kernel and reference)
+export const CNT_EVTCHN_DISPATCHED = 256; // ports the guest handler dispatched
+
+// IOREQ servers and dm_op (CNT_IOREQ_BASE..287).
+export const CNT_IOREQ_DM_OPS = 264; // HYPERVISOR_dm_op calls
+export const CNT_IOREQ_DM_OP_ERRORS = 265; // ... that returned an error
+export const CNT_IOREQ_DM_OP_DENIED = 266; // ... refused for lack of device-model privilege
+export const CNT_IOREQ_SERVERS_CREATED = 267;
+export const CNT_IOREQ_SERVERS_DESTROYED = 268; // by dm_op or with the target domain
+export const CNT_IOREQ_MMIO_TRAPS = 269; // guest MMIO/PIO accesses that trapped to Xen
+export const CNT_IOREQ_SENT = 270; // ioreqs written to a server's slot (READY)
+export const CNT_IOREQ_READS = 271;
+export const CNT_IOREQ_WRITES = 272;
+export const CNT_IOREQ_VCPU_BLOCKED = 273; // vCPUs blocked waiting for an emulator
+export const CNT_IOREQ_COMPLETIONS = 274; // accesses completed from IORESP_READY
+export const CNT_IOREQ_UNCLAIMED = 275; // accesses no enabled server claimed
+export const CNT_IOREQ_FAULTS = 276; // faults injected into the guest (Arm abort, bad slot)
+export const CNT_IOREQ_BAD_STATE = 277; // backwards or unknown slot states: guest crashed
+export const CNT_IOREQ_IRQ_ASSERTIONS = 278; // set_irq_level(level 1) calls
+export const CNT_IOREQ_IRQ_RAISED = 279; // ... that took an SPI line from 0 to 1
+export const CNT_IOREQ_EMU_HANDLED = 280; // requests an emulator helper took and answered
+
+// Foreign mapping (CNT_FOREIGN_BASE..295).
+export const CNT_FOREIGN_MAPS = 288; // gmfn_foreign entries mapped
+export const CNT_FOREIGN_UNMAPS = 289; // foreign entries removed (remove_from_physmap or replaced)
+export const CNT_FOREIGN_DENIED = 290; // entries refused by XSM map_gmfn_foreign
+export const CNT_FOREIGN_ERRORS = 291; // entries failing for other reasons
+export const CNT_FOREIGN_BATCHES = 292; // XENMEM_add_to_physmap_batch calls
+export const CNT_FOREIGN_TEARDOWN = 293; // entries dropped because the mapping domain died
 export const CNT_TRANSPORT_BASE = 448;
 
 // ---- xenstore (io/xs_wire.h) -------------------------------------------------------------

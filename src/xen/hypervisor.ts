@@ -5,6 +5,12 @@ import { CNT_HYPERCALLS, CNT_XSM_DENIED, MAX_DOMAINS } from "../wasm/layout.ts";
 import { Domain, type DomainConfig } from "./domain.ts";
 import { DummyPolicy, type XsmOp, type XsmPolicy } from "./xsm.ts";
 import { X86GuestAtomics, type GuestAtomics } from "./atomics.ts";
+import type { IoDir, MmioDone, MmioHandler, MmioResult } from "./mmio.ts";
+
+/** The host architecture Xen runs on: decides architecture-specific guest outcomes (what an
+ *  unclaimed MMIO access does). Atomics are chosen separately (HypervisorOptions.atomics). */
+export type XenArch = "x86-64" | "arm64" | "riscv64";
+export const XEN_ARCHES: readonly XenArch[] = ["x86-64", "arm64", "riscv64"];
 
 /** A part of the hypervisor that keeps per-domain state. */
 export interface Subsystem {
@@ -27,19 +33,60 @@ export interface HypervisorOptions {
   machine?: Machine;
   xsm?: XsmPolicy;
   atomics?: GuestAtomics;
+  /** Defaults to "x86-64". */
+  arch?: XenArch;
 }
 
 export class Hypervisor {
   readonly machine: Machine;
   xsm: XsmPolicy;
   readonly atomics: GuestAtomics;
+  readonly arch: XenArch;
   private readonly domains = new Map<number, Domain>();
   private readonly subsystems: Subsystem[] = [];
+  private readonly crashed = new Map<number, string>();
+  private mmio: MmioHandler | undefined;
 
   constructor(opts: HypervisorOptions = {}) {
     this.machine = opts.machine ?? new Machine();
     this.xsm = opts.xsm ?? new DummyPolicy();
     this.atomics = opts.atomics ?? new X86GuestAtomics(this.machine);
+    const arch = opts.arch ?? "x86-64";
+    if (!XEN_ARCHES.includes(arch)) throw new XenConfigError(`arch must be one of ${XEN_ARCHES.join(", ")}, got ${String(arch)}`);
+    this.arch = arch;
+  }
+
+  /** The subsystem that turns guest MMIO/PIO accesses into IOREQs (src/xen/ioreq.ts). */
+  setMmioHandler(h: MmioHandler): void {
+    if (this.mmio && this.mmio !== h) throw new XenConfigError("an MMIO handler (IOREQ subsystem) is already registered");
+    this.mmio = h;
+  }
+
+  /** A guest vCPU's load (dir "read") or store of `size` bytes at guest-physical `addr` that
+   *  trapped to Xen (no p2m mapping there). */
+  mmioAccess(domid: number, vcpu: number, addr: number, size: number, dir: IoDir, data: bigint | number = 0n, done?: MmioDone): MmioResult {
+    if (!this.mmio) throw new XenConfigError("mmioAccess: no IOREQ subsystem registered");
+    return this.mmio.ioAccess("mmio", domid, vcpu, addr, size, dir, data, done);
+  }
+
+  /** x86 port I/O (in/out) that trapped to Xen. */
+  pioAccess(domid: number, vcpu: number, port: number, size: number, dir: IoDir, data: bigint | number = 0n, done?: MmioDone): MmioResult {
+    if (!this.mmio) throw new XenConfigError("pioAccess: no IOREQ subsystem registered");
+    return this.mmio.ioAccess("pio", domid, vcpu, port, size, dir, data, done);
+  }
+
+  /** domain_crash(): the guest did something Xen treats as fatal. Its vCPUs stop (the domain
+   *  stays paused, unpause cannot resume it) until the toolstack destroys or restarts it. */
+  crashDomain(domid: number, reason: string): void {
+    const d = this.mustGet(domid);
+    if (!d.alive || this.crashed.has(domid)) return;
+    this.crashed.set(domid, reason);
+    d.state = "paused";
+  }
+
+  /** Why the domain crashed, or undefined while it has not. */
+  crashReason(domid: number): string | undefined {
+    return this.crashed.get(domid);
   }
 
   register<T extends Subsystem>(s: T): T {
@@ -107,7 +154,7 @@ export class Hypervisor {
     const d = this.mustGet(domid);
     if (d.pauseCount === 0) throw new XenConfigError(`domain ${domid} is not paused`);
     d.pauseCount--;
-    if (d.pauseCount === 0 && d.state === "paused") d.state = "running";
+    if (d.pauseCount === 0 && d.state === "paused" && !this.crashed.has(domid)) d.state = "running";
   }
 
   /** Tears a domain down: subsystems release what it holds, then its frames go back to the
@@ -119,6 +166,7 @@ export class Hypervisor {
     this.machine.destroyDomain(domid);
     d.state = "destroyed";
     this.domains.delete(domid);
+    this.crashed.delete(domid);
     for (const other of this.domains.values()) if (other.target === domid) other.target = undefined;
   }
 
