@@ -57,6 +57,7 @@ const ALL_KEYS: readonly string[] = [...VALUE_KEYS, ...FLAGS];
 const FORMAT_PREFIXES: Record<string, DiskFormat> = { raw: "raw", qcow: "qcow", qcow2: "qcow2", vhd: "vhd" };
 const SCRIPT_PREFIXES = ["iscsi", "nbd", "enbd", "drbd"];
 const IGNORED_PREFIXES = ["tapdisk", "tap", "tap2", "aio", "ioemu", "file", "phy"];
+const ALL_PREFIXES = [...IGNORED_PREFIXES, ...Object.keys(FORMAT_PREFIXES), ...SCRIPT_PREFIXES].sort();
 
 const VDEV = /^(?:(?:xvd|sd|hd)[a-z]+[0-9]*|d[0-9]+(?:p[0-9]+)?|[0-9]+)$/;
 
@@ -131,13 +132,18 @@ export function parseDiskSpec(spec: string, index: number, site: SpecSite): XlDi
     let tok = (comma < 0 ? rest : rest.slice(0, comma)).replace(/[ \t\n]+$/, "");
     rest = comma < 0 ? "" : rest.slice(comma + 1);
 
-    // Deprecated prefixes, possibly chained (tap:aio:/path): letters, ':', then not a letter/digit.
-    for (let m = /^([a-z][a-z0-9]*):(?![a-z0-9])/.exec(tok); m; m = /^([a-z][a-z0-9]*):(?![a-z0-9])/.exec(tok)) {
+    // Deprecated prefixes, possibly chained (tap:aio:/path). A known prefix is taken whatever
+    // follows it; other letters + ':' are an error only when no letter or digit follows, so
+    // that `xvdc:cdrom` and `host:1234` stay positional.
+    for (;;) {
+      const m = /^([a-z][a-z0-9]*):/.exec(tok);
+      if (!m) break;
       const p = m[1]!;
       if (Object.hasOwn(FORMAT_PREFIXES, p)) setFormat(FORMAT_PREFIXES[p]!, false);
       else if (SCRIPT_PREFIXES.includes(p)) d.script = setOnce("script", d.script, `block-${p}`);
       else if (!IGNORED_PREFIXES.includes(p)) {
-        fail(`unknown deprecated disk prefix '${p}:' (expected one of: ${choices([...IGNORED_PREFIXES, ...Object.keys(FORMAT_PREFIXES), ...SCRIPT_PREFIXES].sort())})`);
+        if (/^[a-z0-9]/.test(tok.slice(p.length + 1))) break;
+        fail(`unknown deprecated disk prefix '${p}:' (expected one of: ${choices(ALL_PREFIXES)})`);
       }
       hadPrefix = true;
       tok = tok.slice(p.length + 1);
