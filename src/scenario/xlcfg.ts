@@ -188,10 +188,15 @@ export function parseXlCfg(text: string, opts: XlCfgOptions): XlDomainConfig {
   }
   const virtios = list("virtio").map((a, i) => parseVirtioSpec(a.text, i, { file, line: a.line, field: `virtio[${i}]` }));
 
+  const seclabel = str("seclabel");
+  if (seclabel !== undefined && !/^[^:\s]+:[^:\s]+:[^:\s]+(?::\S+)?$/.test(seclabel)) {
+    fail(settings.get("seclabel")!, "seclabel", `expected a Flask label user:role:type, got '${seclabel}'`);
+  }
+
   return {
     file, name, type, memory, maxmem, vcpus, maxvcpus,
     driverDomain: bool("driver_domain") ?? false,
-    seclabel: str("seclabel"),
+    seclabel,
     maxGrantFrames: int("max_grant_frames", 1),
     maxMaptrackFrames: int("max_maptrack_frames", 0),
     maxEventChannels: int("max_event_channels", 1),
