@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +94,25 @@ describe("xl.cfg syntax", () => {
     expect(xlInteger("99999999999999999999")).toBeUndefined();
     expect(cfg("name = 'g'\nmemory = 010").memory).toBe(8);
     expect(cfg("name = 'g'\nmemory = \"1024\"").memory).toBe(1024); // quoted digits are numbers to xl
+  });
+});
+
+describe("xl.cfg syntax properties", () => {
+  // Any one-line string, quoted either way with the needed escapes, reads back as itself,
+  // alone or in a list spread over lines with comments and a trailing comma.
+  const quote = (s: string, q: string) => q + s.replace(/\\/g, "\\\\").replaceAll(q, `\\${q}`) + q;
+  const oneLine = fc.string({ unit: fc.constantFrom(..."ab z09_-,=[]#;:/.'\"\\\tü") });
+
+  it("round-trips quoted strings and lists", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(oneLine, fc.boolean(), fc.boolean()), { maxLength: 6 }), fc.boolean(), (items, trailingComma) => {
+        const body = items.map(([s, single, newline]) => quote(s, single ? "'" : '"') + (newline ? " # c\n" : " ")).join(",");
+        const text = `name = ${quote("g", "'")}\nl = [ ${body}${trailingComma && items.length > 0 ? "," : ""} ]\n`;
+        const v = parseXlSettings(text, { file: "p.cfg" }).get("l")!.value;
+        expect(v.kind === "list" && v.items.map((i) => i.kind === "atom" && i.text)).toEqual(items.map(([s]) => s));
+      }),
+      { seed: 42, numRuns: 300 },
+    );
   });
 });
 
@@ -278,6 +298,7 @@ describe("malformed xl.cfg: every error names file, line and field", () => {
     ["maxvcpus below vcpus", "name = 'g'\nvcpus = 4\nmaxvcpus = 2", "guest.cfg:3: maxvcpus: 2 is less than vcpus (4)"],
     ["boolean as a word", "name = 'g'\ndriver_domain = 'true'", "guest.cfg:2: driver_domain: expected 0 or 1 (xl reads booleans as numbers), got 'true'"],
     ["disk not a list", "name = 'g'\ndisk = 'phy:/a,xvda'", "guest.cfg:2: disk: expected a list ([ '...', ... ]), got a single value"],
+    ["bad seclabel", "name = 'g'\nseclabel = 'domU_t'", "guest.cfg:2: seclabel: expected a Flask label user:role:type, got 'domU_t'"],
     ["nested disk list", "name = 'g'\ndisk = [ 'phy:/a,xvda',\n [ 'x' ] ]", "guest.cfg:3: disk[1]: expected a string, got a list"],
     ["bad vxsim_transport", "name = 'g'\nvxsim_transport = 'grant'", `guest.cfg:2: vxsim_transport: unknown transport 'grant' (expected one of: ${TRANSPORTS})`],
     // disk specs
