@@ -9,3 +9,6 @@ export { TsArchAtomics } from "./wasm/ts-arch-atomics.ts";
 export {
   guestAtomicsFor, EmulatedGuestAtomics, X86GuestAtomics, AtomicStarvationError, type ArchName, type GuestAtomics,
 } from "./xen/atomics.ts";
+export { ConfigError } from "./scenario/config-error.ts";
+export { loadScenario, parseScenario, type Scenario, type ScenarioOptions } from "./scenario/scenario.ts";
+export { loadXlCfg, parseXlCfg, type XlDomainConfig } from "./scenario/xlcfg.ts";

@@ -1,0 +1,88 @@
+// The ids a configuration may name (DESIGN.md vocabulary) and the unit syntax of sizes and
+// virtual times. Parsers return undefined on bad input; callers turn that into a ConfigError
+// with the location they know.
+
+export const TRANSPORT_IDS = [
+  "mmio-foreign",
+  "grant-map",
+  "grant-persistent",
+  "grant-copy",
+  "argo",
+  "pv-p2m",
+  "fat-virtqueue",
+  "preshared-bounce",
+  "kvm-ioeventfd",
+] as const;
+export type TransportId = (typeof TRANSPORT_IDS)[number];
+
+export const ARGO_VARIANTS = ["buffered", "sg"] as const;
+export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
+
+/** A transport as configured: `argo` alone means the buffered variant. */
+export interface TransportChoice {
+  id: TransportId;
+  /** Only for argo: buffered (3 copies) or sg (scatter-gather source, 1 copy). */
+  variant?: ArgoVariant;
+}
+
+/** Every spelling a user may write, for messages. */
+export const TRANSPORT_SPELLINGS: readonly string[] = [
+  ...TRANSPORT_IDS.filter((t) => t !== "argo"),
+  "argo",
+  ...ARGO_VARIANTS.map((v) => `argo:${v}`),
+].sort();
+
+/** `grant-map`, `argo`, `argo:sg`, `argo:buffered`. */
+export function parseTransport(text: string): TransportChoice | undefined {
+  const [id, variant, extra] = text.split(":");
+  if (extra !== undefined || !(TRANSPORT_IDS as readonly string[]).includes(id!)) return undefined;
+  if (id === "argo") {
+    if (variant === undefined) return { id: "argo", variant: "buffered" };
+    return (ARGO_VARIANTS as readonly string[]).includes(variant) ? { id: "argo", variant: variant as ArgoVariant } : undefined;
+  }
+  return variant === undefined ? { id: id as TransportId } : undefined;
+}
+
+export function transportName(t: TransportChoice): string {
+  return t.variant ? `${t.id}:${t.variant}` : t.id;
+}
+
+/** Architectures; each has a built-in cost profile of the same id. */
+export const ARCHES = ["x86-64", "arm64-v8.0", "arm64-v8.1-lse", "riscv64"] as const;
+export type Arch = (typeof ARCHES)[number];
+
+export const isArch = (s: string): s is Arch => (ARCHES as readonly string[]).includes(s);
+
+/** Guests on Arm and RISC-V Xen are PVH-style; PV and HVM exist on x86 only. */
+export const isX86 = (a: Arch): boolean => a === "x86-64";
+
+export type DeviceKind = "blk" | "net" | "rng";
+
+/** Virtio device ids (virtio spec 5) of the devices vxsim simulates. */
+export const VIRTIO_DEVICE_IDS: Readonly<Record<number, DeviceKind>> = { 1: "net", 2: "blk", 4: "rng" };
+
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/** Bytes: an integer, or digits with a binary suffix K/M/G/T (either case, optional `iB`/`B`),
+ *  as fio reads `bs=4k`. Results above 2^53 are refused. */
+export function parseSize(v: string | number): number | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+  const m = /^([0-9]+)\s*([kKmMgGtT]?)(?:i?[bB])?$/.exec(v.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+export const SIZE_SYNTAX = "bytes, or a number with a K, M, G or T suffix such as 4k or 64M";
+
+const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
+
+/** Virtual time in ns: `250us`, `10ms`, `1.5s`, `100ns` (a unit is required). */
+export function parseDuration(v: string): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s)$/.exec(v.trim());
+  if (!m) return undefined;
+  const ns = Number(m[1]) * TIME_UNITS[m[2]!]!;
+  return Number.isSafeInteger(ns) && ns > 0 ? ns : undefined;
+}
+
+export const TIME_SYNTAX = "a positive number with a unit ns, us, ms or s, such as 10ms";
