@@ -20,6 +20,15 @@ function show(v: unknown): string {
   return String(v);
 }
 
+const TYPE_WORDS: Record<string, string> = {
+  object: "a map",
+  array: "a list",
+  number: "a number",
+  integer: "an integer",
+  string: "a string",
+  boolean: "true or false",
+};
+
 function pointerPath(ptr: string): Path {
   if (ptr === "") return [];
   return ptr
@@ -52,7 +61,7 @@ function describe(e: ErrorObject, data: unknown): { path: Path; message: string 
     case "required":
       return { path: [...path, p.missingProperty as string], message: inPrimitives ? "missing primitive" : "missing" };
     case "type":
-      return { path, message: `must be ${p.type === "integer" ? "an integer" : `a ${String(p.type)}`}, got ${show(value)}` };
+      return { path, message: `must be ${TYPE_WORDS[p.type as string] ?? String(p.type)}, got ${show(value)}` };
     case "minimum":
       return { path, message: `must be >= ${String(p.limit)}, got ${show(value)}` };
     case "exclusiveMinimum":
