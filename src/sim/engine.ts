@@ -15,7 +15,7 @@ export type Op =
   | { kind: "sleep"; ns: number };
 
 /** Occupy the process's CPU (or `cpu`, e.g. a hypervisor pCPU) for `cycles`, then continue. */
-export function work(cycles: number, component: Component, label = component, cpu?: Cpu): Op {
+export function work(cycles: number, component: Component, label: string = component, cpu?: Cpu): Op {
   return { kind: "work", cycles, component, label, cpu };
 }
 
@@ -37,7 +37,7 @@ export class Process implements Waiter {
   state: "ready" | "busy" | "blocked" | "sleeping" | "done" = "ready";
   /** The signal a blocked process waits for. */
   blockedOn: Signal | undefined;
-  /** Broadcast when the body returns. */
+  /** Broadcast when the body returns: wait for it before then, or check `state` first. */
   readonly finished: Signal;
   private readonly body: Body;
   private readonly sim: Sim;
@@ -108,7 +108,8 @@ export interface CpuReport {
 export interface SimResults {
   durationNs: number;
   cpus: CpuReport[];
-  /** Busy ns per domain (the CPU's owner) and component, with a total. */
+  /** Busy ns per domain (the CPU's owner) and component, with a total. Work still running
+   *  when the run stopped (at `until`) is not counted. */
   byDomain: Record<string, Record<Component | "total", number>>;
   byComponent: Record<Component, number>;
   /** Per recorder: completions, throughput (per second of virtual time) and latency percentiles. */
