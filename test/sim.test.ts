@@ -4,6 +4,7 @@ import { EventQueue } from "../src/sim/queue.ts";
 import { Sim, sleep, wait, work, type Body } from "../src/sim/engine.ts";
 import { LatencyRecorder, percentile, throughput } from "../src/sim/stats.ts";
 import { Rng } from "../src/sim/rng.ts";
+import { SHIPPED_PROFILES, loadShippedProfile, primitiveCycles } from "../src/cost/profile.ts";
 
 describe("event queue", () => {
   it("pops in (time, insertion) order", () => {
@@ -315,5 +316,39 @@ describe("determinism", () => {
     expect(l.p50).toBeLessThanOrEqual(l.p90);
     expect(l.p90).toBeLessThanOrEqual(l.p99);
     expect(l.p99).toBeLessThanOrEqual(l.max);
+  });
+});
+
+describe("sim with a profile", () => {
+  it("an IOREQ round trip takes the priced primitives' time on each architecture", () => {
+    const lat: Record<string, number> = {};
+    for (const name of SHIPPED_PROFILES) {
+      const prof = loadShippedProfile(name);
+      const c = (p: Parameters<typeof primitiveCycles>[1]) => primitiveCycles(prof, p);
+      const sim = new Sim();
+      const g = sim.cpu("dom1.v0", { domain: "dom1", ghz: prof.clockGHz });
+      const be = sim.cpu("dom0.v0", { domain: "dom0", ghz: prof.clockGHz });
+      const req = sim.signal("ioreq");
+      const resp = sim.signal("ioresp");
+      sim.spawn("vcpu", g, function* () {
+        const t0 = sim.now;
+        yield work(c("mmio_trap") + c("sched_decision"), "hypervisor", "trap, block");
+        req.notify();
+        yield wait(resp);
+        yield work(c("sched_decision"), "hypervisor", "wake, resume");
+        sim.recorder("mmio").record(sim.now - t0);
+      });
+      sim.spawn("emulator", be, function* () {
+        yield wait(req);
+        yield work(c("ioreq_wake"), "backend", "wake-up");
+        yield work(c("hypercall") + c("evtchn_send"), "hypervisor", "notify completion");
+        resp.notify();
+      });
+      sim.run();
+      const want = (c("mmio_trap") + 2 * c("sched_decision") + c("ioreq_wake") + c("hypercall") + c("evtchn_send")) / prof.clockGHz;
+      lat[name] = sim.results().ops.mmio!.latency.max;
+      expect(lat[name]).toBeCloseTo(want, 9);
+    }
+    expect(lat["arm64-v8.0"]).not.toBe(lat["x86-64"]);
   });
 });
