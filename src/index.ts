@@ -12,3 +12,5 @@ export {
 export { ConfigError } from "./scenario/config-error.ts";
 export { loadScenario, parseScenario, type Scenario, type ScenarioOptions } from "./scenario/scenario.ts";
 export { loadXlCfg, parseXlCfg, type XlDomainConfig } from "./scenario/xlcfg.ts";
+export * from "./cost/index.ts";
+export * from "./sim/index.ts";

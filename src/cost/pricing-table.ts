@@ -1,0 +1,269 @@
+// THE table from counter id to what one counted event costs: which primitives, how many of
+// each, charged to which component. Mechanism facts only (how many cache lines a descriptor
+// spans, which counter already includes which bytes); the cycles come from the profile.
+//
+// Rules:
+//  - Each real cost is charged on exactly one counter. Where two counters count the same
+//    thing (CNT_COPY_BYTES includes Argo's payload), the more specific entry moves the charge
+//    with a pair of opposite charges, so totals stay exact.
+//  - Every named counter has an entry: a priced one, or `free(id, why)` saying where its cost
+//    is (or why it has none). test/pricing.test.ts fails for a counter without an entry, so a
+//    new counter needs one line here.
+//  - `archDependent` marks counts that depend on the architecture simulated (LL/SC retries):
+//    a run with such counts cannot be re-priced for another atomics model.
+import * as L from "../wasm/layout.ts";
+import type { Component, Primitive } from "./primitives.ts";
+
+export interface Charge {
+  primitive: Primitive | "copy";
+  component: Component;
+  /** Primitives per counted event; negative to move a charge counted elsewhere. */
+  times: number;
+  /** For "copy": the counter counts bytes, priced at the per-byte time of a copy of this size. */
+  copySize?: number;
+}
+
+export interface PricingEntry {
+  id: number;
+  charges: readonly Charge[];
+  /** Why the entry is free, or the assumption behind its multipliers. */
+  why?: string;
+  archDependent?: boolean;
+}
+
+export type PricingTable = ReadonlyMap<number, PricingEntry>;
+
+/** Copy counters give bytes, not sizes: bytes are priced as if every copy were a page. */
+export const DEFAULT_COPY_SIZE = 4096;
+
+export function charge(primitive: Primitive, component: Component, times = 1): Charge {
+  return { primitive, component, times };
+}
+
+export function copyBytes(component: Component, times = 1, copySize = DEFAULT_COPY_SIZE): Charge {
+  return { primitive: "copy", component, times, copySize };
+}
+
+export function priced(id: number, charges: Charge[], why?: string, archDependent = false): PricingEntry {
+  return { id, charges, why, archDependent };
+}
+
+/** One primitive per event: the common case. */
+export function each(id: number, primitive: Primitive, component: Component, why?: string): PricingEntry {
+  return priced(id, [charge(primitive, component)], why);
+}
+
+export function free(id: number, why: string): PricingEntry {
+  return { id, charges: [], why };
+}
+
+/** Free entries for every id in [from, to): a range counted by code, without names. */
+export function range(from: number, to: number, why: string): PricingEntry[] {
+  const out: PricingEntry[] = [];
+  for (let id = from; id < to; id++) out.push(free(id, why));
+  return out;
+}
+
+/** Builds a table; a duplicate id is a programming error. */
+export function makeTable(entries: PricingEntry[]): PricingTable {
+  const t = new Map<number, PricingEntry>();
+  for (const e of entries) {
+    if (t.has(e.id)) throw new Error(`pricing table: counter ${e.id} has two entries`);
+    t.set(e.id, e);
+  }
+  return t;
+}
+
+/** A copy of `base` with entries replaced or added (a transport that knows who copies). */
+export function withEntries(base: PricingTable, entries: PricingEntry[]): PricingTable {
+  const t = new Map(base);
+  for (const e of entries) t.set(e.id, e);
+  return t;
+}
+
+const PLAIN_ACCESS = "plain loads and stores inside work that is priced on its own counter (ring ops, copies, hypercalls); a copy transport's backend reads the same bytes";
+const REFUSED = "a refused access is reported to the model that tried it, which prices the outcome";
+const SUBSET = "a subset of a priced counter";
+const VQ_NOTIFY = "the notification's mechanism (MMIO trap, event channel, Argo notify) is counted and priced by the transport";
+
+export const PRICING: PricingTable = makeTable([
+  // ---- machine
+  free(L.CNT_GUEST_READS, PLAIN_ACCESS),
+  free(L.CNT_GUEST_READ_BYTES, PLAIN_ACCESS),
+  free(L.CNT_GUEST_WRITES, PLAIN_ACCESS),
+  free(L.CNT_GUEST_WRITE_BYTES, PLAIN_ACCESS),
+  free(L.CNT_COPIES, "the per-copy overhead is inside the per-byte price of a DEFAULT_COPY_SIZE copy (CNT_COPY_BYTES)"),
+  priced(L.CNT_COPY_BYTES, [copyBytes("guest")], "gpa_copy serves guest-side bounce copies; subsystem copies are moved to their component by their own entries"),
+  free(L.CNT_FRAMES_POPULATED, "populate-on-demand is a simulator artefact: the RAM exists on the real machine"),
+  free(L.CNT_FRAMES_FREED, "populate-on-demand is a simulator artefact"),
+  free(L.CNT_ACCESS_REFUSED, REFUSED),
+  free(L.CNT_REFUSED_NOT_MAPPED, REFUSED),
+  free(L.CNT_REFUSED_READ_ONLY, REFUSED),
+  free(L.CNT_REFUSED_NOT_OWNER, REFUSED),
+  free(L.CNT_REFUSED_NO_DOMAIN, REFUSED),
+  free(L.CNT_REFUSED_RANGE, REFUSED),
+  each(L.CNT_P2M_MAPS, "pte_update", "hypervisor", "every p2m entry written (grant, foreign, Xen frames); subsystem counters do not charge it again"),
+  each(L.CNT_P2M_UNMAPS, "pte_update", "hypervisor", "every p2m entry removed; its TLB flush is counted by the subsystem that issues it"),
+  free(L.CNT_MFN_READ_BYTES, PLAIN_ACCESS),
+  free(L.CNT_MFN_WRITE_BYTES, PLAIN_ACCESS),
+
+  // ---- virtqueues. Cache lines are 64 bytes on all four architectures: a 16-byte descriptor
+  // is a quarter of a line; one line per chain for the avail (device) or used (driver) entry
+  // and index the other side wrote, an upper bound that batching lowers.
+  priced(L.CNT_VQ_CHAINS_ADDED, [charge("vq_chain_add", "guest")]),
+  priced(L.CNT_VQ_DESCS_ADDED, [charge("vq_desc_add", "guest")]),
+  priced(L.CNT_VQ_CHAINS_POPPED, [charge("vq_chain_pop", "backend"), charge("cacheline_transfer", "backend")]),
+  priced(L.CNT_VQ_DESCS_POPPED, [charge("vq_desc_pop", "backend"), charge("cacheline_transfer", "backend", 0.25)]),
+  each(L.CNT_VQ_INDIRECT_TABLES, "vq_indirect", "backend"),
+  free(L.CNT_VQ_BYTES_READABLE, "a size: the bytes move by copies or by the device, priced there"),
+  free(L.CNT_VQ_BYTES_WRITABLE, "a size: the bytes move by copies or by the device, priced there"),
+  each(L.CNT_VQ_USED_PUSHED, "vq_used_push", "backend"),
+  free(L.CNT_VQ_USED_BYTES, "a size, not work"),
+  priced(L.CNT_VQ_CHAINS_RECLAIMED, [charge("vq_reclaim", "guest"), charge("cacheline_transfer", "guest")]),
+  free(L.CNT_VQ_NOTIFY_SENT, VQ_NOTIFY),
+  free(L.CNT_VQ_NOTIFY_SUPPRESSED, "no notification was sent; the check is part of the add"),
+  free(L.CNT_VQ_IRQ_SENT, VQ_NOTIFY),
+  free(L.CNT_VQ_IRQ_SUPPRESSED, "no notification was sent; the check is part of the push"),
+  free(L.CNT_VQ_ERRORS, "an error outcome; the pop that found it is priced"),
+  ...range(L.CNT_VIRTQ_ERR_BASE, L.CNT_XEN_BASE, "errors by code (CNT_VIRTQ_ERR_BASE + VQ_E*): an error outcome"),
+
+  // ---- guest atomics
+  each(L.CNT_ATOMIC_OPS, "cas", "hypervisor", "every completed guest-atomic RMW at the CAS price (x86 locked RMWs cost alike: A5, Schweizer 2015)"),
+  free(L.CNT_ATOMIC_LLSC_ATTEMPTS, "one per operation (priced on CNT_ATOMIC_OPS) plus one per failed store-exclusive (CNT_ATOMIC_SC_FAILS)"),
+  priced(L.CNT_ATOMIC_SC_FAILS, [charge("llsc_retry", "hypervisor")], "a failed store-exclusive and the loop back to the load-exclusive", true),
+  free(L.CNT_ATOMIC_MONITOR_CLEARS, "the cause of store-exclusive failures, priced there"),
+  priced(L.CNT_ATOMIC_SUBWORD, [charge("masked_llsc_subword", "hypervisor"), charge("cas", "hypervisor", -1)], "replaces the plain CAS price of its operation with the masked LR/SC sequence", true),
+  free(L.CNT_ATOMIC_LSE_OPS, "a subset of CNT_ATOMIC_OPS: the LSE profile's cas is the single instruction"),
+  priced(L.CNT_ATOMIC_PAUSES, [charge("domain_pause", "hypervisor"), charge("domain_unpause", "hypervisor")], "XSA-295: pause the sharing domain, redo, unpause", true),
+  free(L.CNT_ATOMIC_XEN_STEPS, "instruction steps inside operations priced on CNT_ATOMIC_OPS and CNT_ATOMIC_SC_FAILS"),
+
+  // ---- grant tables: each element of a batched grant_table_op; the hypercall itself is
+  // CNT_HYPERCALLS, p2m entries are CNT_P2M_MAPS/UNMAPS, the flags|domid cmpxchg is CNT_ATOMIC_OPS.
+  each(L.CNT_GNT_OP_SETUP_TABLE, "hv_op_work", "hypervisor"),
+  each(L.CNT_GNT_OP_QUERY_SIZE, "hv_op_work", "hypervisor"),
+  free(L.CNT_GNT_OP_MAP, "a call count; each element is priced on CNT_GNT_MAPS"),
+  free(L.CNT_GNT_OP_UNMAP, "a call count; each element is priced on CNT_GNT_UNMAPS"),
+  free(L.CNT_GNT_OP_COPY, "a call count; each element is priced on CNT_GNT_COPIES"),
+  free(L.CNT_GNT_OP_UNSUPPORTED, "refused at once; its hypercall is priced"),
+  priced(L.CNT_GNT_MAPS, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor")]),
+  priced(L.CNT_GNT_UNMAPS, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor")]),
+  priced(L.CNT_GNT_COPIES, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor", 2)], "pin and release of both sides' entries"),
+  priced(L.CNT_GNT_COPY_BYTES, [copyBytes("hypervisor")], "Xen's memcpy between the two frames"),
+  each(L.CNT_GNT_TLB_FLUSHES, "tlb_flush_remote", "hypervisor", "one shootdown of the grantee's dirty CPUs per unmap batch"),
+  free(L.CNT_GNT_TLB_FLUSHES_ELIDED, "no flush was issued"),
+  free(L.CNT_GNT_CMPXCHG, "each attempt is a guest-atomic operation priced on CNT_ATOMIC_OPS"),
+  free(L.CNT_GNT_CMPXCHG_RETRIES, "each retry is a guest-atomic operation priced on CNT_ATOMIC_OPS"),
+  free(L.CNT_GNT_UNSTABLE, "an error outcome after retries priced on CNT_ATOMIC_OPS"),
+  free(L.CNT_GNT_FLAG_CLEARS, "each clear is a guest-atomic operation priced on CNT_ATOMIC_OPS"),
+  free(L.CNT_GNT_MAPTRACK_IN_USE, "a gauge, not work"),
+  free(L.CNT_GNT_PAGES_MAPPED, "a gauge, not work"),
+  free(L.CNT_GNT_TABLE_FRAMES, "a gauge, not work"),
+  free(L.CNT_GNT_FAILED, "an error outcome; the op's work until the failure is inside its hypercall"),
+  ...range(L.CNT_GNT_ST_GENERAL_ERROR, L.CNT_GNT_ST_NO_SPACE + 1, "failed grant ops by status: error outcomes"),
+  free(L.CNT_GNT_HC_ERRORS, "an error outcome; its hypercall is priced"),
+  each(L.CNT_GNT_GUEST_GRANTS, "grant_entry_update", "guest", "the frontend fills an entry and issues a write barrier"),
+  free(L.CNT_GNT_GUEST_END_OK, "the revoking cmpxchg is priced on CNT_GNT_GUEST_CMPXCHG"),
+  free(L.CNT_GNT_GUEST_END_BUSY, "the failed revoke's cmpxchg is priced on CNT_GNT_GUEST_CMPXCHG"),
+  priced(L.CNT_GNT_GUEST_CMPXCHG, [charge("cas", "guest"), charge("cas", "hypervisor", -1)], "the guest's own cmpxchg goes through the guest-atomics interface (counted in CNT_ATOMIC_OPS): its charge moves to the guest"),
+  free(L.CNT_GNT_TABLE_MAPS, "set-up: the p2m entry is priced on CNT_P2M_MAPS"),
+  free(L.CNT_GNT_COPY_REFUSED, "an error outcome (stays 0 when the model checks first)"),
+
+  // ---- event channels: the hypercall is CNT_HYPERCALLS; bit operations are CNT_ATOMIC_OPS
+  each(L.CNT_EVTCHN_OPS, "hv_op_work", "hypervisor"),
+  free(L.CNT_EVTCHN_OP_ERRORS, SUBSET),
+  each(L.CNT_EVTCHN_SENDS, "evtchn_send", "hypervisor"),
+  free(L.CNT_EVTCHN_SEND_DROPPED, "dropped inside a priced send hypercall"),
+  free(L.CNT_EVTCHN_SET_PENDING, "bit operations priced on CNT_ATOMIC_OPS"),
+  free(L.CNT_EVTCHN_PENDING_MERGED, "no new event"),
+  free(L.CNT_EVTCHN_MASKED, "no upcall"),
+  free(L.CNT_EVTCHN_SEL_MERGED, "no new upcall"),
+  priced(L.CNT_EVTCHN_UPCALLS, [charge("upcall", "guest"), charge("ipi", "hypervisor")], "injection into a vCPU running elsewhere: an IPI to its pCPU, then the guest's handler"),
+  free(L.CNT_EVTCHN_UPCALL_MERGED, "no new upcall"),
+  free(L.CNT_EVTCHN_UNMASK_RAISED, "the upcall it raises is priced on CNT_EVTCHN_UPCALLS"),
+  free(L.CNT_EVTCHN_VIRQS, "Xen-internal set-pending; the upcall is priced on CNT_EVTCHN_UPCALLS"),
+  each(L.CNT_EVTCHN_XEN_NOTIFY, "sched_decision", "hypervisor", "a Xen-consumed channel wakes a blocked vCPU (IOREQ completion)"),
+  free(L.CNT_EVTCHN_BOUND, "set-up work inside its hypercall"),
+  free(L.CNT_EVTCHN_CLOSED, "teardown work inside its hypercall"),
+  free(L.CNT_EVTCHN_SCANS, "part of the guest's upcall handler (priced on CNT_EVTCHN_UPCALLS)"),
+  free(L.CNT_EVTCHN_DISPATCHED, "part of the guest's upcall handler (priced on CNT_EVTCHN_UPCALLS)"),
+
+  // ---- IOREQ and dm_op
+  each(L.CNT_IOREQ_DM_OPS, "hv_op_work", "hypervisor", "the hypercall itself is CNT_HYPERCALLS"),
+  free(L.CNT_IOREQ_DM_OP_ERRORS, SUBSET),
+  free(L.CNT_IOREQ_DM_OP_DENIED, SUBSET),
+  free(L.CNT_IOREQ_SERVERS_CREATED, "set-up work inside its dm_op"),
+  free(L.CNT_IOREQ_SERVERS_DESTROYED, "teardown work"),
+  each(L.CNT_IOREQ_MMIO_TRAPS, "mmio_trap", "hypervisor", "exit, decode and dispatch of the guest's access"),
+  priced(L.CNT_IOREQ_SENT, [charge("sched_decision", "hypervisor"), charge("ioreq_wake", "backend"), charge("cacheline_transfer", "backend")], "the vCPU blocks, the emulator is woken and pulls the slot's line"),
+  free(L.CNT_IOREQ_READS, SUBSET),
+  free(L.CNT_IOREQ_WRITES, SUBSET),
+  free(L.CNT_IOREQ_VCPU_BLOCKED, "the block is priced on CNT_IOREQ_SENT"),
+  priced(L.CNT_IOREQ_COMPLETIONS, [charge("cacheline_transfer", "hypervisor")], "Xen pulls the slot back; the wake-up is CNT_EVTCHN_XEN_NOTIFY"),
+  free(L.CNT_IOREQ_UNCLAIMED, "handled inside the priced trap"),
+  free(L.CNT_IOREQ_FAULTS, "an error outcome inside the priced trap"),
+  free(L.CNT_IOREQ_BAD_STATE, "an error outcome: the guest is crashed"),
+  free(L.CNT_IOREQ_IRQ_ASSERTIONS, "work inside its dm_op"),
+  each(L.CNT_IOREQ_IRQ_RAISED, "upcall", "guest", "an SPI raised to the guest: injection and the guest's handler"),
+  free(L.CNT_IOREQ_EMU_HANDLED, "the emulator's work is priced by the device and transport counters"),
+
+  // ---- foreign mapping
+  each(L.CNT_FOREIGN_MAPS, "hv_op_work", "hypervisor", "lookup and page reference per entry; the p2m entry is CNT_P2M_MAPS"),
+  priced(L.CNT_FOREIGN_UNMAPS, [charge("hv_op_work", "hypervisor"), charge("tlb_flush_remote", "hypervisor")], "removing a foreign entry flushes the mapper's TLBs"),
+  free(L.CNT_FOREIGN_DENIED, "an error outcome inside its hypercall"),
+  free(L.CNT_FOREIGN_ERRORS, "an error outcome inside its hypercall"),
+  free(L.CNT_FOREIGN_BATCHES, "a call count; the hypercall is CNT_HYPERCALLS"),
+  free(L.CNT_FOREIGN_TEARDOWN, "teardown work"),
+
+  // ---- Argo
+  each(L.CNT_ARGO_OPS, "hv_op_work", "hypervisor", "the hypercall itself is CNT_HYPERCALLS"),
+  free(L.CNT_ARGO_OP_REGISTER, SUBSET),
+  free(L.CNT_ARGO_OP_UNREGISTER, SUBSET),
+  free(L.CNT_ARGO_OP_SENDV, SUBSET),
+  free(L.CNT_ARGO_OP_NOTIFY, SUBSET),
+  free(L.CNT_ARGO_OP_UNKNOWN, SUBSET),
+  free(L.CNT_ARGO_OP_ERRORS, SUBSET),
+  free(L.CNT_ARGO_MESSAGES, "the 16-byte header is written in the same pass as the payload copy"),
+  priced(L.CNT_ARGO_BYTES_SENT, [copyBytes("hypervisor"), copyBytes("guest", -1)], "Xen's copy into the ring; the kernel also counted these bytes in CNT_COPY_BYTES, so the charge moves from guest to hypervisor"),
+  free(L.CNT_ARGO_RING_BYTES, "payload plus headers; the payload is priced on CNT_ARGO_BYTES_SENT"),
+  free(L.CNT_ARGO_EAGAIN, "a refused sendv: its hypercall is priced"),
+  free(L.CNT_ARGO_EBUSY, "a refused wait: its hypercall is priced"),
+  free(L.CNT_ARGO_WAITERS_QUEUED, "list work inside the hypercall"),
+  free(L.CNT_ARGO_WAITERS_WOKEN, "list work inside the notify; the VIRQ is delivered by the event-channel model"),
+  free(L.CNT_ARGO_WAITERS_DROPPED, "list work inside the hypercall or teardown"),
+  free(L.CNT_ARGO_VIRQ_RAISED, "delivered by the event-channel model, which counts and prices the upcall"),
+  free(L.CNT_ARGO_RINGS_REGISTERED, "set-up work inside the register hypercall"),
+  free(L.CNT_ARGO_RINGS_REREGISTERED, "set-up work inside the register hypercall"),
+  free(L.CNT_ARGO_RINGS_REMOVED, "teardown work"),
+  each(L.CNT_ARGO_NOTIFY_QUERIES, "hv_op_work", "hypervisor", "each ring_data entry is a ring lookup and an XSM check"),
+  each(L.CNT_ARGO_PTR_LOADS, "cacheline_transfer", "hypervisor", "rx_ptr was last written by the receiver's CPU"),
+  each(L.CNT_ARGO_PTR_STORES, "cacheline_transfer", "hypervisor", "the receiver holds tx_ptr's line; the store takes it back"),
+  free(L.CNT_ARGO_EFAULT, "an error outcome; its hypercall is priced"),
+
+  // ---- XSM
+  free(L.CNT_XSM_DENIED, "a denial ends the operation early; its hypercall is priced"),
+  free(L.CNT_XSM_DENIED_ARGO_ENABLE, SUBSET),
+  free(L.CNT_XSM_DENIED_ARGO_REGISTER_SINGLE, SUBSET),
+  free(L.CNT_XSM_DENIED_ARGO_REGISTER_ANY, SUBSET),
+  free(L.CNT_XSM_DENIED_ARGO_SEND, SUBSET),
+
+  // ---- xenstore (xenstored runs in the control/backend domain)
+  each(L.CNT_XS_REQUESTS, "xenstore_message", "backend"),
+  free(L.CNT_XS_ERRORS, SUBSET),
+  free(L.CNT_XS_RING_REQ_MSGS, "ring traffic of a message priced on CNT_XS_REQUESTS"),
+  free(L.CNT_XS_RING_REQ_BYTES, "ring traffic of a message priced on CNT_XS_REQUESTS"),
+  free(L.CNT_XS_RING_RSP_MSGS, "ring traffic of replies and events priced on CNT_XS_REQUESTS / CNT_XS_WATCH_EVENTS"),
+  free(L.CNT_XS_RING_RSP_BYTES, "ring traffic of replies and events priced on CNT_XS_REQUESTS / CNT_XS_WATCH_EVENTS"),
+  each(L.CNT_XS_WATCH_EVENTS, "xenstore_message", "backend", "formatting and queueing an event is a message's work"),
+  free(L.CNT_XS_WATCH_SUPPRESSED, "a permission check inside the change that fired it"),
+  free(L.CNT_XS_READ_OPS, SUBSET),
+  free(L.CNT_XS_WRITE_OPS, SUBSET),
+  free(L.CNT_XS_RM_OPS, SUBSET),
+  free(L.CNT_XS_WATCH_OPS, SUBSET),
+  free(L.CNT_XS_TX_STARTED, SUBSET),
+  free(L.CNT_XS_TX_EAGAIN, "the retried requests are counted again"),
+  free(L.CNT_XS_QUOTA_DENIED, "a refused request, priced on CNT_XS_REQUESTS"),
+  free(L.CNT_XS_EVTCHN_NOTIFY, "kicks are priced where the event-channel model counts them (evtchn_send, upcall)"),
+
+  // ---- hypercalls
+  each(L.CNT_HYPERCALLS, "hypercall", "hypervisor", "every hypercall's round trip; the work it does is priced on its subsystem's counters"),
+]);
