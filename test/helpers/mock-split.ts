@@ -35,12 +35,13 @@ export class MockSplitQueue {
   readonly domid: number;
   readonly ring: SplitRing;
 
-  constructor(machine: Machine, domid: number, size: number, base = 0) {
+  /** Lays the ring out from `base`, or uses the areas of `ring` when given. */
+  constructor(machine: Machine, domid: number, size: number, base = 0, ring?: SplitRing) {
     this.machine = machine;
     this.domid = domid;
     const avail = base + 16 * size;
     const used = (avail + 6 + 2 * size + 3) & ~3;
-    this.ring = { size, desc: base, avail, used };
+    this.ring = ring ?? { size, desc: base, avail, used };
   }
 
   get size(): number {
