@@ -1,5 +1,5 @@
 // Host boundary of the split virtqueue: numbers only; guest addresses cross as f64.
-import { splitDevReset, splitDevEnable, splitSetFlags, splitPop } from "./split";
+import { splitDevReset, splitDevEnable, splitDevRestore, splitSetFlags, splitPop } from "./split";
 import { splitPush, splitNeedIrq, splitDevNotify } from "./split-used";
 import { splitDrvInit, splitDrvAdd } from "./split-driver";
 import { splitDrvKick, splitDrvReclaim, splitDrvEnableCb } from "./split-reclaim";
@@ -13,6 +13,7 @@ export function vqs_dev_enable(
 ): u32 {
   return splitDevEnable(q, size, <u64>desc, <u64>avail, <u64>used, features, bufDomid, maxSegs, maxIndirect);
 }
+export function vqs_dev_restore(q: u32, nextAvail: u32, nextUsed: u32): void { splitDevRestore(q, nextAvail, nextUsed); }
 export function vqs_set_flags(q: u32, set: u32, clear: u32): void { splitSetFlags(q, set, clear); }
 export function vqs_dev_pop(q: u32, out: u32, cap: u32, max: u32): u32 { return splitPop(q, out, cap, max); }
 export function vqs_dev_push(q: u32, inp: u32, n: u32): u32 { return splitPush(q, inp, n, false); }

@@ -86,6 +86,19 @@ export function splitDevEnable(
   return VQ_OK;
 }
 
+/** Restores the ring indices of an enabled queue with nothing in flight (migration, as QEMU's
+ *  virtio_queue_set_last_avail_idx or rust-vmm's set_next_avail/set_next_used). The next
+ *  notification decision is unconditional. */
+export function splitDevRestore(q: u32, nextAvail: u32, nextUsed: u32): void {
+  const qb = qBlock(q);
+  store<u16>(qb, <u16>nextAvail, Q_NEXT_AVAIL);
+  store<u16>(qb, <u16>nextUsed, Q_NEXT_USED);
+  store<u16>(qb, 0, Q_NUM_ADDED);
+  store<u32>(qb, 0, Q_IN_FLIGHT);
+  store<u8>(qb, 0, Q_SIGNALLED_VALID);
+  memory.fill(<usize>load<u32>(qb, Q_AUX), 0, load<u32>(qb, Q_SIZE) * QS_AUX_BYTES_PER_SLOT);
+}
+
 /** Host-controlled flags after enable: DRIVER_OK and the strictness policy. */
 export function splitSetFlags(q: u32, set: u32, clear: u32): void {
   const qb = qBlock(q);

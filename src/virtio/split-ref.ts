@@ -79,6 +79,17 @@ export class SplitRefDevice extends RefQueueBase {
     return L.VQ_OK;
   }
 
+  /** See splitDevRestore(). */
+  restore(nextAvail: number, nextUsed: number): void {
+    this.nextAvail = nextAvail & 0xffff;
+    this.nextUsed = nextUsed & 0xffff;
+    this.numAdded = this.inFlight = 0;
+    this.signalledValid = false;
+    this.writableOf.fill(0);
+    this.outstanding.fill(0);
+    this.fifo.fill(0);
+  }
+
   setFlags(set: number, clear: number): void {
     const allowed = L.QF_DRIVER_OK | L.QF_STRICT_E14 | L.QF_STRICT_E16 | L.QF_STRICT_E19;
     this.flags = (this.flags & ~(clear & allowed)) | (set & allowed);

@@ -8,6 +8,7 @@ interface SplitExports {
   vqs_dev_reset(q: number, ringDomid: number, maxSize: number, aux: number): void;
   vqs_dev_enable(q: number, size: number, desc: number, avail: number, used: number, features: number,
     bufDomid: number, maxSegs: number, maxIndirect: number): number;
+  vqs_dev_restore(q: number, nextAvail: number, nextUsed: number): void;
   vqs_set_flags(q: number, set: number, clear: number): void;
   vqs_dev_pop(q: number, out: number, cap: number, max: number): number;
   vqs_dev_push(q: number, inp: number, n: number): number;
@@ -186,6 +187,13 @@ export class SplitDevice extends SplitSide {
       featureFlags(features) | policyFlags(policy), policy.bufDomid ?? L.DOMID_INVALID, policy.maxSegs ?? 0, policy.maxIndirect ?? 0);
   }
 
+  /** Restores the ring indices of an enabled, idle queue (migration); the next notification
+   *  decision is unconditional. */
+  restore(nextAvail: number, nextUsed: number): void {
+    if (this.inFlight !== 0) throw new Error(`split queue ${this.q}: restore with ${this.inFlight} chains in flight`);
+    this.x.vqs_dev_restore(this.q, nextAvail & 0xffff, nextUsed & 0xffff);
+  }
+
   /** Mirrors the device status bit DRIVER_OK; the ring is not touched without it (E4). */
   setDriverOk(on: boolean): void {
     this.x.vqs_set_flags(this.q, on ? L.QF_DRIVER_OK : 0, on ? 0 : L.QF_DRIVER_OK);
@@ -193,6 +201,10 @@ export class SplitDevice extends SplitSide {
 
   get nextAvail(): number { return this.u16(L.Q_NEXT_AVAIL); }
   get nextUsed(): number { return this.u16(L.Q_NEXT_USED); }
+  /** used.idx at the last notification decision, and whether it is meaningful (QEMU's signalled_used). */
+  get signalled(): number { return this.u16(L.Q_SIGNALLED); }
+  get signalledValid(): boolean { return this.machine.dv.getUint8(this.qb + L.Q_SIGNALLED_VALID) !== 0; }
+  get notificationsOn(): boolean { return this.u32(L.QS_NOTIFY_ON) !== 0; }
 
   /** Pops up to `max` chains into [out, out+cap) of linear memory; returns how many. */
   popRaw(max: number, out: number = L.IO_BASE, cap: number = L.IO_SIZE): number {
@@ -269,6 +281,8 @@ export class SplitDriver extends SplitSide {
   }
 
   get numFree(): number { return this.u16(L.Q_NUM_FREE); }
+  /** Next descriptor to hand out (free-list head, or the ring-order cursor with IN_ORDER). */
+  get freeHead(): number { return this.u16(L.Q_FREE_HEAD); }
   /** The avail idx the next kick publishes. */
   get availIdx(): number { return this.u16(L.Q_NEXT_AVAIL); }
   get lastUsed(): number { return this.u16(L.Q_NEXT_USED); }
