@@ -94,7 +94,7 @@ const rawScenarioArb = fc.constantFrom(1, 2, 4, 8, 16).chain((size) => fc.record
   t1: fc.integer({ min: 1, max: 6 }).chain(tableArb),
   t2: fc.integer({ min: 1, max: 4 }).chain(tableArb),
   heads: fc.array(fc.oneof({ weight: 9, arbitrary: fc.nat(size - 1) }, { weight: 1, arbitrary: fc.nat(size + 2) }), { minLength: size >> 1, maxLength: size }),
-  ops: fc.array(opArb, { minLength: 1, maxLength: 16 }),
+  ops: fc.array(opArb, { minLength: 1, maxLength: 16, size: "max" }),
   inject: fc.constantFrom("none", "none", "loop", "loopInTable", "nested", "zero", "huge", "readAfterWrite", "wrap", "tableNext"),
   at: fc.nat(15),
 }));
