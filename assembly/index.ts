@@ -6,3 +6,4 @@ export * from "./virtq/ring-api";
 export * from "./xen/argo-api";
 export * from "./xen/grant-api";
 export * from "./xen/evtchn-api";
+export * from "./virtq/split-api";

@@ -569,6 +569,33 @@ export const ARGO_MAX_PENDING_PER_RING: u32 = 32;
 export const ARGO_MIN_RING_LEN: u32 = 48; // ring header slot + 2 slots
 export const ARGO_MAX_MESSAGE_SIZE: u32 = XEN_ARGO_MAX_RING_SIZE - ARGO_RING_MESSAGE_HEADER_SIZE - XEN_ARGO_MSG_SLOT_SIZE;
 export const ARGO_GFN_SIZE: u32 = 8; // xen_argo_gfn_t (u64)
+// ---- split virtqueue -------------------------------------------------------------------
+// Fields of a split queue's state block (QUEUE_STATE_SIZE) beyond the shared Q_* ones. A block
+// holds one split or one packed queue, so these may overlap the packed ring's own fields.
+export const QS_MAX_SIZE: u32 = 72; // u32 device: QueueNumMax (E1)
+export const QS_MAX_INDIRECT: u32 = 76; // u32 device: indirect table entry limit (E12), 0 = 65535
+export const QS_STATUS: u32 = 80; // u32 outcome of the last call (VQ_OK, a refused or failing code, VQ_ENOSPC)
+export const QS_NOTIFY_ON: u32 = 84; // u32 device: available-buffer notifications enabled
+// Private per-queue tables at Q_AUX (host-allocated frames), QS_AUX_ENTRY bytes per descriptor
+// index, then a FIFO of heads in availability order (u16 per slot) for IN_ORDER batches.
+export const QS_AUX_ENTRY: u32 = 8;
+export const QS_AUX_BYTES_PER_SLOT: u32 = QS_AUX_ENTRY + 2;
+export const QSA_DEV_WRITABLE: u32 = 0; // u32 device, per head: writable bytes of the popped chain
+export const QSA_DEV_OUTSTANDING: u32 = 4; // u32 device, per head: pops not yet completed
+export const QSA_DRV_NEXT: u32 = 0; // u16 driver, per descriptor: free-list link (shadow of desc.next)
+export const QSA_DRV_NDESCS: u32 = 2; // u16 driver, per head: table entries the chain holds (0 = not outstanding)
+export const QSA_DRV_WRITABLE: u32 = 4; // u32 driver, per head: writable bytes (IN_ORDER skipped length)
+// Driver add request records: a header then QS_ADD_NSEGS segments in the SEG_* format.
+export const QS_ADD_HDR_SIZE: u32 = 16;
+export const QS_ADD_NSEGS: u32 = 0; // u16 segments (readable first, then writable)
+export const QS_ADD_HEAD: u32 = 2; // u16 out: head index the chain got
+export const QS_ADD_TABLE: u32 = 8; // u64 gpa of the indirect table (used with QF_INDIRECT and > 1 segment)
+// Used records (device push input, driver reclaim output): {u32 id, u32 len}.
+export const QS_USED_REC_SIZE: u32 = 8;
+export const QS_USED_ID: u32 = 0;
+export const QS_USED_LEN: u32 = 4;
+// Driver add refused: malformed request (no segments, readable after writable, table not writable).
+export const VQ_SPLIT_BAD_ADD: u32 = 64;
 
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,
