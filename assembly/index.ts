@@ -2,3 +2,4 @@
 export * from "./layout";
 export * from "./machine/api";
 export * from "./atomics/api";
+export * from "./virtq/packed-api";
