@@ -119,6 +119,17 @@ export class PackedMock {
     for (let i = 0; i < n; i++) if (++this.slot === this.size) { this.slot = 0; this.wrap ^= 1; }
   }
 
+  /** Plays the device: writes a used descriptor at `slot` on lap `wrap`. */
+  markUsed(slot: number, id: number, len: number, wrap: number): void {
+    const flags = (wrap ? AVAIL | USED : 0) | (len > 0 ? 2 : 0);
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, len, true);
+    v.setUint16(4, id, true);
+    v.setUint16(6, flags, true);
+    this.m.write(this.domid, this.desc + slot * 16 + 8, b);
+  }
+
   setDriverEvent(offWrap: number, flags: number): void {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint16(0, offWrap, true);
