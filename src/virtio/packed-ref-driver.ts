@@ -23,7 +23,7 @@ export class RefPackedDriver {
   private idNext = new Uint16Array(0);
   private idWritable = new Uint32Array(0);
   private slotId = new Uint16Array(0);
-  private readonly segBuf = new DataView(new ArrayBuffer(L.IO_SIZE));
+  private segBuf = new DataView(new ArrayBuffer(64 * L.SEG_SIZE));
 
   constructor(machine: Machine, cfg: PackedDriverConfig, counters: HostCounters = newHostCounters()) {
     this.machine = machine;
@@ -99,6 +99,7 @@ export class RefPackedDriver {
       if (!Number.isSafeInteger(indirectTable) || indirectTable < 0) throw new Error(`packed add: indirect table ${indirectTable} is not a guest address`);
     }
     if (segs.length * L.SEG_SIZE > L.IO_SIZE) throw new RangeError("packed add: too many elements");
+    if (segs.length * L.SEG_SIZE > this.segBuf.byteLength) this.segBuf = new DataView(new ArrayBuffer(segs.length * L.SEG_SIZE));
     const sb = this.segBuf;
     encodeSegs(sb, 0, segs);
     const r = this.ring;
