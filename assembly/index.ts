@@ -7,3 +7,4 @@ export * from "./xen/argo-api";
 export * from "./xen/grant-api";
 export * from "./xen/evtchn-api";
 export * from "./virtq/split-api";
+export * from "./virtq/packed-api";

@@ -596,6 +596,28 @@ export const QS_USED_ID: u32 = 0;
 export const QS_USED_LEN: u32 = 4;
 // Driver add refused: malformed request (no segments, readable after writable, table not writable).
 export const VQ_SPLIT_BAD_ADD: u32 = 64;
+// ---- packed virtqueue ----------------------------------------------------------------------
+// Queue state fields only the packed kernels use (offsets 96..127 of a queue state block).
+export const Q_PK_SLOTS_IN_FLIGHT: u32 = 96; // u32 device: ring slots popped and not yet covered by used descriptors
+// Device aux area: one entry per possible buffer id (ids are any u16), indexed by id.
+export const PK_DEV_IDS: u32 = 65536;
+export const PK_DEV_ENTRY_SIZE: u32 = 8;
+export const PK_DEV_AUX_BYTES: u32 = PK_DEV_IDS * PK_DEV_ENTRY_SIZE;
+export const PK_ID_WRITABLE: u32 = 0; // u32 device-writable bytes of the outstanding buffer (saturated)
+export const PK_ID_SLOTS: u32 = 4; // u16 ring slots it used; 0 = id not outstanding
+export const PK_ID_HEAD: u32 = 6; // u16 slot of its first descriptor (in-order completion check)
+// Driver aux area: Q entries indexed by buffer id (ids < Q), then one u16 per slot naming the
+// id whose first descriptor sits there (in-order reclaim walks it).
+export const PK_DRV_ENTRY_SIZE: u32 = 8;
+export const PK_DRV_SLOTS: u32 = 0; // u16 slots the buffer uses; 0 = id free
+export const PK_DRV_NEXT_FREE: u32 = 2; // u16 free-list link
+export const PK_DRV_WRITABLE: u32 = 4; // u32 device-writable bytes (saturated): the len of a skipped in-order buffer
+// Used records: the device's push input and the driver's reclaim output.
+export const PK_USED_REC_SIZE: u32 = 8;
+export const PK_USED_REC_ID: u32 = 0; // u32 buffer id
+export const PK_USED_REC_LEN: u32 = 4; // u32 bytes written
+// Driver add input: nsegs SEG_SIZE records (SEG_ADDR, SEG_LEN, SEG_FLAGS), readable first.
+// Return codes of the driver add when no id is returned (negated): VQ_ENOSPC, or the queue's error.
 
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,

@@ -595,6 +595,28 @@ export const QS_USED_ID = 0;
 export const QS_USED_LEN = 4;
 // Driver add refused: malformed request (no segments, readable after writable, table not writable).
 export const VQ_SPLIT_BAD_ADD = 64;
+// ---- packed virtqueue ----------------------------------------------------------------------
+// Queue state fields only the packed kernels use (offsets 96..127 of a queue state block).
+export const Q_PK_SLOTS_IN_FLIGHT = 96; // u32 device: ring slots popped and not yet covered by used descriptors
+// Device aux area: one entry per possible buffer id (ids are any u16), indexed by id.
+export const PK_DEV_IDS = 65536;
+export const PK_DEV_ENTRY_SIZE = 8;
+export const PK_DEV_AUX_BYTES = PK_DEV_IDS * PK_DEV_ENTRY_SIZE;
+export const PK_ID_WRITABLE = 0; // u32 device-writable bytes of the outstanding buffer (saturated)
+export const PK_ID_SLOTS = 4; // u16 ring slots it used; 0 = id not outstanding
+export const PK_ID_HEAD = 6; // u16 slot of its first descriptor (in-order completion check)
+// Driver aux area: Q entries indexed by buffer id (ids < Q), then one u16 per slot naming the
+// id whose first descriptor sits there (in-order reclaim walks it).
+export const PK_DRV_ENTRY_SIZE = 8;
+export const PK_DRV_SLOTS = 0; // u16 slots the buffer uses; 0 = id free
+export const PK_DRV_NEXT_FREE = 2; // u16 free-list link
+export const PK_DRV_WRITABLE = 4; // u32 device-writable bytes (saturated): the len of a skipped in-order buffer
+// Used records: the device's push input and the driver's reclaim output.
+export const PK_USED_REC_SIZE = 8;
+export const PK_USED_REC_ID = 0; // u32 buffer id
+export const PK_USED_REC_LEN = 4; // u32 bytes written
+// Driver add input: nsegs SEG_SIZE records (SEG_ADDR, SEG_LEN, SEG_FLAGS), readable first.
+// Return codes of the driver add when no id is returned (negated): VQ_ENOSPC, or the queue's error.
 
 // ---- counters ----------------------------------------------------------------------------
 // Ranges: machine 0..63, virtqueue 64..127, virtqueue errors by code 128..191,

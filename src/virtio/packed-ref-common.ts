@@ -1,0 +1,167 @@
+// Plain-TS reference of the packed virtqueue kernels: what both sides share (mirrors
+// assembly/virtq/packed.ts and the parts of common.ts the packed ring uses). Same algorithm,
+// same error codes, same counter effects; counts go to a HostCounters array.
+import type { Machine } from "../wasm/machine.ts";
+import type { HostCounters } from "../wasm/ts-guest-memory.ts";
+import * as L from "../wasm/layout.ts";
+
+export const DESC_SIZE = 16;
+export const D_ADDR = 0;
+export const D_LEN = 8;
+export const D_ID = 12;
+export const D_FLAGS = 14;
+const GPA_LIMIT = L.P2M_MAX_GFNS * L.PAGE_SIZE; // 2^32
+const TWO32 = 2 ** 32;
+
+/** One side's ring state (what the Wasm keeps in its queue state block). */
+export interface RefRing {
+  flags: number;
+  error: number;
+  ringDomid: number;
+  size: number;
+  desc: number;
+  driverArea: number;
+  deviceArea: number;
+  nextAvail: number;
+  availWrap: number;
+  nextUsed: number;
+  usedWrap: number;
+  numAdded: number;
+  inFlight: number;
+}
+
+export function newRing(flags: number, ringDomid: number): RefRing {
+  return {
+    flags: (flags | L.QF_PACKED) & ~(L.QF_READY | L.QF_BROKEN | L.QF_DRIVER_OK), error: 0, ringDomid,
+    size: 0, desc: 0, driverArea: 0, deviceArea: 0, nextAvail: 0, availWrap: 0, nextUsed: 0, usedWrap: 0,
+    numAdded: 0, inFlight: 0,
+  };
+}
+
+export function isAvail(flags: number, wrap: number): boolean {
+  return ((flags >>> 7) & 1) === wrap && ((flags >>> 15) & 1) !== wrap;
+}
+
+export function isUsed(flags: number, wrap: number): boolean {
+  return ((flags >>> 7) & 1) === wrap && ((flags >>> 15) & 1) === wrap;
+}
+
+/** fail() of common.ts: the first error sticks and breaks the queue; every call is counted. */
+export function fail(r: RefRing, c: HostCounters, code: number): number {
+  if ((r.flags & L.QF_BROKEN) === 0) {
+    r.flags |= L.QF_BROKEN;
+    r.error = code;
+  }
+  c[L.CNT_VQ_ERRORS]!++;
+  c[L.CNT_VIRTQ_ERR_BASE + code]!++;
+  return code;
+}
+
+function refuse(c: HostCounters, status: number): boolean {
+  c[L.CNT_ACCESS_REFUSED]!++;
+  if (status === L.MST_NOT_MAPPED) c[L.CNT_REFUSED_NOT_MAPPED]!++;
+  else if (status === L.MST_READ_ONLY) c[L.CNT_REFUSED_READ_ONLY]!++;
+  else if (status === L.MST_NOT_OWNER) c[L.CNT_REFUSED_NOT_OWNER]!++;
+  else if (status === L.MST_NO_DOMAIN) c[L.CNT_REFUSED_NO_DOMAIN]!++;
+  else c[L.CNT_REFUSED_RANGE]!++;
+  return false;
+}
+
+/** translate(domid, gfn, write, probe = true) of access.ts: would the access be allowed?
+ *  Nothing is populated or marked; a refusal is counted. */
+export function probe(m: Machine, c: HostCounters, domid: number, gfn: number, write: boolean): boolean {
+  const dv = m.dv;
+  if (domid < 0 || domid >= L.MAX_DOMAINS) return refuse(c, L.MST_NO_DOMAIN);
+  const d = L.DOMAINS_BASE + domid * L.DOMAIN_ENTRY_SIZE;
+  if ((dv.getUint32(d + L.DOM_FLAGS, true) & L.DOMF_EXISTS) === 0) return refuse(c, L.MST_NO_DOMAIN);
+  if (gfn >= dv.getUint32(d + L.DOM_MAX_GFN, true)) return refuse(c, L.MST_NOT_MAPPED);
+  const top = L.POOL_BASE + dv.getUint32(d + L.DOM_P2M_TOP, true) * L.PAGE_SIZE;
+  const leaf = dv.getUint32(top + (gfn >>> L.P2M_LEVEL_BITS) * 4, true);
+  const ent = leaf === 0 ? 0 : dv.getUint32(L.POOL_BASE + leaf * L.PAGE_SIZE + (gfn & ((1 << L.P2M_LEVEL_BITS) - 1)) * 4, true);
+  if (ent === 0) {
+    if (gfn >= dv.getUint32(d + L.DOM_RAM_PAGES, true)) return refuse(c, L.MST_NOT_MAPPED);
+    return true;
+  }
+  if (write && (ent & L.P2MF_RO) !== 0) return refuse(c, L.MST_READ_ONLY);
+  if ((ent & L.P2M_TYPE_MASK) === L.P2M_RAM) {
+    const mfn = ent >>> L.P2M_MFN_SHIFT;
+    if (dv.getUint16(L.FRAME_TABLE_BASE + mfn * L.FRAME_ENTRY_SIZE + L.FRAME_OWNER, true) !== domid) return refuse(c, L.MST_NOT_OWNER);
+  }
+  return true;
+}
+
+/** rangeOk() of packed.ts for a range below 2^53 (`gpa` a plain number). */
+export function rangeOk(m: Machine, c: HostCounters, domid: number, gpa: number, len: number, write: boolean): boolean {
+  if (len === 0) return true;
+  const last = gpa + len - 1;
+  if (last >= GPA_LIMIT) return false;
+  const end = Math.floor(last / L.PAGE_SIZE);
+  for (let g = Math.floor(gpa / L.PAGE_SIZE); g <= end; g++) {
+    if (!probe(m, c, domid, g, write)) return false;
+  }
+  return true;
+}
+
+/** rangeOk() for a 64-bit address given as two u32 halves (buffer addresses from descriptors).
+ *  Anything with a high half is beyond 2^32 and refused without a translation. */
+export function rangeOk64(m: Machine, c: HostCounters, domid: number, lo: number, hi: number, len: number, write: boolean): boolean {
+  if (len === 0) return true;
+  if (hi !== 0) return false;
+  return rangeOk(m, c, domid, lo, len, write);
+}
+
+/** True when [lo + hi * 2^32, + len) runs past 2^64. */
+export function wraps64(lo: number, hi: number, len: number): boolean {
+  return len !== 0 && hi === 0xffffffff && lo + (len - 1) >= TWO32;
+}
+
+/** ringSetup() of packed.ts: E1, E2, E3 and the ready bit. */
+export function ringSetup(m: Machine, c: HostCounters, r: RefRing, size: number, desc: number, driverArea: number, deviceArea: number, device: boolean): number {
+  if (!(size > 0 && size <= L.VIRTQ_MAX_SIZE)) return fail(r, c, L.VQ_E1_BAD_SIZE);
+  if (desc % 16 !== 0 || driverArea % 4 !== 0 || deviceArea % 4 !== 0) return fail(r, c, L.VQ_E2_MISALIGNED);
+  if (!rangeOk(m, c, r.ringDomid, desc, size * DESC_SIZE, true) ||
+      !rangeOk(m, c, r.ringDomid, driverArea, 4, !device) || !rangeOk(m, c, r.ringDomid, deviceArea, 4, device)) {
+    return fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM);
+  }
+  r.size = size;
+  r.desc = desc;
+  r.driverArea = driverArea;
+  r.deviceArea = deviceArea;
+  r.flags |= L.QF_READY;
+  return L.VQ_OK;
+}
+
+export function deviceLive(r: RefRing, c: HostCounters): boolean {
+  if ((r.flags & L.QF_BROKEN) !== 0) return false;
+  if ((r.flags & (L.QF_READY | L.QF_DRIVER_OK)) !== (L.QF_READY | L.QF_DRIVER_OK)) {
+    fail(r, c, L.VQ_E4_NOT_READY);
+    return false;
+  }
+  return true;
+}
+
+export function driverLive(r: RefRing, c: HostCounters): boolean {
+  if ((r.flags & L.QF_BROKEN) !== 0) return false;
+  if ((r.flags & L.QF_READY) === 0) {
+    fail(r, c, L.VQ_E4_NOT_READY);
+    return false;
+  }
+  return true;
+}
+
+/** vring_need_event(): `event` in [old, new) modulo 2^16. */
+export function needEvent(event: number, newIdx: number, oldIdx: number): boolean {
+  return ((newIdx - event - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff);
+}
+
+/** wantsNotify() of packed.ts (virtio.md 2.4). */
+export function wantsNotify(qflags: number, size: number, snap: number, cursor: number, wrap: number, added: number): boolean {
+  const evFlags = (snap >>> 16) & 3;
+  if ((qflags & L.QF_EVENT_IDX) === 0 || evFlags !== L.VRING_PACKED_EVENT_FLAG_DESC) {
+    return evFlags !== L.VRING_PACKED_EVENT_FLAG_DISABLE;
+  }
+  if (added >= 0xffff) return true;
+  let off = snap & 0x7fff;
+  if (((snap >>> 15) & 1) !== wrap) off = (off - size) & 0xffff;
+  return needEvent(off, cursor, (cursor - added) & 0xffff);
+}
