@@ -121,13 +121,11 @@ export function popFast(
     // Over 2^32 - 1 bytes is E18: left to the general walk too.
     if (why == PF_DONE && total > 0xffff_ffff) why = PF_SLOW;
     if (why != PF_DONE) break;
-    const nsegs = <u32>((seg - rec - CHAIN_HDR_SIZE) >> 4);
-    store<u16>(rec, <u16>head, CHAIN_ID);
-    store<u16>(rec, <u16>nsegs, CHAIN_NSEGS);
-    store<u16>(rec, <u16>nsegs, CHAIN_SLOTS);
-    store<u16>(rec, 0, CHAIN_FLAGS);
-    store<u32>(rec, <u32>(total - writable), CHAIN_READABLE);
-    store<u32>(rec, <u32>writable, CHAIN_WRITABLE);
+    // The header as two 64-bit stores (what a C compiler's store merging makes of it):
+    // id, nsegs, slots (= nsegs: all direct), flags 0; then readable and writable bytes.
+    const nsegs = <u64>((seg - rec - CHAIN_HDR_SIZE) >> 4);
+    store<u64>(rec, <u64>head | (nsegs << 16) | (nsegs << 32), CHAIN_ID);
+    store<u64>(rec, (total - writable) | (writable << 32), CHAIN_READABLE);
     const e = aux + head * QS_AUX_ENTRY;
     store<u32>(e, <u32>writable, QSA_DEV_WRITABLE);
     store<u32>(e, load<u32>(e, QSA_DEV_OUTSTANDING) + 1, QSA_DEV_OUTSTANDING);
@@ -204,9 +202,7 @@ export function pushFast(size: u32, used: u32, aux: usize, fifo: usize, nextAvai
     const elem = used + 4 + ((nextUsed & mask) << 3);
     if ((elem >> PAGE_SHIFT) != ((elem + 4) >> PAGE_SHIFT)) { why = PF_SLOW; break; }
     if ((elem >> PAGE_SHIFT) != uGfn) { why = PU_PAGE; break; }
-    const a = uBase + (elem & PAGE_MASK);
-    store<u32>(a, id);
-    store<u32>(a, len, 4);
+    store<u64>(uBase + (elem & PAGE_MASK), <u64>id | (<u64>len << 32)); // {id, len}
     store<u32>(e, outstanding - 1, QSA_DEV_OUTSTANDING);
     bytes += len;
     nextUsed = (nextUsed + 1) & 0xffff;

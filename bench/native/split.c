@@ -4,10 +4,9 @@
  * translation cache per queue checked against a p2m generation, one-page caches per call, the
  * same validations (E5-E19), the same CHAIN records, per-head bookkeeping, used ring writes and
  * the EVENT_IDX notification decision. Built with gcc -O2 by the bench; prints its own median
- * ns/chain per configuration: "<name> <ns_per_chain> <checksum>".
+ * and best ns/chain per configuration: "<name> <median> <min> <checksum> <descriptors>".
  *
- * Usage: split <batches_per_sample> <samples> [cpu]   ("cpu": thread CPU time instead of wall
- * clock, steadier on a loaded machine) */
+ * Usage: split <batches_per_sample> <samples> */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,11 +373,9 @@ static void guest_write(uint64_t gpa, const void *src, uint32_t len) {
   }
 }
 
-static clockid_t clock_id = CLOCK_MONOTONIC;
-
 static double now_ns(void) {
   struct timespec ts;
-  clock_gettime(clock_id, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
@@ -435,13 +432,12 @@ static void run(const char *name, int mode, int batches, int samples) {
   }
   if (q.flags & QF_BROKEN) { fprintf(stderr, "%s: queue broken (E%u)\n", name, q.error); exit(1); }
   qsort(ns, samples, sizeof(double), cmp);
-  printf("%s %.3f %llu %llu\n", name, ns[samples / 2], (unsigned long long)check, (unsigned long long)counters[C_DESCS]);
+  printf("%s %.3f %.3f %llu %llu\n", name, ns[samples / 2], ns[0], (unsigned long long)check, (unsigned long long)counters[C_DESCS]);
   free(ns);
 }
 
 int main(int argc, char **argv) {
   int batches = argc > 1 ? atoi(argv[1]) : 2000, samples = argc > 2 ? atoi(argv[2]) : 21;
-  if (argc > 3 && strcmp(argv[3], "cpu") == 0) clock_id = CLOCK_THREAD_CPUTIME_ID;
   mem = aligned_alloc(PAGE_SIZE, (size_t)FRAMES * PAGE_SIZE);
   memset(mem, 0, PAGE_SIZE); /* the zero frame */
   run("len1", 0, batches, samples);
