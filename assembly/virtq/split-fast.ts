@@ -6,7 +6,8 @@
 // that chain; splitPop() then does the translation, or walks that one chain with every check
 // (split.ts). The records it writes are the ones the general walk would write.
 import {
-  QS_USED_REC_SIZE, QS_USED_ID, QS_USED_LEN, CHAIN_HDR_SIZE, CHAIN_ID, CHAIN_NSEGS, CHAIN_SLOTS, CHAIN_FLAGS, CHAIN_READABLE, CHAIN_WRITABLE,
+  QS_USED_REC_SIZE, QS_USED_ID, QS_USED_LEN, CHAIN_HDR_SIZE, CHAIN_ID, CHAIN_NSEGS, CHAIN_READABLE,
+  CHAIN_WRITABLE,
   SEG_SIZE, SEG_ADDR, SEG_LEN, SEG_FLAGS, QS_AUX_ENTRY, QSA_DEV_WRITABLE, QSA_DEV_OUTSTANDING,
   VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT, PAGE_SHIFT, PAGE_MASK,
 } from "../layout";

@@ -1,115 +1,38 @@
-// Split virtqueue, device side: queue setup (E1-E3) and popping a batch of chains with full
-// validation (E4-E19). Completion and notification decisions are in split-used.ts.
+// Split virtqueue, device side: popping a batch of chains with full validation (E4-E19).
+// Queue setup (E1-E3) is in split-setup.ts, completion and notification decisions in
+// split-used.ts, the call-free common case of pop and push in split-fast.ts.
 //
 // Pop writes CHAIN records (CHAIN_* header + SEG_* segments) into a caller-given area. A ring
 // error stops the batch: the chains before it are returned and the queue is broken (fail()).
 // Counters cover only the chains returned, so a chain abandoned for lack of output space is
 // popped again, unchanged, by the next call.
 import {
-  Q_FLAGS, Q_RING_DOMID, Q_SIZE, Q_ERROR, Q_DESC, Q_DRIVER, Q_DEVICE, Q_NEXT_AVAIL, Q_NEXT_USED,
-  Q_NUM_ADDED, Q_MAX_SEGS, Q_IN_FLIGHT, Q_BUF_DOMID, Q_AUX, Q_SIGNALLED, Q_SIGNALLED_VALID, Q_TLB,
-  QTLB_ENTRIES, QTLB_ENTRY_SIZE, QUEUE_STATE_SIZE,
-  QF_READY, QF_EVENT_IDX, QF_INDIRECT, QF_IN_ORDER, QF_BROKEN, QF_STRICT_E14, QF_STRICT_E16,
-  QF_STRICT_E19, QF_DRIVER_OK, QS_MAX_SIZE, QS_MAX_INDIRECT, QS_STATUS, QS_NOTIFY_ON, QS_AUX_ENTRY,
-  QS_AUX_BYTES_PER_SLOT, QSA_DEV_WRITABLE, QSA_DEV_OUTSTANDING, DOMID_INVALID, VIRTQ_MAX_SIZE,
-  VQ_OK, VQ_E1_BAD_SIZE, VQ_E2_MISALIGNED, VQ_E3_RING_OUTSIDE_RAM, VQ_E4_NOT_READY,
-  VQ_E5_AVAIL_IDX_JUMP, VQ_E6_TOO_MANY_IN_FLIGHT, VQ_E7_HEAD_OUT_OF_RANGE, VQ_E8_NEXT_OUT_OF_RANGE,
-  VQ_E9_LOOP, VQ_E10_NESTED_INDIRECT, VQ_E11_BAD_INDIRECT_LEN, VQ_E12_INDIRECT_TOO_BIG,
-  VQ_E13_INDIRECT_NOT_NEGOTIATED, VQ_E14_INDIRECT_WITH_NEXT, VQ_E15_READ_AFTER_WRITE,
-  VQ_E16_ZERO_LENGTH, VQ_E17_BUFFER_OUTSIDE_RAM, VQ_E18_CHAIN_TOO_LONG_BYTES,
-  VQ_E19_TOO_MANY_SEGMENTS, CHAIN_HDR_SIZE, CHAIN_ID, CHAIN_NSEGS, CHAIN_SLOTS, CHAIN_FLAGS,
-  CHAIN_READABLE, CHAIN_WRITABLE, CHAINF_INDIRECT, SEG_SIZE, SEG_ADDR, SEG_LEN, SEG_FLAGS,
-  VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT, PAGE_SHIFT, PAGE_MASK, PAGE_SIZE, DOM_RAM_PAGES,
-  CNT_VQ_CHAINS_POPPED, CNT_VQ_DESCS_POPPED, CNT_VQ_INDIRECT_TABLES, CNT_VQ_BYTES_READABLE,
-  CNT_VQ_BYTES_WRITABLE,
+  Q_FLAGS, Q_SIZE, Q_ERROR, Q_DESC, Q_DRIVER, Q_DEVICE, Q_NEXT_AVAIL, Q_MAX_SEGS, Q_IN_FLIGHT,
+  Q_BUF_DOMID, Q_AUX, QF_READY, QF_EVENT_IDX, QF_INDIRECT, QF_IN_ORDER, QF_BROKEN, QF_STRICT_E14,
+  QF_STRICT_E16, QF_STRICT_E19, QF_DRIVER_OK, QS_MAX_INDIRECT, QS_STATUS, QS_NOTIFY_ON,
+  QS_AUX_ENTRY, QSA_DEV_WRITABLE, QSA_DEV_OUTSTANDING, DOMID_INVALID, VQ_OK,
+  VQ_E3_RING_OUTSIDE_RAM, VQ_E4_NOT_READY, VQ_E5_AVAIL_IDX_JUMP, VQ_E6_TOO_MANY_IN_FLIGHT,
+  VQ_E7_HEAD_OUT_OF_RANGE, VQ_E8_NEXT_OUT_OF_RANGE, VQ_E9_LOOP, VQ_E10_NESTED_INDIRECT,
+  VQ_E11_BAD_INDIRECT_LEN, VQ_E12_INDIRECT_TOO_BIG, VQ_E13_INDIRECT_NOT_NEGOTIATED,
+  VQ_E14_INDIRECT_WITH_NEXT, VQ_E15_READ_AFTER_WRITE, VQ_E16_ZERO_LENGTH,
+  VQ_E17_BUFFER_OUTSIDE_RAM, VQ_E18_CHAIN_TOO_LONG_BYTES, VQ_E19_TOO_MANY_SEGMENTS, CHAIN_HDR_SIZE,
+  CHAIN_ID, CHAIN_NSEGS, CHAIN_SLOTS, CHAIN_FLAGS, CHAIN_READABLE, CHAIN_WRITABLE, CHAINF_INDIRECT,
+  SEG_SIZE, SEG_ADDR, SEG_LEN, SEG_FLAGS, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE,
+  VRING_DESC_F_INDIRECT, PAGE_SHIFT, PAGE_MASK, PAGE_SIZE, DOM_RAM_PAGES, CNT_VQ_CHAINS_POPPED,
+  CNT_VQ_DESCS_POPPED, CNT_VQ_INDIRECT_TABLES, CNT_VQ_BYTES_READABLE, CNT_VQ_BYTES_WRITABLE,
 } from "../layout";
 import { count } from "../counters";
 import { qBlock, ringAddr } from "./common";
-import { GPA_LIMIT, broke, bufferOk, rangeAccessible, refuse } from "./split-check";
+import { GPA_LIMIT, broke, bufferOk, refuse } from "./split-check";
 import { domEntry, domExists } from "../machine/p2m";
 import {
   PF_DONE, PF_AVAIL_PAGE, PF_DESC_PAGE, popFast, pfNextAvail, pfInFlight, pfN, pfRec, pfAGfn, pfABase, pfDGfn,
   pfDBase, pfMissGfn, pfSegs, pfReadable, pfWritable,
 } from "./split-fast";
 
-/** Flags the host may choose at enable time (features and strictness policy). */
-const ENABLE_FLAGS: u32 = QF_EVENT_IDX | QF_INDIRECT | QF_IN_ORDER | QF_STRICT_E14 | QF_STRICT_E16 | QF_STRICT_E19;
 /** Walk result: the output area cannot hold the chain (not an error). */
 const NO_SPACE: u32 = 0xffff;
 const MAX_RECORD_SEGS: u32 = 65535; // CHAIN_NSEGS is a u16
-
-export function splitDevReset(q: u32, ringDomid: u32, maxSize: u32, aux: u32): void {
-  const qb = qBlock(q);
-  memory.fill(qb, 0, QUEUE_STATE_SIZE);
-  store<u32>(qb, ringDomid, Q_RING_DOMID);
-  store<u32>(qb, maxSize, QS_MAX_SIZE);
-  store<u32>(qb, aux, Q_AUX);
-  store<u32>(qb, DOMID_INVALID, Q_BUF_DOMID);
-  store<u32>(qb, 1, QS_NOTIFY_ON);
-}
-
-/** Puts the ring state in place and validates it (QueueReady = 1). Fresh indices, as after a
- *  reset. On E1-E3 the queue is broken and stays not ready. */
-export function splitDevEnable(
-  q: u32, size: u32, desc: u64, avail: u64, used: u64, features: u32, bufDomid: u32, maxSegs: u32, maxIndirect: u32,
-): u32 {
-  const qb = qBlock(q);
-  let flags = load<u32>(qb, Q_FLAGS);
-  if (flags & QF_BROKEN) {
-    store<u32>(qb, load<u32>(qb, Q_ERROR), QS_STATUS);
-    return load<u32>(qb, Q_ERROR);
-  }
-  flags = (flags & ~(ENABLE_FLAGS | QF_READY)) | (features & ENABLE_FLAGS);
-  store<u32>(qb, flags, Q_FLAGS);
-  store<u32>(qb, size, Q_SIZE);
-  store<u64>(qb, desc, Q_DESC);
-  store<u64>(qb, avail, Q_DRIVER);
-  store<u64>(qb, used, Q_DEVICE);
-  store<u32>(qb, bufDomid, Q_BUF_DOMID);
-  store<u32>(qb, maxSegs, Q_MAX_SEGS);
-  store<u32>(qb, maxIndirect, QS_MAX_INDIRECT);
-  store<u16>(qb, 0, Q_NEXT_AVAIL);
-  store<u16>(qb, 0, Q_NEXT_USED);
-  store<u16>(qb, 0, Q_NUM_ADDED);
-  store<u32>(qb, 0, Q_IN_FLIGHT);
-  store<u16>(qb, 0, Q_SIGNALLED);
-  store<u8>(qb, 0, Q_SIGNALLED_VALID);
-  store<u32>(qb, 1, QS_NOTIFY_ON);
-  memory.fill(qb + Q_TLB, 0, QTLB_ENTRIES * QTLB_ENTRY_SIZE);
-  if (size == 0 || (size & (size - 1)) != 0 || size > VIRTQ_MAX_SIZE || size > load<u32>(qb, QS_MAX_SIZE)) {
-    return broke(qb, VQ_E1_BAD_SIZE);
-  }
-  if ((desc & 15) != 0 || (avail & 1) != 0 || (used & 3) != 0) return broke(qb, VQ_E2_MISALIGNED);
-  const dom = load<u32>(qb, Q_RING_DOMID);
-  if (!rangeAccessible(dom, desc, size << 4, false) || !rangeAccessible(dom, avail, 6 + (size << 1), false) ||
-      !rangeAccessible(dom, used, 6 + (size << 3), true)) {
-    return broke(qb, VQ_E3_RING_OUTSIDE_RAM);
-  }
-  memory.fill(<usize>load<u32>(qb, Q_AUX), 0, size * QS_AUX_BYTES_PER_SLOT);
-  store<u32>(qb, flags | QF_READY, Q_FLAGS);
-  store<u32>(qb, VQ_OK, QS_STATUS);
-  return VQ_OK;
-}
-
-/** Restores the ring indices of an enabled queue with nothing in flight (migration, as QEMU's
- *  virtio_queue_set_last_avail_idx or rust-vmm's set_next_avail/set_next_used). The next
- *  notification decision is unconditional. */
-export function splitDevRestore(q: u32, nextAvail: u32, nextUsed: u32): void {
-  const qb = qBlock(q);
-  store<u16>(qb, <u16>nextAvail, Q_NEXT_AVAIL);
-  store<u16>(qb, <u16>nextUsed, Q_NEXT_USED);
-  store<u16>(qb, 0, Q_NUM_ADDED);
-  store<u32>(qb, 0, Q_IN_FLIGHT);
-  store<u8>(qb, 0, Q_SIGNALLED_VALID);
-  memory.fill(<usize>load<u32>(qb, Q_AUX), 0, load<u32>(qb, Q_SIZE) * QS_AUX_BYTES_PER_SLOT);
-}
-
-/** Host-controlled flags after enable: DRIVER_OK and the strictness policy. */
-export function splitSetFlags(q: u32, set: u32, clear: u32): void {
-  const qb = qBlock(q);
-  const allowed = QF_DRIVER_OK | QF_STRICT_E14 | QF_STRICT_E16 | QF_STRICT_E19;
-  store<u32>(qb, (load<u32>(qb, Q_FLAGS) & ~(clear & allowed)) | (set & allowed), Q_FLAGS);
-}
 
 // ---- pop ----------------------------------------------------------------------------------
 
