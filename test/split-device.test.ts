@@ -257,6 +257,26 @@ describe.each(["release", "debug"] as const)("split device (%s)", (build) => {
       expect(m.counter(L.CNT_VQ_CHAINS_POPPED)).toBe(0);
     });
 
+    it("E3 at run time: the ring's mapping is taken away after enable", () => {
+      // The device reaches the guest's ring through a grant mapping in its own domain (d2).
+      const m = new Machine({ build });
+      m.createDomain(GUEST, 256);
+      m.createDomain(2, 16, 128);
+      const mq = new MockSplitQueue(m, GUEST, 16, 0x10000);
+      mq.addChain(0, [{ addr: BUF, len: 8, flags: WRITE }]);
+      mq.publish(0, 0);
+      for (let g = 0; g < 2; g++) expect(m.p2mMap(2, 64 + g, m.populate(GUEST, 0x10 + g), L.P2M_GRANT)).toBe(L.MST_OK);
+      const dev = new SplitDevice(m, 0, 2, 256);
+      const ring = { size: 16, desc: 64 * 4096, avail: 64 * 4096 + (mq.ring.avail - 0x10000), used: 64 * 4096 + (mq.ring.used - 0x10000) };
+      expect(dev.enable(ring, {}, { bufDomid: GUEST })).toBe(L.VQ_OK);
+      dev.setDriverOk(true);
+      expect(dev.pop(1).map((c) => c.head)).toEqual([0]);
+      m.p2mUnmap(2, 64); // the page with the descriptor table and the avail ring
+      expect(dev.pop()).toEqual([]);
+      expectBroken(m, dev, L.VQ_E3_RING_OUTSIDE_RAM);
+      expect(m.counter(L.CNT_REFUSED_NOT_MAPPED)).toBe(1);
+    });
+
     it("E6: more chains in flight than the queue size", () => {
       const { m, mq, dev } = setup(build, 4);
       for (let i = 0; i < 4; i++) mq.addChain(i, [{ addr: BUF, len: 8 }]);

@@ -319,7 +319,7 @@ describe("split device differential: Wasm vs TS reference (release)", () => {
 // below the 16-bit wrap; "quiet" runs make a notification decision only every 8300 rounds.
 const longRunArb = fc.record({
   eventIdx: fc.boolean(), inOrder: fc.boolean(), rounds: fc.integer({ min: 1, max: 40 }), start: fc.integer({ min: 0xff00, max: 0xffff }),
-  quiet: fc.constant(false) as fc.Arbitrary<boolean>,
+  quiet: fc.constant<boolean>(false),
   batch: fc.integer({ min: 1, max: 8 }), skip: fc.integer({ min: 1, max: 3 }), usedEvent: fc.integer({ min: 0, max: 0xffff }),
 });
 type LongRun = typeof longRunArb extends fc.Arbitrary<infer T> ? T : never;

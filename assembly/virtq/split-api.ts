@@ -1,5 +1,6 @@
 // Host boundary of the split virtqueue: numbers only; guest addresses cross as f64.
-import { splitDevReset, splitDevEnable, splitDevRestore, splitSetFlags, splitPop } from "./split";
+import { splitDevReset, splitDevEnable, splitDevRestore, splitSetFlags } from "./split-setup";
+import { splitPop } from "./split";
 import { splitPush, splitNeedIrq, splitDevNotify } from "./split-used";
 import { splitDrvInit, splitDrvAdd } from "./split-driver";
 import { splitDrvKick, splitDrvReclaim, splitDrvEnableCb } from "./split-reclaim";

@@ -1,26 +1,22 @@
 // Split virtqueue, driver side (the guest's view, as Linux virtio_ring.c): ring init with a
-// private free list, adding a batch of chains (direct, or indirect with the table at a
-// driver-given gpa), publishing avail.idx with the kick decision, reclaiming used entries
-// while checking the device (a bad id breaks the queue, like Linux BAD_RING), and
-// re-arming used-buffer notifications.
+// private free list and adding a batch of chains (direct, or indirect with the table at a
+// driver-given gpa). Publishing, reclaiming and notification control: split-reclaim.ts.
 //
 // The free list lives in the aux area, never in the shared descriptor table, so a device
 // that scribbles on descriptors cannot corrupt it. With IN_ORDER, descriptors are taken in
 // ring order from a cursor (Q_FREE_HEAD) and chains come back in that order.
 import {
-  Q_FLAGS, Q_RING_DOMID, Q_SIZE, Q_ERROR, Q_DESC, Q_DRIVER, Q_DEVICE, Q_NEXT_AVAIL, Q_NEXT_USED,
-  Q_NUM_ADDED, Q_IN_FLIGHT, Q_BUF_DOMID, Q_AUX, Q_FREE_HEAD, Q_NUM_FREE, QUEUE_STATE_SIZE,
-  QF_READY, QF_EVENT_IDX, QF_INDIRECT, QF_IN_ORDER, QF_BROKEN, QS_STATUS, QS_AUX_ENTRY,
-  QS_AUX_BYTES_PER_SLOT, QSA_DRV_NEXT, QSA_DRV_NDESCS, QSA_DRV_WRITABLE, QS_ADD_HDR_SIZE, QS_ADD_NSEGS,
-  QS_ADD_HEAD, QS_ADD_TABLE, QS_USED_REC_SIZE, QS_USED_ID, QS_USED_LEN, SEG_SIZE, SEG_ADDR, SEG_LEN,
-  SEG_FLAGS, DOMID_INVALID, VIRTQ_MAX_SIZE, VQ_OK, VQ_E1_BAD_SIZE, VQ_E2_MISALIGNED,
-  VQ_E3_RING_OUTSIDE_RAM, VQ_E4_NOT_READY, VQ_E21_BAD_USED_ID, VQ_ENOSPC, VQ_SPLIT_BAD_ADD,
-  VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT, VRING_AVAIL_F_NO_INTERRUPT,
-  VRING_USED_F_NO_NOTIFY, PAGE_MASK, PAGE_SIZE, CNT_VQ_CHAINS_ADDED, CNT_VQ_DESCS_ADDED,
-  CNT_VQ_CHAINS_RECLAIMED, CNT_VQ_NOTIFY_SENT, CNT_VQ_NOTIFY_SUPPRESSED,
+  Q_FLAGS, Q_RING_DOMID, Q_SIZE, Q_ERROR, Q_DESC, Q_DRIVER, Q_DEVICE, Q_NEXT_AVAIL, Q_NUM_ADDED,
+  Q_IN_FLIGHT, Q_BUF_DOMID, Q_AUX, Q_FREE_HEAD, Q_NUM_FREE, QUEUE_STATE_SIZE, QF_READY,
+  QF_EVENT_IDX, QF_INDIRECT, QF_IN_ORDER, QF_BROKEN, QS_STATUS, QS_AUX_ENTRY,
+  QS_AUX_BYTES_PER_SLOT, QSA_DRV_NEXT, QSA_DRV_NDESCS, QSA_DRV_WRITABLE, QS_ADD_HDR_SIZE,
+  QS_ADD_NSEGS, QS_ADD_HEAD, QS_ADD_TABLE, SEG_SIZE, SEG_ADDR, SEG_LEN, SEG_FLAGS, DOMID_INVALID,
+  VIRTQ_MAX_SIZE, VQ_OK, VQ_E1_BAD_SIZE, VQ_E2_MISALIGNED, VQ_E3_RING_OUTSIDE_RAM, VQ_E4_NOT_READY,
+  VQ_ENOSPC, VQ_SPLIT_BAD_ADD, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_DESC_F_INDIRECT,
+  PAGE_MASK, PAGE_SIZE, CNT_VQ_CHAINS_ADDED, CNT_VQ_DESCS_ADDED,
 } from "../layout";
 import { count } from "../counters";
-import { needEvent, qBlock, ringAddr } from "./common";
+import { qBlock, ringAddr } from "./common";
 import { broke, rangeAccessible } from "./split-check";
 
 const DRV_FLAGS: u32 = QF_EVENT_IDX | QF_INDIRECT | QF_IN_ORDER;

@@ -12,6 +12,9 @@ import {
 import { count } from "../counters";
 import { needEvent, qBlock, ringAddr } from "./common";
 import { broke, refuse } from "./split-check";
+import {
+  PF_DONE, PU_PAGE, pushFast, puK, puP, puNextUsed, puInFlight, puDone, puBytes, puUGfn, puUBase,
+} from "./split-fast";
 
 /** Shared entry check: returns false (status set) when the queue may not be used now. */
 function usable(qb: usize): bool {
@@ -28,19 +31,62 @@ function usable(qb: usize): bool {
   return true;
 }
 
-// One-page write cache of the used ring for the current push call: filled after a write
-// translation, so a page populated by that write is already the cached one.
-let uGfn: u32 = 0xffff_ffff;
-let uBase: usize = 0;
-
-@inline function usedWord(qb: usize, gpa: u64): usize {
-  const gfn = <u32>(gpa >> PAGE_SHIFT);
-  if (gfn != uGfn) {
-    uBase = ringAddr(qb, gpa & ~(<u64>PAGE_MASK), true);
-    if (uBase == 0) { uGfn = 0xffff_ffff; return 0; }
-    uGfn = gfn;
+/** Completes the one record at puP with every check (E21, E22, IN_ORDER batches, elements
+ *  straddling a page). Returns false when the push stops here (refused, or the ring broke). */
+function slowRecord(qb: usize, size: u32, used: u32, aux: usize, fifo: usize, nextAvail: u32, chains: bool): bool {
+  const mask = size - 1;
+  const p = puP;
+  let id: u32;
+  let len: u32;
+  let step: usize;
+  if (chains) {
+    id = <u32>load<u16>(p, CHAIN_ID);
+    len = load<u32>(p, CHAIN_WRITABLE);
+    step = <usize>(CHAIN_HDR_SIZE + <u32>load<u16>(p, CHAIN_NSEGS) * SEG_SIZE);
+  } else {
+    id = load<u32>(p, QS_USED_ID);
+    len = load<u32>(p, QS_USED_LEN);
+    step = QS_USED_REC_SIZE;
   }
-  return uBase + (<u32>gpa & PAGE_MASK);
+  if (id >= size) { refuse(qb, VQ_E21_BAD_USED_ID); return false; }
+  const e = aux + id * QS_AUX_ENTRY;
+  const outstanding = load<u32>(e, QSA_DEV_OUTSTANDING);
+  if (outstanding == 0) { refuse(qb, VQ_E21_BAD_USED_ID); return false; }
+  const inFlight = puInFlight;
+  const oldest = (nextAvail - inFlight) & 0xffff;
+  let batch: u32 = 1;
+  if (fifo != 0) {
+    let j: u32 = 0;
+    while (j < inFlight && <u32>load<u16>(fifo + (((oldest + j) & mask) << 1)) != id) j++;
+    if (j == inFlight) { refuse(qb, VQ_E21_BAD_USED_ID); return false; }
+    batch = j + 1;
+  }
+  if (len > load<u32>(e, QSA_DEV_WRITABLE)) { refuse(qb, VQ_E22_USED_LEN_TOO_BIG); return false; }
+  // The id and len words are written separately: an 8-byte element may straddle a page.
+  const elem = used + 4 + ((puNextUsed & mask) << 3);
+  for (let w: u32 = 0; w < 8; w += 4) {
+    const at = elem + w;
+    if ((at >> PAGE_SHIFT) != puUGfn) {
+      puUBase = ringAddr(qb, <u64>(at & ~PAGE_MASK), true);
+      if (puUBase == 0) { puUGfn = 0xffff_ffff; broke(qb, VQ_E3_RING_OUTSIDE_RAM); return false; }
+      puUGfn = at >> PAGE_SHIFT;
+    }
+    store<u32>(puUBase + (at & PAGE_MASK), w == 0 ? id : len);
+  }
+  let bytes = <u64>len;
+  for (let j: u32 = 0; j + 1 < batch; j++) {
+    const s = aux + <usize>load<u16>(fifo + (((oldest + j) & mask) << 1)) * QS_AUX_ENTRY;
+    store<u32>(s, load<u32>(s, QSA_DEV_OUTSTANDING) - 1, QSA_DEV_OUTSTANDING);
+    bytes += load<u32>(s, QSA_DEV_WRITABLE);
+  }
+  store<u32>(e, outstanding - 1, QSA_DEV_OUTSTANDING);
+  puBytes += bytes;
+  puNextUsed = (puNextUsed + batch) & 0xffff;
+  puInFlight = inFlight - batch;
+  puDone += batch;
+  puP = p + step;
+  puK++;
+  return true;
 }
 
 /** Completes chains and publishes used.idx once. `chains` false: `n` used records {id, len}
@@ -48,85 +94,53 @@ let uBase: usize = 0;
  *  CHAIN_WRITABLE field as the used length (lower it first to report fewer bytes).
  *  With IN_ORDER an id completes every older outstanding chain too: one used entry for the
  *  batch, the skipped chains counted as fully written. Returns the number of records taken;
- *  a refused record (E21 unknown id, E22 len above the chain's writable bytes) stops there. */
+ *  a refused record (E21 unknown id, E22 len above the chain's writable bytes) stops there.
+ *  Ordinary records go through pushFast() (split-fast.ts), the rest through slowRecord(). */
 export function splitPush(q: u32, inp: usize, n: u32, chains: bool): u32 {
   const qb = qBlock(q);
   if (!usable(qb)) return 0;
   const flags = load<u32>(qb, Q_FLAGS);
   const size = load<u32>(qb, Q_SIZE);
-  const mask = size - 1;
-  const used = load<u64>(qb, Q_DEVICE);
+  const used = <u32>load<u64>(qb, Q_DEVICE); // below 2^32: checked by enable
   const aux = <usize>load<u32>(qb, Q_AUX);
-  const fifo = aux + size * QS_AUX_ENTRY;
-  const inOrder = (flags & QF_IN_ORDER) != 0;
+  const fifo: usize = (flags & QF_IN_ORDER) != 0 ? aux + size * QS_AUX_ENTRY : 0;
   const nextAvail = <u32>load<u16>(qb, Q_NEXT_AVAIL);
   const start = <u32>load<u16>(qb, Q_NEXT_USED);
-  let nextUsed = start;
-  let inFlight = load<u32>(qb, Q_IN_FLIGHT);
-  let done: u32 = 0;
-  let bytes: u64 = 0;
-  let k: u32 = 0;
-  let p = inp;
-  uGfn = 0xffff_ffff;
-  for (; k < n; k++) {
-    let id: u32;
-    let len: u32;
-    let step: usize;
-    if (chains) {
-      id = <u32>load<u16>(p, CHAIN_ID);
-      len = load<u32>(p, CHAIN_WRITABLE);
-      step = <usize>(CHAIN_HDR_SIZE + <u32>load<u16>(p, CHAIN_NSEGS) * SEG_SIZE);
-    } else {
-      id = load<u32>(p, QS_USED_ID);
-      len = load<u32>(p, QS_USED_LEN);
-      step = QS_USED_REC_SIZE;
-    }
-    if (id >= size) { refuse(qb, VQ_E21_BAD_USED_ID); break; }
-    const e = aux + id * QS_AUX_ENTRY;
-    const outstanding = load<u32>(e, QSA_DEV_OUTSTANDING);
-    if (outstanding == 0) { refuse(qb, VQ_E21_BAD_USED_ID); break; }
-    let batch: u32 = 1;
-    const oldest = (nextAvail - inFlight) & 0xffff;
-    if (inOrder) {
-      let j: u32 = 0;
-      while (j < inFlight && <u32>load<u16>(fifo + (((oldest + j) & mask) << 1)) != id) j++;
-      if (j == inFlight) { refuse(qb, VQ_E21_BAD_USED_ID); break; }
-      batch = j + 1;
-    }
-    if (len > load<u32>(e, QSA_DEV_WRITABLE)) { refuse(qb, VQ_E22_USED_LEN_TOO_BIG); break; }
-    const elem = used + 4 + (<u64>(nextUsed & mask) << 3);
-    const ida = usedWord(qb, elem);
-    if (ida == 0) { broke(qb, VQ_E3_RING_OUTSIDE_RAM); break; }
-    store<u32>(ida, id);
-    const lena = usedWord(qb, elem + 4); // an 8-byte element may straddle a page
-    if (lena == 0) { broke(qb, VQ_E3_RING_OUTSIDE_RAM); break; }
-    store<u32>(lena, len);
-    for (let j: u32 = 0; j + 1 < batch; j++) {
-      const s = aux + <usize>load<u16>(fifo + (((oldest + j) & mask) << 1)) * QS_AUX_ENTRY;
-      store<u32>(s, load<u32>(s, QSA_DEV_OUTSTANDING) - 1, QSA_DEV_OUTSTANDING);
-      bytes += load<u32>(s, QSA_DEV_WRITABLE);
-    }
-    store<u32>(e, outstanding - 1, QSA_DEV_OUTSTANDING);
-    bytes += len;
-    nextUsed = (nextUsed + batch) & 0xffff;
-    inFlight -= batch;
-    done += batch;
-    p += step;
+  puK = 0;
+  puP = inp;
+  puNextUsed = start;
+  puInFlight = load<u32>(qb, Q_IN_FLIGHT);
+  puDone = 0;
+  puBytes = 0;
+  // Filled after a write translation, so a page that write populated is the cached one.
+  puUGfn = 0xffff_ffff;
+  while (puK < n) {
+    const why = pushFast(size, used, aux, fifo, nextAvail, n, chains);
+    if (why == PF_DONE) break;
+    if (why == PU_PAGE) {
+      const page = (used + 4 + ((puNextUsed & (size - 1)) << 3)) & ~PAGE_MASK;
+      puUBase = ringAddr(qb, <u64>page, true);
+      if (puUBase == 0) { puUGfn = 0xffff_ffff; broke(qb, VQ_E3_RING_OUTSIDE_RAM); break; }
+      puUGfn = page >> PAGE_SHIFT;
+    } else if (!slowRecord(qb, size, used, aux, fifo, nextAvail, chains)) break;
   }
+  const k = puK;
+  const done = puDone;
+  const nextUsed = puNextUsed;
   if (done == 0) return k;
   if ((load<u32>(qb, Q_FLAGS) & QF_BROKEN) != 0) return k; // nothing is published on a broken ring
-  const idxa = ringAddr(qb, used + 2, true);
+  const idxa = ringAddr(qb, <u64>(used + 2), true);
   if (idxa == 0) { broke(qb, VQ_E3_RING_OUTSIDE_RAM); return k; }
   store<u16>(idxa, <u16>nextUsed);
   store<u16>(qb, <u16>nextUsed, Q_NEXT_USED);
-  store<u32>(qb, inFlight, Q_IN_FLIGHT);
+  store<u32>(qb, puInFlight, Q_IN_FLIGHT);
   store<u16>(qb, <u16>((<u32>load<u16>(qb, Q_NUM_ADDED) + done) & 0xffff), Q_NUM_ADDED);
   // As QEMU's flush: if used.idx moved so far that the last signalled index is ambiguous,
   // the next decision notifies unconditionally.
   const sig = <u32>load<u16>(qb, Q_SIGNALLED);
   if (<i32><i16>(nextUsed - sig) < <i32>((nextUsed - start) & 0xffff)) store<u8>(qb, 0, Q_SIGNALLED_VALID);
   count(CNT_VQ_USED_PUSHED, done);
-  count(CNT_VQ_USED_BYTES, bytes);
+  count(CNT_VQ_USED_BYTES, puBytes);
   return k;
 }
 

@@ -7,7 +7,7 @@
 import type { Machine } from "../wasm/machine.ts";
 import { newHostCounters, type HostCounters } from "../wasm/ts-guest-memory.ts";
 import * as L from "../wasm/layout.ts";
-import { GPA_LIMIT, bufferOk, rangeAccessible } from "./split-ref-check.ts";
+import { GPA_LIMIT, bufferOk, domExists, rangeAccessible } from "./split-ref-check.ts";
 
 import { RefQueueBase, needEvent } from "./split-ref-base.ts";
 
@@ -151,11 +151,18 @@ export class SplitRefDevice extends RefQueueBase {
     for (;;) {
       if (++steps > tsize) return L.VQ_E9_LOOP;
       const gpa = table + idx * 16;
-      let dv = this.machine.dv;
+      let dv = this.popDv;
       let d: number;
       if (!inInd) {
-        d = mem.addr(gpa, false);
-        if (d < 0) return L.VQ_E3_RING_OUTSIDE_RAM;
+        // One-page cache of the table for this pop (as the kernel's).
+        const page = gpa >>> L.PAGE_SHIFT;
+        if (page !== this.dPage) {
+          const b = mem.addr(page * L.PAGE_SIZE, false);
+          if (b < 0) { this.dPage = -1; return L.VQ_E3_RING_OUTSIDE_RAM; }
+          this.dPage = page;
+          this.dBase = b;
+        }
+        d = this.dBase + (gpa & L.PAGE_MASK);
         slots++;
       } else {
         d = this.indirectDesc(gpa);
@@ -187,7 +194,10 @@ export class SplitRefDevice extends RefQueueBase {
       if (w) seenWrite = true;
       else if (seenWrite) return L.VQ_E15_READ_AFTER_WRITE;
       if (len === 0 && (flags & L.QF_STRICT_E16) !== 0) return L.VQ_E16_ZERO_LENGTH;
-      if (!bufferOk(this.machine, this.counters, this.bufDomid, lo, hi, len, w)) return L.VQ_E17_BUFFER_OUTSIDE_RAM;
+      // Inside the buffer domain's RAM (or, with no buffer domain, unable to wrap) passes at
+      // once, as in the kernel; everything else goes through bufferOk().
+      const quick = this.ramEnd < 0 ? hi !== 0xffffffff : hi === 0 && lo < this.ramEnd && len <= this.ramEnd - lo;
+      if (!quick && !bufferOk(this.machine, this.counters, this.bufDomid, lo, hi, len, w)) return L.VQ_E17_BUFFER_OUTSIDE_RAM;
       if (w) writable += len;
       else readable += len;
       if (readable + writable > 0xffffffff) return L.VQ_E18_CHAIN_TOO_LONG_BYTES;
@@ -210,10 +220,26 @@ export class SplitRefDevice extends RefQueueBase {
     return L.VQ_OK;
   }
 
+  // Per-pop state: the view (nothing is written to guest memory during the walk, so memory
+  // cannot grow under it), page caches of the avail ring and the descriptor table, and the
+  // end of the buffer domain's RAM (-1: no buffer domain, only the 2^64 wrap is checked).
+  private popDv: DataView = new DataView(new ArrayBuffer(0));
+  private aPage = -1;
+  private aBase = 0;
+  private dPage = -1;
+  private dBase = 0;
+  private ramEnd = -1;
+
   /** Pops up to `max` chains as CHAIN records into `out` at [off, off+cap). Returns the count. */
   pop(out: DataView, off: number, cap: number, max: number): number {
     if (!this.usable()) return 0;
     const mem = this.mem;
+    this.popDv = this.machine.dv;
+    this.aPage = this.dPage = -1;
+    const dv0 = this.popDv;
+    const bd = this.bufDomid;
+    this.ramEnd = bd === L.DOMID_INVALID ? -1 : domExists(dv0, bd)
+      ? dv0.getUint32(L.DOMAINS_BASE + bd * L.DOMAIN_ENTRY_SIZE + L.DOM_RAM_PAGES, true) * L.PAGE_SIZE : 0;
     const size = this.size;
     const mask = size - 1;
     const ia = mem.addr(this.avail + 2, false);
@@ -240,9 +266,15 @@ export class SplitRefDevice extends RefQueueBase {
     let wbytes = 0;
     while (n < max && nextAvail !== availIdx) {
       if (inFlight >= size) { err = L.VQ_E6_TOO_MANY_IN_FLIGHT; break; }
-      const sa = mem.addr(this.avail + 4 + (nextAvail & mask) * 2, false);
-      if (sa < 0) { err = L.VQ_E3_RING_OUTSIDE_RAM; break; }
-      const head = this.machine.dv.getUint16(sa, true);
+      const slot = this.avail + 4 + (nextAvail & mask) * 2;
+      const page = slot >>> L.PAGE_SHIFT;
+      if (page !== this.aPage) {
+        const b = mem.addr(page * L.PAGE_SIZE, false);
+        if (b < 0) { err = L.VQ_E3_RING_OUTSIDE_RAM; break; }
+        this.aPage = page;
+        this.aBase = b;
+      }
+      const head = this.popDv.getUint16(this.aBase + (slot & L.PAGE_MASK), true);
       if (head >= size) { err = L.VQ_E7_HEAD_OUT_OF_RANGE; break; }
       const r = this.walk(head, out, rec, end, maxSegs, maxInd);
       if (r !== L.VQ_OK) {
@@ -303,6 +335,9 @@ export class SplitRefDevice extends RefQueueBase {
     let bytes = 0;
     let k = 0;
     let p = off;
+    let uPage = -1;
+    let uBase = 0;
+    let dv = this.machine.dv;
     for (; k < n; k++) {
       let id: number;
       let len: number;
@@ -328,13 +363,22 @@ export class SplitRefDevice extends RefQueueBase {
         batch = j + 1;
       }
       if (len > this.writableOf[id]!) { this.refuse(L.VQ_E22_USED_LEN_TOO_BIG); break; }
+      // The id and len words are written separately (an element may straddle a page), through
+      // a one-page cache filled after the write translation (which may populate the page).
       const elem = this.used + 4 + (nextUsed & mask) * 8;
-      const ida = mem.addr(elem, true);
-      if (ida < 0) { this.broke(L.VQ_E3_RING_OUTSIDE_RAM); break; }
-      this.machine.dv.setUint32(ida, id, true);
-      const lena = mem.addr(elem + 4, true);
-      if (lena < 0) { this.broke(L.VQ_E3_RING_OUTSIDE_RAM); break; }
-      this.machine.dv.setUint32(lena, len, true);
+      let ok = true;
+      for (let w = 0; w < 8; w += 4) {
+        const page = (elem + w) >>> L.PAGE_SHIFT;
+        if (page !== uPage) {
+          const b = mem.addr(page * L.PAGE_SIZE, true);
+          if (b < 0) { uPage = -1; ok = false; break; }
+          uPage = page;
+          uBase = b;
+          dv = this.machine.dv;
+        }
+        dv.setUint32(uBase + ((elem + w) & L.PAGE_MASK), w === 0 ? id : len, true);
+      }
+      if (!ok) { this.broke(L.VQ_E3_RING_OUTSIDE_RAM); break; }
       for (let j = 0; j + 1 < batch; j++) {
         const h = this.fifo[(oldest + j) & mask]!;
         this.outstanding[h]!--;
