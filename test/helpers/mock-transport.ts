@@ -44,7 +44,9 @@ export function buildChain(mem: MockMemory, id: number, specs: SegSpec[]): Chain
 export function readableSegs(data: Uint8Array, sizes: number[] = []): SegSpec[] {
   const out: SegSpec[] = [];
   let off = 0;
-  for (const n of sizes) {
+  for (const size of sizes) {
+    const n = Math.min(size, data.length - off);
+    if (n === 0) break;
     out.push({ len: n, write: false, data: data.subarray(off, off + n) });
     off += n;
   }
@@ -135,6 +137,7 @@ export class MockTransport {
   readonly mem = new MockMemory();
   readonly used: UsedEntry[] = [];
   readonly ios = new Map<number, MockIo>();
+  private readonly usedLen = new Map<number, number>();
   signals = 0;
   private nextId = 0;
   private batch = 0;
@@ -163,7 +166,7 @@ export class MockTransport {
       this.outstanding.set(chain, { q, io });
     } else {
       if (c.written > chain.writable) throw new Error(`device bug (E22): used len ${c.written} > writable ${chain.writable}`);
-      this.used.push({ q, id, len: c.written, batch: this.batch++ });
+      this.record({ q, id, len: c.written, batch: this.batch++ });
     }
     this.take();
     return id;
@@ -180,7 +183,7 @@ export class MockTransport {
       if (!o || o.q !== c.q) throw new Error(`device bug (E21): completion for chain ${c.chain.id} on queue ${c.q}, not outstanding there`);
       if (c.written > c.chain.writable) throw new Error(`device bug (E22): used len ${c.written} > writable ${c.chain.writable}`);
       this.outstanding.delete(c.chain);
-      this.used.push({ q: c.q, id: c.chain.id, len: c.written, batch: b });
+      this.record({ q: c.q, id: c.chain.id, len: c.written, batch: b });
     }
   }
 
@@ -201,8 +204,14 @@ export class MockTransport {
 
   /** The bytes the device wrote into chain `id` (its used len). */
   written(id: number): Uint8Array {
-    const u = this.used.find((e) => e.id === id);
-    if (!u) throw new Error(`chain ${id} has no used entry`);
-    return this.ios.get(id)!.writtenBytes(u.len);
+    const len = this.usedLen.get(id);
+    if (len === undefined) throw new Error(`chain ${id} has no used entry`);
+    return this.ios.get(id)!.writtenBytes(len);
+  }
+
+  private record(u: UsedEntry): void {
+    if (this.usedLen.has(u.id)) throw new Error(`device bug (E21): chain ${u.id} used twice`);
+    this.usedLen.set(u.id, u.len);
+    this.used.push(u);
   }
 }
