@@ -255,6 +255,57 @@ export const VIRTIO_F_RING_RESET: u32 = 40;
 export const VIRTIO_TRANSPORT_F_START: u32 = 28;
 export const VIRTIO_TRANSPORT_F_END: u32 = 41;
 
+// ---- virtio devices: net and rng ---------------------------------------------------------
+// Checked against <linux/virtio_ids.h> and <linux/virtio_net.h> by test/virtio-dev-native.test.ts.
+// Names follow the uapi macros; struct fields follow the Xen-section rule (<STRUCT>_<FIELD>).
+export const VIRTIO_ID_NET: u32 = 1;
+export const VIRTIO_ID_RNG: u32 = 4;
+// virtio-net feature bits (device-specific range 0..23, 50..127).
+export const VIRTIO_NET_F_CSUM: u32 = 0; // device completes partial checksums (tx NEEDS_CSUM)
+export const VIRTIO_NET_F_GUEST_CSUM: u32 = 1;
+export const VIRTIO_NET_F_MTU: u32 = 3; // config mtu is valid
+export const VIRTIO_NET_F_MAC: u32 = 5; // config mac is valid
+export const VIRTIO_NET_F_GUEST_TSO4: u32 = 7;
+export const VIRTIO_NET_F_GUEST_TSO6: u32 = 8;
+export const VIRTIO_NET_F_GUEST_ECN: u32 = 9;
+export const VIRTIO_NET_F_GUEST_UFO: u32 = 10;
+export const VIRTIO_NET_F_HOST_TSO4: u32 = 11; // tx gso_type TCPV4 allowed
+export const VIRTIO_NET_F_HOST_TSO6: u32 = 12; // tx gso_type TCPV6 allowed
+export const VIRTIO_NET_F_HOST_ECN: u32 = 13; // tx gso ECN flag allowed
+export const VIRTIO_NET_F_HOST_UFO: u32 = 14; // tx gso_type UDP allowed
+export const VIRTIO_NET_F_MRG_RXBUF: u32 = 15; // one rx packet may span several buffers
+export const VIRTIO_NET_F_STATUS: u32 = 16; // config status is valid
+export const VIRTIO_NET_F_CTRL_VQ: u32 = 17;
+export const VIRTIO_NET_F_MQ: u32 = 22;
+export const VIRTIO_NET_F_HOST_USO: u32 = 56; // spec value (1.2); tx gso_type UDP_L4 allowed
+export const VIRTIO_NET_S_LINK_UP: u32 = 1;
+export const VIRTIO_NET_S_ANNOUNCE: u32 = 2;
+// struct virtio_net_config (packed, little-endian with VERSION_1).
+export const VIRTIO_NET_CONFIG_MAC: u32 = 0; // u8[6]
+export const VIRTIO_NET_CONFIG_STATUS: u32 = 6; // le16
+export const VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS: u32 = 8; // le16
+export const VIRTIO_NET_CONFIG_MTU: u32 = 10; // le16
+// struct virtio_net_hdr_v1: prefixes every packet on rx and tx once VERSION_1 is negotiated.
+export const VIRTIO_NET_HDR_V1_SIZE: u32 = 12;
+export const VIRTIO_NET_HDR_V1_FLAGS: u32 = 0; // u8 VIRTIO_NET_HDR_F_*
+export const VIRTIO_NET_HDR_V1_GSO_TYPE: u32 = 1; // u8 VIRTIO_NET_HDR_GSO_*
+export const VIRTIO_NET_HDR_V1_HDR_LEN: u32 = 2; // le16, a hint the device must not trust
+export const VIRTIO_NET_HDR_V1_GSO_SIZE: u32 = 4; // le16
+export const VIRTIO_NET_HDR_V1_CSUM_START: u32 = 6; // le16
+export const VIRTIO_NET_HDR_V1_CSUM_OFFSET: u32 = 8; // le16
+export const VIRTIO_NET_HDR_V1_NUM_BUFFERS: u32 = 10; // le16, rx: buffers this packet uses
+// struct virtio_net_hdr: the legacy header (no VERSION_1, no MRG_RXBUF) lacks num_buffers.
+export const VIRTIO_NET_HDR_SIZE: u32 = 10;
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM: u32 = 1;
+export const VIRTIO_NET_HDR_F_DATA_VALID: u32 = 2;
+export const VIRTIO_NET_HDR_F_RSC_INFO: u32 = 4;
+export const VIRTIO_NET_HDR_GSO_NONE: u32 = 0;
+export const VIRTIO_NET_HDR_GSO_TCPV4: u32 = 1;
+export const VIRTIO_NET_HDR_GSO_UDP: u32 = 3;
+export const VIRTIO_NET_HDR_GSO_TCPV6: u32 = 4;
+export const VIRTIO_NET_HDR_GSO_UDP_L4: u32 = 5; // spec value (1.2)
+export const VIRTIO_NET_HDR_GSO_ECN: u32 = 0x80; // flag bit on top of the gso type
+
 // ---- Xen ABI -----------------------------------------------------------------------------
 // The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
 // a program against the real headers (libxen-dev) and checks every constant of this section;

@@ -254,6 +254,57 @@ export const VIRTIO_F_RING_RESET = 40;
 export const VIRTIO_TRANSPORT_F_START = 28;
 export const VIRTIO_TRANSPORT_F_END = 41;
 
+// ---- virtio devices: net and rng ---------------------------------------------------------
+// Checked against <linux/virtio_ids.h> and <linux/virtio_net.h> by test/virtio-dev-native.test.ts.
+// Names follow the uapi macros; struct fields follow the Xen-section rule (<STRUCT>_<FIELD>).
+export const VIRTIO_ID_NET = 1;
+export const VIRTIO_ID_RNG = 4;
+// virtio-net feature bits (device-specific range 0..23, 50..127).
+export const VIRTIO_NET_F_CSUM = 0; // device completes partial checksums (tx NEEDS_CSUM)
+export const VIRTIO_NET_F_GUEST_CSUM = 1;
+export const VIRTIO_NET_F_MTU = 3; // config mtu is valid
+export const VIRTIO_NET_F_MAC = 5; // config mac is valid
+export const VIRTIO_NET_F_GUEST_TSO4 = 7;
+export const VIRTIO_NET_F_GUEST_TSO6 = 8;
+export const VIRTIO_NET_F_GUEST_ECN = 9;
+export const VIRTIO_NET_F_GUEST_UFO = 10;
+export const VIRTIO_NET_F_HOST_TSO4 = 11; // tx gso_type TCPV4 allowed
+export const VIRTIO_NET_F_HOST_TSO6 = 12; // tx gso_type TCPV6 allowed
+export const VIRTIO_NET_F_HOST_ECN = 13; // tx gso ECN flag allowed
+export const VIRTIO_NET_F_HOST_UFO = 14; // tx gso_type UDP allowed
+export const VIRTIO_NET_F_MRG_RXBUF = 15; // one rx packet may span several buffers
+export const VIRTIO_NET_F_STATUS = 16; // config status is valid
+export const VIRTIO_NET_F_CTRL_VQ = 17;
+export const VIRTIO_NET_F_MQ = 22;
+export const VIRTIO_NET_F_HOST_USO = 56; // spec value (1.2); tx gso_type UDP_L4 allowed
+export const VIRTIO_NET_S_LINK_UP = 1;
+export const VIRTIO_NET_S_ANNOUNCE = 2;
+// struct virtio_net_config (packed, little-endian with VERSION_1).
+export const VIRTIO_NET_CONFIG_MAC = 0; // u8[6]
+export const VIRTIO_NET_CONFIG_STATUS = 6; // le16
+export const VIRTIO_NET_CONFIG_MAX_VIRTQUEUE_PAIRS = 8; // le16
+export const VIRTIO_NET_CONFIG_MTU = 10; // le16
+// struct virtio_net_hdr_v1: prefixes every packet on rx and tx once VERSION_1 is negotiated.
+export const VIRTIO_NET_HDR_V1_SIZE = 12;
+export const VIRTIO_NET_HDR_V1_FLAGS = 0; // u8 VIRTIO_NET_HDR_F_*
+export const VIRTIO_NET_HDR_V1_GSO_TYPE = 1; // u8 VIRTIO_NET_HDR_GSO_*
+export const VIRTIO_NET_HDR_V1_HDR_LEN = 2; // le16, a hint the device must not trust
+export const VIRTIO_NET_HDR_V1_GSO_SIZE = 4; // le16
+export const VIRTIO_NET_HDR_V1_CSUM_START = 6; // le16
+export const VIRTIO_NET_HDR_V1_CSUM_OFFSET = 8; // le16
+export const VIRTIO_NET_HDR_V1_NUM_BUFFERS = 10; // le16, rx: buffers this packet uses
+// struct virtio_net_hdr: the legacy header (no VERSION_1, no MRG_RXBUF) lacks num_buffers.
+export const VIRTIO_NET_HDR_SIZE = 10;
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+export const VIRTIO_NET_HDR_F_DATA_VALID = 2;
+export const VIRTIO_NET_HDR_F_RSC_INFO = 4;
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+export const VIRTIO_NET_HDR_GSO_UDP = 3;
+export const VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+export const VIRTIO_NET_HDR_GSO_UDP_L4 = 5; // spec value (1.2)
+export const VIRTIO_NET_HDR_GSO_ECN = 0x80; // flag bit on top of the gso type
+
 // ---- Xen ABI -----------------------------------------------------------------------------
 // The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
 // a program against the real headers (libxen-dev) and checks every constant of this section;
