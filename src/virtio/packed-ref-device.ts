@@ -3,7 +3,7 @@
 import type { Machine } from "../wasm/machine.ts";
 import { TsGuestMemory, newHostCounters, type HostCounters } from "../wasm/ts-guest-memory.ts";
 import {
-  decodeChains, encodeUsed, packedQueueFlags, type PackedChain, type PackedDeviceConfig, type UsedRec,
+  checkRingArgs, decodeChains, encodeUsed, packedQueueFlags, type PackedChain, type PackedDeviceConfig, type UsedRec,
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
 import {
@@ -56,6 +56,7 @@ export class RefPackedDevice {
   }
 
   enable(size: number, desc: number, driverArea: number, deviceArea: number): number {
+    checkRingArgs(size, desc, driverArea, deviceArea);
     const err = ringSetup(this.machine, this.counters, this.ring, size, desc, driverArea, deviceArea, true);
     if (err !== 0) return err;
     const r = this.ring;
