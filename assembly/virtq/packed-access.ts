@@ -68,6 +68,19 @@ export function bufContext(dom: u32): void {
   return true;
 }
 
+/** True when bufPageFast() vouches for every page of [addr, last]: no call, no count. */
+@inline export function bufLastFast(dom: u32, top: usize, maxGfn: u32, addr: u64, last: u64, write: bool): bool {
+  if (last >= GPA_LIMIT) return false;
+  let g = <u32>(addr >> PAGE_SHIFT);
+  const end = <u32>(last >> PAGE_SHIFT);
+  if (!bufPageFast(dom, top, maxGfn, g, write)) return false;
+  while (g < end) {
+    g++;
+    if (!bufPageFast(dom, top, maxGfn, g, write)) return false;
+  }
+  return true;
+}
+
 /** ringAddr() with its cache hit inlined (the common case on a hot ring). */
 @inline export function ringFast(qb: usize, gpa: u64, write: bool): usize {
   const gfn = <u32>(gpa >> PAGE_SHIFT);

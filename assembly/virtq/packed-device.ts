@@ -29,11 +29,17 @@ import {
 } from "../layout";
 import { count } from "../counters";
 import { qBlock, fail, ringAddr } from "./common";
-import { bDom, bTop, bMaxGfn, bufContext, bufRangeOk, bufLastOk, ringFast } from "./packed-access";
+import { bDom, bTop, bMaxGfn, bufContext, bufRangeOk, bufLastOk, bufLastFast, ringFast } from "./packed-access";
 import { D_ADDR, D_LEN, D_ID, D_FLAGS, DESC_SIZE, isAvail, deviceLive, wantsNotify } from "./packed";
 
 /** Returned by the walk when the output area is full: the buffer is left for the next call. */
 const NO_ROOM: u32 = 0xffff;
+// What the walk's outer loop does before (re)entering its call-free inner loop.
+const STEP_WALK: u32 = 0;
+const STEP_RING: u32 = 1; // translate the descriptor at slot j
+const STEP_PROBE: u32 = 2; // check the current element's pages the slow way
+const STEP_INDIRECT: u32 = 3; // walk the current descriptor's table
+const STEP_DONE: u32 = 4;
 const MAX_CHAIN_BYTES: u64 = 0x1_0000_0000;
 
 // Walk state of the buffer being popped (globals: no closures, no allocation).
@@ -154,87 +160,114 @@ export function devPop(q: u32, out: usize, outLen: u32, max: u32): i32 {
   // Linear address of the slot before `slot` when known (0 otherwise): the next descriptor is
   // usually 16 bytes further in the same page, so the translation is reused.
   let prevP: usize = 0;
+  let failed: u32 = 0; // the ring error that stopped the pop (reported after the loop)
   while (n < max) {
     let p = slot != 0 && prevP != 0 && ((<u32>desc + (slot << 4)) & PAGE_MASK) != 0
       ? prevP + DESC_SIZE : ringFast(qb, desc + (<u64>slot << 4), false);
-    if (p == 0) { fail(qb, VQ_E3_RING_OUTSIDE_RAM); break; }
+    if (p == 0) { failed = VQ_E3_RING_OUTSIDE_RAM; break; }
     let f = <u32>load<u16>(p, D_FLAGS);
     if (!isAvail(f, wrap)) break;
-    if (inSlots >= size) { fail(qb, VQ_E6_TOO_MANY_IN_FLIGHT); break; }
+    if (inSlots >= size) { failed = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
     if (rec + CHAIN_HDR_SIZE > end) break;
     // The walk state lives in locals; segment() (globals) is only used inside indirect
     // tables, which always start from the initial state (INDIRECT must be the first
     // descriptor, or the buffer fails with E26 before any element is taken).
+    // The inner loop handles the common case without calls; whatever needs one (a ring
+    // translation at a page boundary or wrap, a buffer page the fast test is unsure about, an
+    // indirect table) leaves it with a step for the outer loop, which then resumes the walk
+    // at the same descriptor. The checks run in the same order either way.
+    const first = rec + CHAIN_HDR_SIZE;
     let rd: u64 = 0;
     let wr: u64 = 0;
-    let segs: u32 = 0;
     let seenWrite = false;
-    let seg = rec + CHAIN_HDR_SIZE;
+    let seg = first;
     let tableDescs: u32 = 0;
     let j = slot;
     let wj = wrap;
-    let slots: u32 = 0;
-    let id: u32 = 0;
-    let indirect = false;
+    let slots: u32 = 1;
     let err: u32 = 0;
+    let step = STEP_WALK;
+    let rangeChecked = false; // the current element's pages were checked the slow way
     while (true) {
-      slots++;
-      const addr = load<u64>(p, D_ADDR);
-      const len = load<u32>(p, D_LEN);
-      id = load<u16>(p, D_ID);
-      if ((f & VRING_DESC_F_INDIRECT) != 0) {
-        indirect = true;
+      if (step == STEP_WALK) {
+        // (re)enter the inner loop below
+      } else if (step == STEP_RING) {
+        p = ringFast(qb, desc + (<u64>j << 4), false);
+        if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
+        f = load<u16>(p, D_FLAGS);
+        if (!isAvail(f, wj)) { err = VQ_E7_HEAD_OUT_OF_RANGE; break; }
+      } else if (step == STEP_PROBE) {
+        const addr = load<u64>(p, D_ADDR);
+        if (!bufLastOk(bufDom, bTop_, bMaxGfn_, addr, addr + <u64>(load<u32>(p, D_LEN) - 1), (f & VRING_DESC_F_WRITE) != 0)) {
+          err = VQ_E17_BUFFER_OUTSIDE_RAM;
+          break;
+        }
+        rangeChecked = true;
+      } else if (step == STEP_INDIRECT) {
         sRd = 0;
         sWr = 0;
         sSegs = 0;
         sSeenWrite = false;
         sSeg = seg;
         sTableDescs = 0;
-        err = walkIndirect(qb, qf, bufDom, maxSegs, size, f, addr, len, slots);
+        err = walkIndirect(qb, qf, bufDom, maxSegs, size, f, load<u64>(p, D_ADDR), load<u32>(p, D_LEN), slots);
         rd = sRd;
         wr = sWr;
-        segs = sSegs;
         seg = sSeg;
         tableDescs = sTableDescs;
         break;
       }
-      // segment(), inlined over the locals: the same checks in the same order.
-      const write = (f & VRING_DESC_F_WRITE) != 0;
-      if (write) seenWrite = true;
-      else if (seenWrite) { err = VQ_E15_READ_AFTER_WRITE; break; }
-      if (len == 0 && (qf & QF_STRICT_E16) != 0) { err = VQ_E16_ZERO_LENGTH; break; }
-      if (len != 0) {
-        const last = addr + <u64>(len - 1);
-        if (last < addr) { err = VQ_E17_BUFFER_OUTSIDE_RAM; break; }
-        if (bufDom != DOMID_INVALID && !bufLastOk(bufDom, bTop_, bMaxGfn_, addr, last, write)) { err = VQ_E17_BUFFER_OUTSIDE_RAM; break; }
+      step = STEP_WALK;
+      while (true) {
+        const addr = load<u64>(p, D_ADDR);
+        const len = load<u32>(p, D_LEN);
+        if ((f & VRING_DESC_F_INDIRECT) != 0) { step = STEP_INDIRECT; break; }
+        // segment(), inlined over the locals: the same checks in the same order.
+        const write = (f & VRING_DESC_F_WRITE) != 0;
+        if (write) seenWrite = true;
+        else if (seenWrite) { err = VQ_E15_READ_AFTER_WRITE; break; }
+        if (len == 0 && (qf & QF_STRICT_E16) != 0) { err = VQ_E16_ZERO_LENGTH; break; }
+        if (len != 0) {
+          const last = addr + <u64>(len - 1);
+          if (last < addr) { err = VQ_E17_BUFFER_OUTSIDE_RAM; break; }
+          if (bufDom != DOMID_INVALID && !rangeChecked && !bufLastFast(bufDom, bTop_, bMaxGfn_, addr, last, write)) {
+            step = STEP_PROBE;
+            break;
+          }
+        }
+        rangeChecked = false;
+        if (write) wr += len;
+        else rd += len;
+        if (rd + wr > MAX_CHAIN_BYTES) { err = VQ_E18_CHAIN_TOO_LONG_BYTES; break; }
+        if ((qf & QF_STRICT_E19) != 0 && <u32>(seg - first) >> 4 >= maxSegs) { err = VQ_E19_TOO_MANY_SEGMENTS; break; }
+        if (seg + SEG_SIZE > end) { err = NO_ROOM; break; }
+        // SEG_LEN and SEG_FLAGS (with its pad) share the second u64 of the record.
+        store<u64>(seg, addr, SEG_ADDR);
+        store<u64>(seg, <u64>len | (write ? <u64>VRING_DESC_F_WRITE << 32 : 0), SEG_LEN);
+        seg += SEG_SIZE;
+        if ((f & VRING_DESC_F_NEXT) == 0) { step = STEP_DONE; break; }
+        if (slots >= size) { err = VQ_E9_LOOP; break; }
+        if (inSlots + slots >= size) { err = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
+        if (++j == size) { j = 0; wj ^= 1; }
+        slots++;
+        // Usually the next descriptor is 16 bytes further in the same frame (frames are
+        // page-aligned in linear memory, so the page offset is the guest one).
+        if (j == 0 || ((p + DESC_SIZE) & PAGE_MASK) == 0) { step = STEP_RING; break; }
+        p += DESC_SIZE;
+        f = load<u16>(p, D_FLAGS);
+        if (!isAvail(f, wj)) { err = VQ_E7_HEAD_OUT_OF_RANGE; break; }
       }
-      if (write) wr += len;
-      else rd += len;
-      if (rd + wr > MAX_CHAIN_BYTES) { err = VQ_E18_CHAIN_TOO_LONG_BYTES; break; }
-      if ((qf & QF_STRICT_E19) != 0 && segs >= maxSegs) { err = VQ_E19_TOO_MANY_SEGMENTS; break; }
-      if (seg + SEG_SIZE > end) { err = NO_ROOM; break; }
-      // SEG_LEN and SEG_FLAGS (with its pad) share the second u64 of the record.
-      store<u64>(seg, addr, SEG_ADDR);
-      store<u64>(seg, <u64>len | (write ? <u64>VRING_DESC_F_WRITE << 32 : 0), SEG_LEN);
-      seg += SEG_SIZE;
-      segs++;
-      if ((f & VRING_DESC_F_NEXT) == 0) break;
-      if (slots >= size) { err = VQ_E9_LOOP; break; }
-      if (inSlots + slots >= size) { err = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
-      if (++j == size) { j = 0; wj ^= 1; }
-      p = j != 0 && ((<u32>desc + (j << 4)) & PAGE_MASK) != 0 ? p + DESC_SIZE : ringFast(qb, desc + (<u64>j << 4), false);
-      if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
-      f = load<u16>(p, D_FLAGS);
-      if ((f & (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)) != (wj != 0 ? VRING_PACKED_DESC_F_AVAIL : VRING_PACKED_DESC_F_USED)) {
-        err = VQ_E7_HEAD_OUT_OF_RANGE;
-        break;
-      }
+      if (err != 0 || step == STEP_DONE) break;
     }
     if (err == NO_ROOM) break;
-    if (err != 0) { fail(qb, err); break; }
+    if (err != 0) { failed = err; break; }
+    // The walk ends on the buffer's last descriptor: it holds the id (and INDIRECT, if any).
+    const id = <u32>load<u16>(p, D_ID);
+    const indirect = (f & VRING_DESC_F_INDIRECT) != 0;
     const e = aux + (<usize>id << 3);
-    if (load<u16>(e, PK_ID_SLOTS) != 0) { fail(qb, VQ_E26_PACKED); break; } // id already in flight
+    if (load<u16>(e, PK_ID_SLOTS) != 0) { failed = VQ_E26_PACKED; break; } // id already in flight
     const wr32 = sat32(wr);
+    const segs = <u32>(seg - first) >> 4;
     // Whole u64 stores over adjacent fields (PK_ID_WRITABLE/SLOTS/HEAD; CHAIN_ID/NSEGS/SLOTS/
     // FLAGS; CHAIN_READABLE/WRITABLE), little-endian as the layout reads them.
     store<u64>(e, <u64>wr32 | (<u64>slots << 32) | (<u64>slot << 48), PK_ID_WRITABLE);
@@ -252,6 +285,7 @@ export function devPop(q: u32, out: usize, outLen: u32, max: u32): i32 {
     cRd += rd;
     cWr += wr;
   }
+  if (failed != 0) fail(qb, failed);
   popEnd = rec;
   store<u16>(qb, <u16>slot, Q_NEXT_AVAIL);
   store<u8>(qb, <u8>wrap, Q_AVAIL_WRAP);
