@@ -356,40 +356,52 @@ export function devPush(q: u32, src: usize, n: u32): i32 {
   } else {
     let headP: usize = 0;
     let headF: u32 = 0;
-    let prevU: u32 = 0;
-    let prevP: usize = 0;
-    for (let k: u32 = 0; k < n; k++) {
-      const rv = load<u64>(src + k * PK_USED_REC_SIZE); // PK_USED_REC_ID, then PK_USED_REC_LEN
-      const id = <u32>rv;
-      const len = <u32>(rv >> 32);
-      if (id > 0xffff) { err = VQ_E21_BAD_USED_ID; break; }
-      const e = aux + (<usize>id << 3);
-      const ev = load<u64>(e, PK_ID_WRITABLE); // writable, slots, head
-      const s = <u32>(ev >> 32) & 0xffff;
-      if (s == 0) { err = VQ_E21_BAD_USED_ID; break; }
-      if (len > <u32>ev) { err = VQ_E22_USED_LEN_TOO_BIG; break; }
-      // Same page as the previous used slot: reuse its translation.
-      const gpa = desc + (<u64>u << 4);
-      const p = prevP != 0 && u > prevU && (gpa >> PAGE_SHIFT) == ((desc + (<u64>prevU << 4)) >> PAGE_SHIFT)
-        ? prevP + ((u - prevU) << 4) : ringFast(qb, gpa, true);
-      if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
-      const fl = (uw != 0 ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) | (len != 0 ? VRING_DESC_F_WRITE : 0);
-      if (k == 0) {
-        store<u32>(p, len, D_LEN);
-        store<u16>(p, <u16>id, D_ID);
-        headP = p;
-        headF = fl;
-      } else {
-        store<u64>(p, <u64>len | (<u64>id << 32) | (<u64>fl << 48), D_LEN); // D_LEN, D_ID, D_FLAGS
+    let p: usize = 0; // linear address of used slot u, when `have` says it is known
+    let have = false;
+    let k: u32 = 0;
+    // The inner loop makes no calls: when the next used slot is on another page (or the ring
+    // wrapped) it leaves to translate, then resumes at the same record (its checks only read).
+    while (true) {
+      while (k < n) {
+        const rv = load<u64>(src + k * PK_USED_REC_SIZE); // PK_USED_REC_ID, then PK_USED_REC_LEN
+        const id = <u32>rv;
+        const len = <u32>(rv >> 32);
+        if (id > 0xffff) { err = VQ_E21_BAD_USED_ID; break; }
+        const e = aux + (<usize>id << 3);
+        const ev = load<u64>(e, PK_ID_WRITABLE); // writable, slots, head
+        const s = <u32>(ev >> 32) & 0xffff;
+        if (s == 0) { err = VQ_E21_BAD_USED_ID; break; }
+        if (len > <u32>ev) { err = VQ_E22_USED_LEN_TOO_BIG; break; }
+        if (!have) break; // translate first
+        const fl = (uw != 0 ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) | (len != 0 ? VRING_DESC_F_WRITE : 0);
+        if (k == 0) {
+          store<u32>(p, len, D_LEN);
+          store<u16>(p, <u16>id, D_ID);
+          headP = p;
+          headF = fl;
+        } else {
+          store<u64>(p, <u64>len | (<u64>id << 32) | (<u64>fl << 48), D_LEN); // D_LEN, D_ID, D_FLAGS
+        }
+        store<u16>(e, 0, PK_ID_SLOTS);
+        const pu = u;
+        u += s;
+        if (u >= size) { u -= size; uw ^= 1; }
+        total += s;
+        bytes += len;
+        done++;
+        k++;
+        // Same page as this used slot, further on: reuse its translation.
+        if (u > pu && ((<u32>desc + (u << 4)) >> PAGE_SHIFT) == ((<u32>desc + (pu << 4)) >> PAGE_SHIFT)) {
+          p += (u - pu) << 4;
+          have = true;
+        } else {
+          have = false;
+        }
       }
-      store<u16>(e, 0, PK_ID_SLOTS);
-      prevU = u;
-      prevP = p;
-      u += s;
-      if (u >= size) { u -= size; uw ^= 1; }
-      total += s;
-      bytes += len;
-      done++;
+      if (err != 0 || k >= n) break;
+      p = ringFast(qb, desc + (<u64>u << 4), true); // record k passed its checks
+      if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
+      have = true;
     }
     if (headP != 0) store<u16>(headP, <u16>headF, D_FLAGS);
   }
