@@ -4,7 +4,8 @@
 // cache. Only the device call is timed (tinybench beforeEach republishes the batch with the
 // Wasm driver, untimed). Compared: Wasm (one call per batch), the plain-TS reference, and the
 // same algorithm in C (bench/native/packed.c, gcc -O2, timed by itself in a child process).
-// Run: npx tsx bench/packed.bench.ts   (after `node scripts/asbuild.mjs`)
+// Run: npx tsx bench/packed.bench.ts   (after `node scripts/asbuild.mjs`; BENCH_TIME_MS sets the
+// time budget per task, default 1000). Figures: docs/benchmarks.md, section "packed virtqueue".
 import { Bench } from "tinybench";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
