@@ -170,7 +170,7 @@ describe.each(["release", "debug"] as const)("packed device: Wasm (%s) and TS ag
               : [...new Set(op.picks.slice(0, k).map((p) => outstanding[p % outstanding.length]!))];
             const used = ids.map((id, i) => ({
               id: sc.hostile && op.junk === 0 && i === 0 ? (op.picks[0]! % 3 === 0 ? 0x10000 + id : id + 1) : id,
-              len: sc.hostile && op.over === 0 && i + 1 === ids.length ? info.get(id)!.writable + 1 : (info.get(id)!.writable * (op.picks[i] ?? 0)) % (info.get(id)!.writable + 1),
+              len: sc.hostile && op.over === 0 && i + 1 === ids.length ? Math.min(info.get(id)!.writable + 1, 0xffffffff) : (info.get(id)!.writable * (op.picks[i] ?? 0)) % (info.get(id)!.writable + 1),
             }));
             const n = wasm.push(used);
             expect(ref.push(used)).toBe(n);

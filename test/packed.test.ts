@@ -175,6 +175,16 @@ describe.each(IMPLS)("packed device (%s)", (impl) => {
     expect(dev.counter(L.CNT_VQ_CHAINS_POPPED)).toBe(2);
   });
 
+  it("rejects host misuse with an Error naming the argument", () => {
+    const m = newMachine(impl);
+    m.createDomain(GUEST, 1024);
+    const dev = makeDevice(impl, m, { queue: 0, ringDomid: GUEST });
+    expect(() => dev.enable(8, -16, 0x20000, 0x20004)).toThrow(/descriptor area -16/);
+    expect(() => dev.enable(8.5, 0x10000, 0x20000, 0x20004)).toThrow(/queue size/);
+    expect(() => dev.push([{ id: -1, len: 0 }])).toThrow(/record 0/);
+    expect(dev.broken).toBe(false);
+  });
+
   describe("setup errors", () => {
     it("E1: size 0 or above 32768", () => {
       for (const size of [0, 32769]) {

@@ -25,14 +25,21 @@ import {
   PK_ID_WRITABLE, PK_ID_SLOTS, PK_ID_HEAD, PK_USED_REC_SIZE, PK_USED_REC_ID, PK_USED_REC_LEN,
   CNT_VQ_CHAINS_POPPED, CNT_VQ_DESCS_POPPED, CNT_VQ_INDIRECT_TABLES, CNT_VQ_BYTES_READABLE,
   CNT_VQ_BYTES_WRITABLE, CNT_VQ_USED_PUSHED, CNT_VQ_USED_BYTES, CNT_VQ_IRQ_SENT, CNT_VQ_IRQ_SUPPRESSED,
-  PAGE_MASK,
+  PAGE_MASK, PAGE_SHIFT,
 } from "../layout";
 import { count } from "../counters";
 import { qBlock, fail, ringAddr } from "./common";
-import { D_ADDR, D_LEN, D_ID, D_FLAGS, isAvail, rangeOk, deviceLive, wantsNotify } from "./packed";
+import { bDom, bTop, bMaxGfn, bufContext, bufRangeOk, bufLastOk, bufLastFast, ringFast } from "./packed-access";
+import { D_ADDR, D_LEN, D_ID, D_FLAGS, DESC_SIZE, isAvail, deviceLive, wantsNotify } from "./packed";
 
 /** Returned by the walk when the output area is full: the buffer is left for the next call. */
 const NO_ROOM: u32 = 0xffff;
+// What the walk's outer loop does before (re)entering its call-free inner loop.
+const STEP_WALK: u32 = 0;
+const STEP_RING: u32 = 1; // translate the descriptor at slot j
+const STEP_PROBE: u32 = 2; // check the current element's pages the slow way
+const STEP_INDIRECT: u32 = 3; // walk the current descriptor's table
+const STEP_DONE: u32 = 4;
 const MAX_CHAIN_BYTES: u64 = 0x1_0000_0000;
 
 // Walk state of the buffer being popped (globals: no closures, no allocation).
@@ -60,7 +67,7 @@ export let popEnd: usize = 0;
   else if (sSeenWrite) return VQ_E15_READ_AFTER_WRITE;
   if (len == 0 && (qf & QF_STRICT_E16) != 0) return VQ_E16_ZERO_LENGTH;
   if (len != 0 && addr + <u64>(len - 1) < addr) return VQ_E17_BUFFER_OUTSIDE_RAM;
-  if (bufDom != DOMID_INVALID && !rangeOk(bufDom, addr, len, write)) return VQ_E17_BUFFER_OUTSIDE_RAM;
+  if (bufDom != DOMID_INVALID && !bufRangeOk(bDom, bTop, bMaxGfn, addr, len, write)) return VQ_E17_BUFFER_OUTSIDE_RAM;
   if (write) sWr += len;
   else sRd += len;
   if (sRd + sWr > MAX_CHAIN_BYTES) return VQ_E18_CHAIN_TOO_LONG_BYTES;
@@ -139,77 +146,146 @@ export function devPop(q: u32, out: usize, outLen: u32, max: u32): i32 {
   let slot = <u32>load<u16>(qb, Q_NEXT_AVAIL);
   let wrap = <u32>load<u8>(qb, Q_AVAIL_WRAP);
   let inSlots = load<u32>(qb, Q_PK_SLOTS_IN_FLIGHT);
-  sEnd = out + outLen;
+  bufContext(bufDom);
+  const bTop_ = bTop;
+  const bMaxGfn_ = bMaxGfn;
+  const end = out + outLen;
+  sEnd = end;
   let rec = out;
   let n: u32 = 0;
   let cDescs: u64 = 0;
   let cTables: u64 = 0;
   let cRd: u64 = 0;
   let cWr: u64 = 0;
+  // Linear address of the slot before `slot` when known (0 otherwise): the next descriptor is
+  // usually 16 bytes further in the same page, so the translation is reused.
+  let prevP: usize = 0;
+  let failed: u32 = 0; // the ring error that stopped the pop (reported after the loop)
   while (n < max) {
-    let p = ringAddr(qb, desc + (<u64>slot << 4), false);
-    if (p == 0) { fail(qb, VQ_E3_RING_OUTSIDE_RAM); break; }
+    let p = slot != 0 && prevP != 0 && ((<u32>desc + (slot << 4)) & PAGE_MASK) != 0
+      ? prevP + DESC_SIZE : ringFast(qb, desc + (<u64>slot << 4), false);
+    if (p == 0) { failed = VQ_E3_RING_OUTSIDE_RAM; break; }
     let f = <u32>load<u16>(p, D_FLAGS);
     if (!isAvail(f, wrap)) break;
-    if (inSlots >= size) { fail(qb, VQ_E6_TOO_MANY_IN_FLIGHT); break; }
-    if (rec + CHAIN_HDR_SIZE > sEnd) break;
-    sRd = 0;
-    sWr = 0;
-    sSegs = 0;
-    sSeenWrite = false;
-    sSeg = rec + CHAIN_HDR_SIZE;
-    sTableDescs = 0;
+    if (inSlots >= size) { failed = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
+    if (rec + CHAIN_HDR_SIZE > end) break;
+    // The walk state lives in locals; segment() (globals) is only used inside indirect
+    // tables, which always start from the initial state (INDIRECT must be the first
+    // descriptor, or the buffer fails with E26 before any element is taken).
+    // The inner loop handles the common case without calls; whatever needs one (a ring
+    // translation at a page boundary or wrap, a buffer page the fast test is unsure about, an
+    // indirect table) leaves it with a step for the outer loop, which then resumes the walk
+    // at the same descriptor. The checks run in the same order either way.
+    const first = rec + CHAIN_HDR_SIZE;
+    let rd: u64 = 0;
+    let wr: u64 = 0;
+    let seenWrite = false;
+    let seg = first;
+    let tableDescs: u32 = 0;
     let j = slot;
     let wj = wrap;
-    let slots: u32 = 0;
-    let id: u32 = 0;
-    let indirect = false;
+    let slots: u32 = 1;
     let err: u32 = 0;
+    let step = STEP_WALK;
+    let rangeChecked = false; // the current element's pages were checked the slow way
     while (true) {
-      slots++;
-      const addr = load<u64>(p, D_ADDR);
-      const len = load<u32>(p, D_LEN);
-      id = load<u16>(p, D_ID);
-      if ((f & VRING_DESC_F_INDIRECT) != 0) {
-        indirect = true;
-        err = walkIndirect(qb, qf, bufDom, maxSegs, size, f, addr, len, slots);
+      if (step == STEP_WALK) {
+        // (re)enter the inner loop below
+      } else if (step == STEP_RING) {
+        p = ringFast(qb, desc + (<u64>j << 4), false);
+        if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
+        f = load<u16>(p, D_FLAGS);
+        if (!isAvail(f, wj)) { err = VQ_E7_HEAD_OUT_OF_RANGE; break; }
+      } else if (step == STEP_PROBE) {
+        const addr = load<u64>(p, D_ADDR);
+        if (!bufLastOk(bufDom, bTop_, bMaxGfn_, addr, addr + <u64>(load<u32>(p, D_LEN) - 1), (f & VRING_DESC_F_WRITE) != 0)) {
+          err = VQ_E17_BUFFER_OUTSIDE_RAM;
+          break;
+        }
+        rangeChecked = true;
+      } else if (step == STEP_INDIRECT) {
+        sRd = 0;
+        sWr = 0;
+        sSegs = 0;
+        sSeenWrite = false;
+        sSeg = seg;
+        sTableDescs = 0;
+        err = walkIndirect(qb, qf, bufDom, maxSegs, size, f, load<u64>(p, D_ADDR), load<u32>(p, D_LEN), slots);
+        rd = sRd;
+        wr = sWr;
+        seg = sSeg;
+        tableDescs = sTableDescs;
         break;
       }
-      err = segment(qf, bufDom, maxSegs, addr, len, (f & VRING_DESC_F_WRITE) != 0);
-      if (err != 0 || (f & VRING_DESC_F_NEXT) == 0) break;
-      if (slots >= size) { err = VQ_E9_LOOP; break; }
-      if (inSlots + slots >= size) { err = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
-      if (++j == size) { j = 0; wj ^= 1; }
-      p = ringAddr(qb, desc + (<u64>j << 4), false);
-      if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
-      f = load<u16>(p, D_FLAGS);
-      if (!isAvail(f, wj)) { err = VQ_E7_HEAD_OUT_OF_RANGE; break; }
+      step = STEP_WALK;
+      while (true) {
+        const addr = load<u64>(p, D_ADDR);
+        const len = load<u32>(p, D_LEN);
+        if ((f & VRING_DESC_F_INDIRECT) != 0) { step = STEP_INDIRECT; break; }
+        // segment(), inlined over the locals: the same checks in the same order.
+        const write = (f & VRING_DESC_F_WRITE) != 0;
+        if (write) seenWrite = true;
+        else if (seenWrite) { err = VQ_E15_READ_AFTER_WRITE; break; }
+        if (len == 0 && (qf & QF_STRICT_E16) != 0) { err = VQ_E16_ZERO_LENGTH; break; }
+        if (len != 0) {
+          const last = addr + <u64>(len - 1);
+          if (last < addr) { err = VQ_E17_BUFFER_OUTSIDE_RAM; break; }
+          if (bufDom != DOMID_INVALID && !rangeChecked && !bufLastFast(bufDom, bTop_, bMaxGfn_, addr, last, write)) {
+            step = STEP_PROBE;
+            break;
+          }
+        }
+        rangeChecked = false;
+        if (write) wr += len;
+        else rd += len;
+        if (rd + wr > MAX_CHAIN_BYTES) { err = VQ_E18_CHAIN_TOO_LONG_BYTES; break; }
+        if ((qf & QF_STRICT_E19) != 0 && <u32>(seg - first) >> 4 >= maxSegs) { err = VQ_E19_TOO_MANY_SEGMENTS; break; }
+        if (seg + SEG_SIZE > end) { err = NO_ROOM; break; }
+        // SEG_LEN and SEG_FLAGS (with its pad) share the second u64 of the record.
+        store<u64>(seg, addr, SEG_ADDR);
+        store<u64>(seg, <u64>len | (write ? <u64>VRING_DESC_F_WRITE << 32 : 0), SEG_LEN);
+        seg += SEG_SIZE;
+        if ((f & VRING_DESC_F_NEXT) == 0) { step = STEP_DONE; break; }
+        if (slots >= size) { err = VQ_E9_LOOP; break; }
+        if (inSlots + slots >= size) { err = VQ_E6_TOO_MANY_IN_FLIGHT; break; }
+        if (++j == size) { j = 0; wj ^= 1; }
+        slots++;
+        // Usually the next descriptor is 16 bytes further in the same frame (frames are
+        // page-aligned in linear memory, so the page offset is the guest one).
+        if (j == 0 || ((p + DESC_SIZE) & PAGE_MASK) == 0) { step = STEP_RING; break; }
+        p += DESC_SIZE;
+        f = load<u16>(p, D_FLAGS);
+        if (!isAvail(f, wj)) { err = VQ_E7_HEAD_OUT_OF_RANGE; break; }
+      }
+      if (err != 0 || step == STEP_DONE) break;
     }
     if (err == NO_ROOM) break;
-    if (err != 0) { fail(qb, err); break; }
+    if (err != 0) { failed = err; break; }
+    // The walk ends on the buffer's last descriptor: it holds the id (and INDIRECT, if any).
+    const id = <u32>load<u16>(p, D_ID);
+    const indirect = (f & VRING_DESC_F_INDIRECT) != 0;
     const e = aux + (<usize>id << 3);
-    if (load<u16>(e, PK_ID_SLOTS) != 0) { fail(qb, VQ_E26_PACKED); break; } // id already in flight
-    const wr = sat32(sWr);
-    store<u32>(e, wr, PK_ID_WRITABLE);
-    store<u16>(e, <u16>slots, PK_ID_SLOTS);
-    store<u16>(e, <u16>slot, PK_ID_HEAD);
-    store<u16>(rec, <u16>id, CHAIN_ID);
-    store<u16>(rec, <u16>sSegs, CHAIN_NSEGS);
-    store<u16>(rec, <u16>slots, CHAIN_SLOTS);
-    store<u16>(rec, indirect ? <u16>CHAINF_INDIRECT : 0, CHAIN_FLAGS);
-    store<u32>(rec, sat32(sRd), CHAIN_READABLE);
-    store<u32>(rec, wr, CHAIN_WRITABLE);
-    rec = sSeg;
+    if (load<u16>(e, PK_ID_SLOTS) != 0) { failed = VQ_E26_PACKED; break; } // id already in flight
+    const wr32 = sat32(wr);
+    const segs = <u32>(seg - first) >> 4;
+    // Whole u64 stores over adjacent fields (PK_ID_WRITABLE/SLOTS/HEAD; CHAIN_ID/NSEGS/SLOTS/
+    // FLAGS; CHAIN_READABLE/WRITABLE), little-endian as the layout reads them.
+    store<u64>(e, <u64>wr32 | (<u64>slots << 32) | (<u64>slot << 48), PK_ID_WRITABLE);
+    store<u64>(rec, <u64>id | (<u64>segs << 16) | (<u64>slots << 32) | (indirect ? <u64>CHAINF_INDIRECT << 48 : 0), CHAIN_ID);
+    store<u64>(rec, <u64>sat32(rd) | (<u64>wr32 << 32), CHAIN_READABLE);
+    rec = seg;
+    prevP = p;
     if (++j == size) { j = 0; wj ^= 1; }
     slot = j;
     wrap = wj;
     inSlots += slots;
     n++;
-    cDescs += slots + sTableDescs;
+    cDescs += slots + tableDescs;
     if (indirect) cTables++;
-    cRd += sRd;
-    cWr += sWr;
+    cRd += rd;
+    cWr += wr;
   }
+  if (failed != 0) fail(qb, failed);
   popEnd = rec;
   store<u16>(qb, <u16>slot, Q_NEXT_AVAIL);
   store<u8>(qb, <u8>wrap, Q_AVAIL_WRAP);
@@ -280,28 +356,52 @@ export function devPush(q: u32, src: usize, n: u32): i32 {
   } else {
     let headP: usize = 0;
     let headF: u32 = 0;
-    for (let k: u32 = 0; k < n; k++) {
-      const r = src + k * PK_USED_REC_SIZE;
-      const id = load<u32>(r, PK_USED_REC_ID);
-      const len = load<u32>(r, PK_USED_REC_LEN);
-      if (id > 0xffff) { err = VQ_E21_BAD_USED_ID; break; }
-      const e = aux + (<usize>id << 3);
-      const s = <u32>load<u16>(e, PK_ID_SLOTS);
-      if (s == 0) { err = VQ_E21_BAD_USED_ID; break; }
-      if (len > load<u32>(e, PK_ID_WRITABLE)) { err = VQ_E22_USED_LEN_TOO_BIG; break; }
-      const p = ringAddr(qb, desc + (<u64>u << 4), true);
+    let p: usize = 0; // linear address of used slot u, when `have` says it is known
+    let have = false;
+    let k: u32 = 0;
+    // The inner loop makes no calls: when the next used slot is on another page (or the ring
+    // wrapped) it leaves to translate, then resumes at the same record (its checks only read).
+    while (true) {
+      while (k < n) {
+        const rv = load<u64>(src + k * PK_USED_REC_SIZE); // PK_USED_REC_ID, then PK_USED_REC_LEN
+        const id = <u32>rv;
+        const len = <u32>(rv >> 32);
+        if (id > 0xffff) { err = VQ_E21_BAD_USED_ID; break; }
+        const e = aux + (<usize>id << 3);
+        const ev = load<u64>(e, PK_ID_WRITABLE); // writable, slots, head
+        const s = <u32>(ev >> 32) & 0xffff;
+        if (s == 0) { err = VQ_E21_BAD_USED_ID; break; }
+        if (len > <u32>ev) { err = VQ_E22_USED_LEN_TOO_BIG; break; }
+        if (!have) break; // translate first
+        const fl = (uw != 0 ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) | (len != 0 ? VRING_DESC_F_WRITE : 0);
+        if (k == 0) {
+          store<u32>(p, len, D_LEN);
+          store<u16>(p, <u16>id, D_ID);
+          headP = p;
+          headF = fl;
+        } else {
+          store<u64>(p, <u64>len | (<u64>id << 32) | (<u64>fl << 48), D_LEN); // D_LEN, D_ID, D_FLAGS
+        }
+        store<u16>(e, 0, PK_ID_SLOTS);
+        const pu = u;
+        u += s;
+        if (u >= size) { u -= size; uw ^= 1; }
+        total += s;
+        bytes += len;
+        done++;
+        k++;
+        // Same page as this used slot, further on: reuse its translation.
+        if (u > pu && ((<u32>desc + (u << 4)) >> PAGE_SHIFT) == ((<u32>desc + (pu << 4)) >> PAGE_SHIFT)) {
+          p += (u - pu) << 4;
+          have = true;
+        } else {
+          have = false;
+        }
+      }
+      if (err != 0 || k >= n) break;
+      p = ringFast(qb, desc + (<u64>u << 4), true); // record k passed its checks
       if (p == 0) { err = VQ_E3_RING_OUTSIDE_RAM; break; }
-      store<u16>(p, <u16>id, D_ID);
-      store<u32>(p, len, D_LEN);
-      const fl = (uw != 0 ? VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED : 0) | (len != 0 ? VRING_DESC_F_WRITE : 0);
-      if (k == 0) { headP = p; headF = fl; }
-      else store<u16>(p, <u16>fl, D_FLAGS);
-      store<u16>(e, 0, PK_ID_SLOTS);
-      u += s;
-      if (u >= size) { u -= size; uw ^= 1; }
-      total += s;
-      bytes += len;
-      done++;
+      have = true;
     }
     if (headP != 0) store<u16>(headP, <u16>headF, D_FLAGS);
   }
@@ -329,9 +429,7 @@ export function devPopPush(q: u32, out: usize, outLen: u32, max: u32): i32 {
   const recs = popEnd;
   let r = out;
   for (let i: u32 = 0; i < n; i++) {
-    const u = recs + i * PK_USED_REC_SIZE;
-    store<u32>(u, load<u16>(r, CHAIN_ID), PK_USED_REC_ID);
-    store<u32>(u, load<u32>(r, CHAIN_WRITABLE), PK_USED_REC_LEN);
+    store<u64>(recs + i * PK_USED_REC_SIZE, <u64>load<u16>(r, CHAIN_ID) | (<u64>load<u32>(r, CHAIN_WRITABLE) << 32));
     r += <usize>(CHAIN_HDR_SIZE + (<u32>load<u16>(r, CHAIN_NSEGS) << 4));
   }
   return devPush(q, recs, n);

@@ -102,12 +102,57 @@ export function rangeOk(m: Machine, c: HostCounters, domid: number, gpa: number,
   return true;
 }
 
-/** rangeOk() for a 64-bit address given as two u32 halves (buffer addresses from descriptors).
- *  Anything with a high half is beyond 2^32 and refused without a translation. */
-export function rangeOk64(m: Machine, c: HostCounters, domid: number, lo: number, hi: number, len: number, write: boolean): boolean {
-  if (len === 0) return true;
-  if (hi !== 0) return false;
-  return rangeOk(m, c, domid, lo, len, write);
+/** The kernels' fast path for the E17 check (packed-access.ts): the buffer domain's p2m looked
+ *  up once per pop; a page the fast test is not sure about goes through probe(), which decides
+ *  and counts. Same outcome as probe() on every page. Anything with a high address half is
+ *  beyond 2^32 and refused without a translation (and so without a count). */
+export class BufferCheck {
+  readonly m: Machine;
+  readonly c: HostCounters;
+  readonly domid: number;
+  private top = 0;
+  private maxGfn = 0;
+
+  constructor(m: Machine, c: HostCounters, domid: number) {
+    this.m = m;
+    this.c = c;
+    this.domid = domid;
+  }
+
+  /** Looks the domain up again (at the start of every pop). */
+  refresh(): void {
+    const dv = this.m.dv;
+    this.top = 0;
+    this.maxGfn = 0;
+    if (this.domid < 0 || this.domid >= L.MAX_DOMAINS) return;
+    const d = L.DOMAINS_BASE + this.domid * L.DOMAIN_ENTRY_SIZE;
+    if ((dv.getUint32(d + L.DOM_FLAGS, true) & L.DOMF_EXISTS) === 0) return;
+    this.maxGfn = dv.getUint32(d + L.DOM_MAX_GFN, true);
+    this.top = L.POOL_BASE + dv.getUint32(d + L.DOM_P2M_TOP, true) * L.PAGE_SIZE;
+  }
+
+  private pageFast(dv: DataView, gfn: number, write: boolean): boolean {
+    if (this.top === 0 || gfn >= this.maxGfn) return false;
+    const leaf = dv.getUint32(this.top + (gfn >>> L.P2M_LEVEL_BITS) * 4, true);
+    if (leaf === 0) return false;
+    const ent = dv.getUint32(L.POOL_BASE + leaf * L.PAGE_SIZE + (gfn & ((1 << L.P2M_LEVEL_BITS) - 1)) * 4, true);
+    if (ent === 0 || (write && (ent & L.P2MF_RO) !== 0)) return false;
+    return (ent & L.P2M_TYPE_MASK) !== L.P2M_RAM ||
+      dv.getUint16(L.FRAME_TABLE_BASE + (ent >>> L.P2M_MFN_SHIFT) * L.FRAME_ENTRY_SIZE + L.FRAME_OWNER, true) === this.domid;
+  }
+
+  rangeOk64(lo: number, hi: number, len: number, write: boolean): boolean {
+    if (len === 0) return true;
+    if (hi !== 0) return false;
+    const last = lo + len - 1;
+    if (last >= GPA_LIMIT) return false;
+    const dv = this.m.dv;
+    const end = Math.floor(last / L.PAGE_SIZE);
+    for (let g = Math.floor(lo / L.PAGE_SIZE); g <= end; g++) {
+      if (!this.pageFast(dv, g, write) && !probe(this.m, this.c, this.domid, g, write)) return false;
+    }
+    return true;
+  }
 }
 
 /** True when [lo + hi * 2^32, + len) runs past 2^64. */

@@ -3,11 +3,11 @@
 import type { Machine } from "../wasm/machine.ts";
 import { TsGuestMemory, newHostCounters, type HostCounters } from "../wasm/ts-guest-memory.ts";
 import {
-  decodeChains, encodeUsed, packedQueueFlags, type PackedChain, type PackedDeviceConfig, type UsedRec,
+  checkRingArgs, decodeChains, encodeUsed, packedQueueFlags, type PackedChain, type PackedDeviceConfig, type UsedRec,
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
 import {
-  D_ADDR, D_FLAGS, D_ID, D_LEN, deviceLive, fail, isAvail, newRing, rangeOk64, ringSetup, wantsNotify,
+  BufferCheck, D_ADDR, D_FLAGS, D_ID, D_LEN, deviceLive, fail, isAvail, newRing, ringSetup, wantsNotify,
   wraps64, type RefRing,
 } from "./packed-ref-common.ts";
 
@@ -22,6 +22,7 @@ export class RefPackedDevice {
   readonly mem: TsGuestMemory;
   readonly bufDomid: number;
   readonly maxSegsCfg: number;
+  private readonly bufCheck: BufferCheck;
   slotsInFlight = 0;
   // The buffer-id table (the Wasm aux area).
   private readonly idWritable = new Uint32Array(L.PK_DEV_IDS);
@@ -51,9 +52,11 @@ export class RefPackedDevice {
     this.mem = new TsGuestMemory(machine, cfg.ringDomid, counters);
     this.bufDomid = cfg.bufDomid ?? L.DOMID_INVALID;
     this.maxSegsCfg = cfg.maxSegs ?? 0;
+    this.bufCheck = new BufferCheck(machine, counters, this.bufDomid);
   }
 
   enable(size: number, desc: number, driverArea: number, deviceArea: number): number {
+    checkRingArgs(size, desc, driverArea, deviceArea);
     const err = ringSetup(this.machine, this.counters, this.ring, size, desc, driverArea, deviceArea, true);
     if (err !== 0) return err;
     const r = this.ring;
@@ -73,7 +76,7 @@ export class RefPackedDevice {
     else if (this.sSeenWrite) return L.VQ_E15_READ_AFTER_WRITE;
     if (len === 0 && (qf & L.QF_STRICT_E16) !== 0) return L.VQ_E16_ZERO_LENGTH;
     if (wraps64(lo, hi, len)) return L.VQ_E17_BUFFER_OUTSIDE_RAM;
-    if (this.bufDomid !== L.DOMID_INVALID && !rangeOk64(this.machine, this.counters, this.bufDomid, lo, hi, len, write)) {
+    if (this.bufDomid !== L.DOMID_INVALID && !this.bufCheck.rangeOk64(lo, hi, len, write)) {
       return L.VQ_E17_BUFFER_OUTSIDE_RAM;
     }
     if (write) this.sWr += len;
@@ -143,6 +146,7 @@ export class RefPackedDevice {
     this.popEnd = off;
     if (!deviceLive(r, c)) return 0;
     this.out = out;
+    this.bufCheck.refresh();
     const mem = this.mem;
     const qf = r.flags;
     const size = r.size;
@@ -159,8 +163,9 @@ export class RefPackedDevice {
     let cRd = 0;
     let cWr = 0;
     const dv = this.machine.dv; // pops only read guest memory: no growth, the view stays valid
+    let prevP = -1; // linear address of the slot before `slot`, when known
     while (n < max) {
-      let p = mem.addr(desc + slot * 16, false);
+      let p = slot !== 0 && prevP >= 0 && (prevP + 16) % L.PAGE_SIZE !== 0 ? prevP + 16 : mem.addr(desc + slot * 16, false);
       if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); break; }
       let f = dv.getUint16(p + D_FLAGS, true);
       if (!isAvail(f, wrap)) break;
@@ -194,7 +199,7 @@ export class RefPackedDevice {
         if (slots >= size) { err = L.VQ_E9_LOOP; break; }
         if (inSlots + slots >= size) { err = L.VQ_E6_TOO_MANY_IN_FLIGHT; break; }
         if (++j === size) { j = 0; wj ^= 1; }
-        p = mem.addr(desc + j * 16, false);
+        p = j !== 0 && (p + 16) % L.PAGE_SIZE !== 0 ? p + 16 : mem.addr(desc + j * 16, false);
         if (p < 0) { err = L.VQ_E3_RING_OUTSIDE_RAM; break; }
         f = dv.getUint16(p + D_FLAGS, true);
         if (!isAvail(f, wj)) { err = L.VQ_E7_HEAD_OUT_OF_RANGE; break; }
@@ -213,6 +218,7 @@ export class RefPackedDevice {
       out.setUint32(rec + L.CHAIN_READABLE, sat32(this.sRd), true);
       out.setUint32(rec + L.CHAIN_WRITABLE, wr, true);
       rec = this.sSeg;
+      prevP = p;
       if (++j === size) { j = 0; wj ^= 1; }
       slot = j;
       wrap = wj;

@@ -2,7 +2,7 @@
 import type { Machine } from "../wasm/machine.ts";
 import { TsGuestMemory, newHostCounters, type HostCounters } from "../wasm/ts-guest-memory.ts";
 import {
-  encodeSegs, packedQueueFlags, type PackedDriverConfig, type PackedSeg, type UsedRec,
+  checkRingArgs, encodeSegs, packedQueueFlags, type PackedDriverConfig, type PackedSeg, type UsedRec,
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
 import {
@@ -34,6 +34,7 @@ export class RefPackedDriver {
   }
 
   init(size: number, desc: number, driverArea: number, deviceArea: number): number {
+    checkRingArgs(size, desc, driverArea, deviceArea);
     const r = (this.ring = newRing(packedQueueFlags(this.cfg.features), this.cfg.ringDomid));
     this.freeHead = 0;
     this.numFree = 0;

@@ -128,6 +128,10 @@ export function decodeChains(dv: DataView, off: number, n: number): PackedChain[
 
 export function encodeUsed(dv: DataView, off: number, used: readonly UsedRec[]): void {
   for (let i = 0; i < used.length; i++) {
+    const { id, len } = used[i]!;
+    if (!isU32(id) || !isU32(len)) throw new RangeError(`push: record ${i} needs a u32 id and len, got ${id}, ${len}`);
+  }
+  for (let i = 0; i < used.length; i++) {
     const r = off + i * L.PK_USED_REC_SIZE;
     dv.setUint32(r + L.PK_USED_REC_ID, used[i]!.id >>> 0, true);
     dv.setUint32(r + L.PK_USED_REC_LEN, used[i]!.len >>> 0, true);
@@ -158,6 +162,17 @@ export function encodeSegs(dv: DataView, off: number, segs: readonly PackedSeg[]
     dv.setUint32(r + L.SEG_LEN, s.len, true);
     dv.setUint32(r + L.SEG_FLAGS, s.write ? L.VRING_DESC_F_WRITE : 0, true);
   });
+}
+
+const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+/** Rejects ring parameters that are not numbers a guest could write (user input); a size of 0 or
+ *  above 32768 and misaligned or unmapped areas are guest-visible errors (E1..E3), not thrown. */
+export function checkRingArgs(size: number, desc: number, driverArea: number, deviceArea: number): void {
+  if (!isU32(size)) throw new RangeError(`queue size must be a u32, got ${size}`);
+  for (const [name, v] of [["descriptor area", desc], ["driver area", driverArea], ["device area", deviceArea]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} ${v} is not a guest-physical address`);
+  }
 }
 
 export function checkQueueIndex(q: number): void {
@@ -208,6 +223,7 @@ export class WasmPackedDevice {
 
   /** QueueReady = 1. Returns VQ_OK or the VQ_E* code (E1, E2, E3) that failed the queue. */
   enable(size: number, desc: number, driverArea: number, deviceArea: number): number {
+    checkRingArgs(size, desc, driverArea, deviceArea);
     return this.x.vqp_dev_enable(this.queue, size, desc, driverArea, deviceArea);
   }
 
@@ -291,6 +307,7 @@ export class WasmPackedDriver {
 
   /** Zeroes and sets up the ring. Returns VQ_OK or the VQ_E* code (E1, E2, E3). */
   init(size: number, desc: number, driverArea: number, deviceArea: number): number {
+    checkRingArgs(size, desc, driverArea, deviceArea);
     this.release();
     if (Number.isInteger(size) && size > 0 && size <= L.VIRTQ_MAX_SIZE) {
       this.auxFrames = Math.ceil((size * (L.PK_DRV_ENTRY_SIZE + 2)) / L.PAGE_SIZE);
