@@ -93,3 +93,28 @@ export function kvmWorld(o: WorldOptions & { kvm?: Omit<KvmIoeventfdOptions, "vm
 }
 
 export { FileDisk, MemDisk, L };
+
+// ---- mmio-foreign -------------------------------------------------------------------------
+import { makeXenEnv, type XenEnv } from "../../src/transports/xen-env.ts";
+import { MmioForeignTransport, type MmioForeignOptions } from "../../src/transports/mmio-foreign.ts";
+
+export const DOM0 = 0;
+export const STUBDOM = 2; // device-model target of the guest
+export const DRIVER_DOM = 3; // a driver domain without privilege over the guest
+
+export function xenDomains(build: "release" | "debug" = "release"): XenEnv {
+  const env = makeXenEnv({ machine: new Machine({ build }), arch: "arm64" });
+  env.hv.createDomain({ domid: DOM0, name: "Domain-0", ramPages: 256, control: true });
+  env.hv.createDomain({ domid: GUEST, name: "guest", ramPages: GUEST_PAGES });
+  env.hv.createDomain({ domid: STUBDOM, name: "guest-dm", ramPages: 256, target: GUEST });
+  env.hv.createDomain({ domid: DRIVER_DOM, name: "drv", ramPages: 256, driverDomain: true });
+  return env;
+}
+
+export function foreignWorld(o: WorldOptions & { backend?: number; mf?: Partial<MmioForeignOptions>; env?: XenEnv } = {}): BlkWorld<MmioForeignTransport> & { env: XenEnv } {
+  const env = o.env ?? xenDomains(o.build);
+  const backing = o.backing ?? new MemDisk(DISK_BYTES);
+  const blk = new VirtioBlk({ backing, ...o.blk });
+  const t = new MmioForeignTransport({ env, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.mf });
+  return { ...finishWorld(env.hv.machine, t, blk, backing, o), env };
+}
