@@ -142,8 +142,12 @@ export class ForeignBufferMap {
       }
     }
     if (toMap.length > 0) {
+      let reserved = 0;
       const at = toMap.map((g) => {
-        if (toCache.has(g) && !this.makeCacheRoom(where)) toCache.delete(g); // all cached pages in use: per request
+        if (toCache.has(g)) {
+          if (this.makeCacheRoom(where, reserved)) reserved++;
+          else toCache.delete(g); // every cached page is in use by this chain: map it per request
+        }
         return this.window.alloc(1);
       });
       const errs = this.map(toMap, at);
@@ -177,10 +181,10 @@ export class ForeignBufferMap {
     return { reach, close };
   }
 
-  /** Evicts least recently used pages the current chain does not use until one more fits;
-   *  false when every cached page is in use by the chain. */
-  private makeCacheRoom(inUse: Map<number, number>): boolean {
-    while (this.cache.size >= this.policy.cachePages) {
+  /** Evicts least recently used pages the current chain does not use until one more fits
+   *  beside the `reserved` ones this chain is adding; false when none can go. */
+  private makeCacheRoom(inUse: Map<number, number>, reserved: number): boolean {
+    while (this.cache.size + reserved >= this.policy.cachePages) {
       let victim: [number, number] | undefined;
       for (const e of this.cache) if (!inUse.has(e[0])) { victim = e; break; }
       if (!victim) return false;

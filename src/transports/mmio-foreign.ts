@@ -57,6 +57,7 @@ export class MmioForeignTransport implements Transport {
   readonly backend: VirtioBackend;
   readonly frontend: FrontendPort;
   private readonly router: UpcallRouter;
+  private readonly detach: () => void;
   private readonly vcpu: number;
   private readonly ramPages: number;
   private closed = false;
@@ -96,12 +97,13 @@ export class MmioForeignTransport implements Transport {
       fail(`backend d${be.domid} (${be.name}) cannot be the device model of guest d${g.domid}: create_ioreq_server ` +
         `and its set-up returned ${errnoName(rc)}; it must be the control domain or the guest's device-model target`);
     }
-    this.router = UpcallRouter.for(evtchn);
     this.emulator.take(); // the pending flags every bind_interdomain leaves
-    this.router.on(be.domid, () => this.emulator.poll());
-    this.router.dispatch();
+    evtchn.takeUpcalls();
+    this.detach = UpcallRouter.for(evtchn).attach(be.domid, [...this.emulator.localPorts, this.emulator.bufLocalPort].filter((p) => p > 0),
+      (ports) => this.emulator.poll(ports).others);
+    this.router = UpcallRouter.for(evtchn);
     const undo = (msg: string): never => {
-      this.router.off(be.domid);
+      this.detach();
       this.emulator.stop();
       return fail(msg);
     };
@@ -194,7 +196,7 @@ export class MmioForeignTransport implements Transport {
     this.closed = true;
     this.maps.releaseRings();
     this.maps.dropCache();
-    this.router.off(this.backendDomid);
+    this.detach();
     this.emulator.stop();
     this.env.hv.machine.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.ramPages);
   }

@@ -6,6 +6,7 @@ import { Hypervisor, type HypervisorOptions } from "../xen/hypervisor.ts";
 import { EventChannels, type Upcall } from "../xen/evtchn.ts";
 import { IoreqServers } from "../xen/ioreq.ts";
 import { ForeignMapping } from "../xen/foreign.ts";
+import { GuestEvtchn } from "../xen/evtchn-guest.ts";
 
 export interface XenEnv {
   hv: Hypervisor;
@@ -23,13 +24,18 @@ export function makeXenEnv(opts: HypervisorOptions & { nrSpis?: number } = {}): 
   return { hv, evtchn, ioreq, foreign };
 }
 
-/** Hands queued upcalls to per-domain handlers; upcalls of other domains are kept in
+/** Hands queued upcalls to the handlers attached to a domain. A backend domain's kernel scans
+ *  its event channels once per upcall (one scan, one GuestEvtchn that knows every attached
+ *  port) and gives each handler the ports left by the ones before it, as one kernel serves
+ *  several device-model processes. Upcalls of domains nobody attached to are kept in
  *  `unrouted` for whoever schedules them. One router per EventChannels. */
 export class UpcallRouter {
   private static readonly routers = new WeakMap<EventChannels, UpcallRouter>();
   readonly evtchn: EventChannels;
-  private readonly handlers = new Map<number, () => void>();
+  private readonly doms = new Map<number, { scanner: GuestEvtchn; handlers: PortHandler[] }>();
   readonly unrouted: Upcall[] = [];
+  /** Ports no handler took. */
+  readonly unclaimed: { domid: number; port: number }[] = [];
 
   private constructor(evtchn: EventChannels) {
     this.evtchn = evtchn;
@@ -41,13 +47,19 @@ export class UpcallRouter {
     return r;
   }
 
-  on(domid: number, handler: () => void): void {
-    if (this.handlers.has(domid)) throw new Error(`upcalls of domain ${domid} already have a handler`);
-    this.handlers.set(domid, handler);
-  }
-
-  off(domid: number): void {
-    this.handlers.delete(domid);
+  /** Routes `ports` of `domid` (handled on vCPU 0) to `handler`, which returns the ports it
+   *  did not take. Returns the detach function. */
+  attach(domid: number, ports: number[], handler: PortHandler): () => void {
+    let d = this.doms.get(domid);
+    if (!d) this.doms.set(domid, (d = { scanner: new GuestEvtchn(this.evtchn, domid, 0), handlers: [] }));
+    for (const p of ports) d.scanner.setPortVcpu(p, 0);
+    d.handlers.push(handler);
+    const dom = d;
+    return () => {
+      for (const p of ports) dom.scanner.setPortVcpu(p, undefined);
+      dom.handlers.splice(dom.handlers.indexOf(handler), 1);
+      if (dom.handlers.length === 0) this.doms.delete(domid);
+    };
   }
 
   /** Runs handlers until no upcall is queued; returns how many upcalls were handled. */
@@ -55,16 +67,22 @@ export class UpcallRouter {
     let n = 0;
     for (let ups = this.evtchn.takeUpcalls(); ups.length > 0; ups = this.evtchn.takeUpcalls()) {
       for (const u of ups) {
-        const h = this.handlers.get(u.domid);
-        if (h) {
-          n++;
-          h();
-        } else this.unrouted.push(u);
+        const d = this.doms.get(u.domid);
+        if (!d || u.vcpu !== 0) {
+          this.unrouted.push(u);
+          continue;
+        }
+        n++;
+        let ports = d.scanner.handleUpcall(0);
+        for (const h of d.handlers) ports = h(ports);
+        for (const port of ports) this.unclaimed.push({ domid: u.domid, port });
       }
     }
     return n;
   }
 }
+
+export type PortHandler = (ports: number[]) => number[];
 
 const nextGfn = new WeakMap<Hypervisor, Map<number, number>>();
 

@@ -65,6 +65,8 @@ export interface WorldOptions {
   queueSize?: number;
   /** Run the driver's bring-up (default true). */
   init?: boolean;
+  /** The guest's page allocator (share one between devices of one guest). */
+  pages?: GuestPages;
 }
 
 export function driverFor(m: Machine, t: Transport, o: WorldOptions, pages: GuestPages): VirtioDriver<BlkTag<any>> {
@@ -75,7 +77,7 @@ export function driverFor(m: Machine, t: Transport, o: WorldOptions, pages: Gues
 }
 
 export function finishWorld<T extends Transport>(m: Machine, t: T, blk: VirtioBlk, backing: BlkBacking, o: WorldOptions): BlkWorld<T> {
-  const pages = new GuestPages(t.guest, 16, 2048);
+  const pages = o.pages ?? new GuestPages(t.guest, 16, 2048);
   const driver = driverFor(m, t, o, pages);
   const c = new Counters(m);
   if (o.init ?? true) driver.init();
