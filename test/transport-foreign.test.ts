@@ -9,9 +9,10 @@ import { DummyPolicy, type XsmOp } from "../src/xen/xsm.ts";
 import type { Domain } from "../src/xen/domain.ts";
 import { VirtioBlk } from "../src/devices/blk.ts";
 import { GuestPages } from "../src/virtio/guest-pages.ts";
+import { BlkGuest } from "../src/devices/blk-guest.ts";
 import { BlkPattern } from "./helpers/blk-pattern.ts";
 import {
-  DISK_BYTES, DOM0, DRIVER_DOM, FileDisk, GUEST, GUEST_PAGES, MemDisk, STUBDOM, foreignWorld, tempImage, xenDomains,
+  DISK_BYTES, DOM0, DRIVER_DOM, FileDisk, driverFor, GUEST, GUEST_PAGES, MemDisk, STUBDOM, foreignWorld, tempImage, xenDomains,
 } from "./helpers/transport-world.ts";
 
 const cleanups: (() => void)[] = [];
@@ -232,5 +233,26 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     expect(w.c.get(L.CNT_FOREIGN_DENIED)).toBe(2);
     expect(w.blk.stats).toMatchObject({ requests: 1, ok: 0, ioerr: 0 });
     expect((w.backing as MemDisk).bytes.subarray(0, 4096).every((b) => b === 0)).toBe(true);
+  });
+
+  it("a corrupt avail index: NEEDS_RESET through the SPI, the reset unmaps the ring, a new driver maps a new one", () => {
+    const w = foreignWorld({ build, mf: { mapping: { mode: "cache" } } });
+    const wl0 = new BlkPattern(w.guest, DISK_BYTES, 1, 2);
+    runHarness({ driver: w.driver, transport: w.t, workload: wl0, iodepth: 1 });
+    expect(w.t.exposure().mapped).toBe(RING_PAGES + 1);
+    w.m.write(GUEST, w.driver.layout(0).avail + 2, Uint8Array.of(0xe8, 0x03));
+    w.t.frontend.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
+    expect(w.t.service()).toBe(0);
+    expect(w.env.ioreq.spi(GUEST, w.t.spi).level).toBe(1);
+    expect(w.driver.handleInterrupt()).toEqual([]);
+    expect(w.driver.configInterrupts).toBe(1);
+    w.c.mark();
+    const again = driverFor(w.m, w.t, {}, w.pages);
+    again.init();
+    expect(w.c.get(L.CNT_FOREIGN_UNMAPS)).toBe(RING_PAGES + 1); // old ring and the cached page
+    expect(w.c.get(L.CNT_MF_RING_PAGES_MAPPED)).toBe(RING_PAGES);
+    const wl = new BlkPattern(new BlkGuest(again, w.pages), DISK_BYTES, 3, 8);
+    runHarness({ driver: again, transport: w.t, workload: wl, iodepth: 2 });
+    expect(wl.bytesVerified).toBe(3 * 4096);
   });
 });

@@ -75,6 +75,9 @@ export class KvmIoeventfdTransport implements Transport {
           close: () => {},
         }),
         interrupt: () => this.interrupt(),
+        irqLevel: (high) => {
+          if (high) this.signalIrq(); // the line rose (used buffer, or a configuration change)
+        },
       },
     });
     this.kicks = Array.from({ length: o.device.numQueues }, () => new Eventfd());
@@ -125,9 +128,15 @@ export class KvmIoeventfdTransport implements Transport {
     }
   }
 
+  /** A used-buffer interrupt. With the wired interrupt the line follows InterruptStatus: only
+   *  a rise signals the irqfd (irqLevel below); with MSI every decision does. */
   private interrupt(): void {
+    if (!this.frontend.isrRegisters) return this.signalIrq();
+    if (!this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING)) this.vm.machine.bump(L.CNT_TR_INTERRUPTS_MERGED);
+  }
+
+  private signalIrq(): void {
     const m = this.vm.machine;
-    if (this.frontend.isrRegisters) this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING);
     const wasPending = this.vm.irqPending(this.gsi);
     m.bump(L.CNT_KVM_IRQFD_SIGNALS);
     this.irqfd.signal();
