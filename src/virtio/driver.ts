@@ -136,6 +136,10 @@ export class VirtioDriver<T = unknown> {
    *  the device before kick(). */
   submit(q: number, bufs: GuestBuf[], tag: T): boolean {
     const dq = this.queue(q);
+    if (bufs.length === 0) throw new RangeError("submit: a chain needs at least one buffer");
+    if (bufs.some((b, i) => i > 0 && !b.write && bufs[i - 1]!.write)) {
+      throw new RangeError("submit: device-readable buffers must come before device-writable ones");
+    }
     if (dq.ring.numFree < bufs.length) return false;
     const addrs = bufs.map((b) => this.port.expose(b));
     const [head] = dq.ring.add([{ segs: bufs.map((b, i) => ({ addr: addrs[i]!, len: b.len, write: b.write })) }]);
