@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as L from "../src/wasm/layout.ts";
 import { MmioRegs, VXSIM_VENDOR_ID, type MmioRegsHooks } from "../src/transports/mmio-regs.ts";
 import type { VirtioDevice } from "../src/devices/types.ts";
-import type { SplitRing } from "../src/wasm/split.ts";
+import type { RingAddrs } from "../src/virtio/rings.ts";
 
 const S_ACK = L.VIRTIO_CONFIG_S_ACKNOWLEDGE;
 const S_DRV = L.VIRTIO_CONFIG_S_DRIVER;
@@ -32,7 +32,7 @@ function fake(): VirtioDevice & { negotiatedWith: bigint[]; resets: number } {
 
 function setup(readyRc: number = L.VQ_OK) {
   const log: string[] = [];
-  const rings: SplitRing[] = [];
+  const rings: RingAddrs[] = [];
   const hooks: MmioRegsHooks = {
     queueReady: (q, ring, f) => (log.push(`ready ${q} 0x${f.toString(16)}`), rings.push(ring), readyRc),
     queueStop: (q) => void log.push(`stop ${q}`),
@@ -173,7 +173,7 @@ describe("virtio-mmio register file", () => {
     toFeaturesOk();
     queue(1, 32);
     expect(log).toEqual([`ready 1 0x${(V1 | 1n).toString(16)}`]);
-    expect(rings).toEqual([{ size: 32, desc: 0x1_0000_1000, avail: 0x2000, used: 0x3000 }]);
+    expect(rings).toEqual([{ size: 32, desc: 0x1_0000_1000, driver: 0x2000, device: 0x3000 }]);
     expect(r.read(L.VIRTIO_MMIO_QUEUE_READY, 4)).toBe(1);
     r.write(L.VIRTIO_MMIO_QUEUE_NUM, 4, 8);
     expect(r.queue(1)!.num).toBe(32);

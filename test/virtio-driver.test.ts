@@ -32,11 +32,11 @@ function bare(over: Record<number, (v: number) => number> = {}, dev = new Virtio
 
 describe("guest driver bring-up", () => {
   it.each([
-    [L.VIRTIO_MMIO_MAGIC_VALUE, () => 0x12345678, "virtio-mmio: wrong magic value 0x12345678"],
-    [L.VIRTIO_MMIO_VERSION, () => 1, "virtio-mmio: version 1 not supported (only 2)"],
-    [L.VIRTIO_MMIO_DEVICE_ID, () => 0, "virtio-mmio: device id 0 (placeholder, no device)"],
-    [L.VIRTIO_MMIO_QUEUE_NUM_MAX, () => 0, "virtio-mmio: queue 0 does not exist"],
-    [L.VIRTIO_MMIO_QUEUE_READY, () => 1, "virtio-mmio: queue 0 is already set up"],
+    [L.VIRTIO_MMIO_MAGIC_VALUE, (): number => 0x12345678, "virtio-mmio: wrong magic value 0x12345678"],
+    [L.VIRTIO_MMIO_VERSION, (): number => 1, "virtio-mmio: version 1 not supported (only 2)"],
+    [L.VIRTIO_MMIO_DEVICE_ID, (): number => 0, "virtio-mmio: device id 0 (placeholder, no device)"],
+    [L.VIRTIO_MMIO_QUEUE_NUM_MAX, (): number => 0, "virtio-mmio: queue 0 does not exist"],
+    [L.VIRTIO_MMIO_QUEUE_READY, (): number => 1, "virtio-mmio: queue 0 is already set up"],
   ] as const)("refuses register %i reading wrong", (off, f, msg) => {
     const { driver } = bare({ [off]: f });
     expect(() => driver.init()).toThrow(new DriverError(msg));
@@ -82,13 +82,13 @@ describe("guest driver bring-up", () => {
   it("submit reports a full ring; no interrupt means null from the handler", () => {
     const w = kvmWorld({ queueSize: 4 });
     const buf = (write: boolean) => ({ gpa: w.pages.allocGpa(1), len: 512, write });
-    expect(w.driver.submit(0, [buf(false), buf(true)], 1)).toBe(true);
-    expect(w.driver.submit(0, [buf(false), buf(true)], 2)).toBe(true);
-    expect(w.driver.submit(0, [buf(false), buf(true), buf(true)], 3)).toBe(false);
+    expect(w.driver.submit(0, [buf(false), buf(true)], 1 as never)).toBe(true);
+    expect(w.driver.submit(0, [buf(false), buf(true)], 2 as never)).toBe(true);
+    expect(w.driver.submit(0, [buf(false), buf(true), buf(true)], 3 as never)).toBe(false);
     expect(w.driver.inFlight()).toBe(2);
     expect(w.driver.handleInterrupt()).toBeNull();
-    expect(() => w.driver.submit(0, [buf(true), buf(false)], 4)).toThrow("submit: device-readable buffers must come before device-writable ones");
-    expect(() => w.driver.submit(0, [], 4)).toThrow("submit: a chain needs at least one buffer");
+    expect(() => w.driver.submit(0, [buf(true), buf(false)], 4 as never)).toThrow("submit: device-readable buffers must come before device-writable ones");
+    expect(() => w.driver.submit(0, [], 4 as never)).toThrow("submit: a chain needs at least one buffer");
   });
 });
 

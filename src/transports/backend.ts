@@ -5,16 +5,16 @@
 // chain's buffers are reached, and how an interrupt is delivered.
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
-import { SplitDevice, type Chain as RingChain, type SplitRing, type UsedElem } from "../wasm/split.ts";
 import { DeviceIoError, type Chain, type ChainIo, type VirtioDevice } from "../devices/types.ts";
 import { allocQueueId } from "../virtio/queue-ids.ts";
+import { openDeviceRing, type DeviceRing, type RingAddrs, type Used } from "../virtio/rings.ts";
 import { MmioRegs, type MmioRegsHooks } from "./mmio-regs.ts";
 
 export interface RingPlacement {
   /** The domain through whose p2m the backend reaches the ring. */
   ringDomid: number;
   /** The ring's addresses in that domain's space. */
-  ring: SplitRing;
+  ring: RingAddrs;
 }
 
 export interface OpenChain {
@@ -25,7 +25,7 @@ export interface OpenChain {
 
 export interface BackendHooks {
   /** Makes queue `q`'s ring reachable; a VQ_E* code when it cannot be. */
-  placeRing(q: number, ring: SplitRing): RingPlacement | number;
+  placeRing(q: number, ring: RingAddrs, packed: boolean): RingPlacement | number;
   /** Undoes placeRing for every queue (device reset, close). */
   releaseRings(): void;
   /** The driver set DRIVER_OK (a VMM starts its ioeventfds here). */
@@ -41,7 +41,8 @@ export interface BackendOptions {
   machine: Machine;
   device: VirtioDevice;
   hooks: BackendHooks;
-  /** Ring features the transport's backend supports (offered on top of the device's). */
+  /** Ring features the transport's backend supports (offered on top of the device's):
+   *  EVENT_IDX, RING_PACKED. */
   ringFeatures: bigint;
   /** The guest: descriptor addresses must lie in its RAM (E17), unless the transport's
    *  addresses are not guest-physical (DOMID_INVALID: wrap check only). */
@@ -56,9 +57,9 @@ export class VirtioBackend implements MmioRegsHooks {
   readonly regs: MmioRegs;
   readonly device: VirtioDevice;
   private readonly o: BackendOptions;
-  private readonly rings: (SplitDevice | undefined)[] = [];
+  private readonly rings: (DeviceRing | undefined)[] = [];
+  private readonly qids: number[] = [];
   private readonly pending = new Set<number>();
-  private driverIsOk = false;
 
   constructor(o: BackendOptions) {
     this.o = o;
@@ -67,7 +68,7 @@ export class VirtioBackend implements MmioRegsHooks {
   }
 
   /** The device side of queue `q` once the driver made it ready. */
-  ring(q: number): SplitDevice | undefined {
+  ring(q: number): DeviceRing | undefined {
     return this.rings[q];
   }
 
@@ -83,38 +84,35 @@ export class VirtioBackend implements MmioRegsHooks {
 
   // ---- register-file hooks -------------------------------------------------------------
 
-  queueReady(q: number, ring: SplitRing, features: bigint): number {
-    const placed = this.o.hooks.placeRing(q, ring);
+  queueReady(q: number, ring: RingAddrs, features: bigint): number {
+    const has = (f: number) => ((features >> BigInt(f)) & 1n) === 1n;
+    const packed = has(L.VIRTIO_F_RING_PACKED);
+    this.rings[q]?.stop();
+    this.rings[q] = undefined;
+    const placed = this.o.hooks.placeRing(q, ring, packed);
     if (typeof placed === "number") return placed;
-    let dev = this.rings[q];
-    if (!dev || dev.ringDomid !== placed.ringDomid) {
-      dev = new SplitDevice(this.o.machine, allocQueueId(this.o.machine), placed.ringDomid, this.device.queueMax);
-      this.rings[q] = dev;
-    }
-    dev.reset();
-    const eventIdx = ((features >> BigInt(L.VIRTIO_RING_F_EVENT_IDX)) & 1n) === 1n;
-    const rc = dev.enable(placed.ring, { eventIdx }, { bufDomid: this.o.bufDomid });
-    if (this.driverIsOk) dev.setDriverOk(true);
-    return rc;
+    this.qids[q] ??= allocQueueId(this.o.machine);
+    const r = openDeviceRing({
+      machine: this.o.machine, qid: this.qids[q]!, ringDomid: placed.ringDomid, eventIdx: has(L.VIRTIO_RING_F_EVENT_IDX),
+      bufDomid: this.o.bufDomid, queueMax: this.device.queueMax, packed,
+    }, placed.ring);
+    if (typeof r === "number") return r;
+    this.rings[q] = r;
+    return L.VQ_OK;
   }
 
   queueStop(q: number): void {
-    this.rings[q]?.reset();
+    this.rings[q]?.stop();
+    this.rings[q] = undefined;
     this.pending.delete(q);
   }
 
   driverOk(): void {
-    this.driverIsOk = true;
-    for (const r of this.rings) r?.setDriverOk(true);
     this.o.hooks.driverOk?.();
   }
 
   reset(): void {
-    this.driverIsOk = false;
-    for (const r of this.rings) {
-      r?.reset();
-      r?.setDriverOk(false);
-    }
+    for (let q = 0; q < this.rings.length; q++) this.queueStop(q);
     this.pending.clear();
     this.o.hooks.releaseRings();
   }
@@ -141,7 +139,7 @@ export class VirtioBackend implements MmioRegsHooks {
 
   /** QEMU's loop: notifications off, drain, notifications on, again if the driver added
    *  meanwhile; then one interrupt decision (or one per chain with irqPerChain). */
-  private serveQueue(q: number, dev: SplitDevice): number {
+  private serveQueue(q: number, dev: DeviceRing): number {
     let done = 0;
     do {
       dev.disableNotifications();
@@ -164,13 +162,12 @@ export class VirtioBackend implements MmioRegsHooks {
     return done;
   }
 
-  private handle(q: number, rc: RingChain): UsedElem {
-    const chain: Chain = { id: rc.head, segs: rc.segs, readable: rc.readable, writable: rc.writable };
+  private handle(q: number, chain: Chain): Used {
     const open = this.o.hooks.openChain(q, chain);
     try {
-      return { id: rc.head, len: this.device.handle(q, chain, open.io).written };
+      return { id: chain.id, len: this.device.handle(q, chain, open.io).written };
     } catch (e) {
-      if (e instanceof DeviceIoError) return { id: rc.head, len: 0 }; // the device dropped it
+      if (e instanceof DeviceIoError) return { id: chain.id, len: 0 }; // the device dropped it
       throw e;
     } finally {
       open.close();

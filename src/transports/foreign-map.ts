@@ -8,7 +8,7 @@ import type { Machine } from "../wasm/machine.ts";
 import type { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import type { Chain } from "../devices/types.ts";
-import type { SplitRing } from "../wasm/split.ts";
+import { ringAreaBytes, type RingAddrs } from "../virtio/rings.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
 import type { Reach } from "./chain-io.ts";
 
@@ -71,9 +71,11 @@ export class ForeignBufferMap {
   // ---- rings ---------------------------------------------------------------------------
 
   /** Maps the three ring areas (each area's pages contiguous in the backend's space); the
-   *  ring as the backend sees it, or VQ_E3 when a page could not be mapped. */
-  mapRing(ring: SplitRing): SplitRing | number {
-    const areas = [[ring.desc, 16 * ring.size], [ring.avail, 6 + 2 * ring.size], [ring.used, 6 + 8 * ring.size]] as const;
+   *  ring as the backend sees it, or VQ_E3 when a page could not be mapped (or the size is
+   *  absurd: the device refuses it as E1 without mapping anything). */
+  mapRing(ring: RingAddrs, packed: boolean): RingAddrs | number {
+    const bytes = ringAreaBytes(ring.size, packed);
+    const areas = [[ring.desc, bytes[0]], [ring.driver, bytes[1]], [ring.device, bytes[2]]] as const;
     const placed: number[] = [];
     const gfns: number[] = [];
     const at: number[] = [];
@@ -91,7 +93,7 @@ export class ForeignBufferMap {
     const errs = this.map(gfns, at);
     this.machine.bump(L.CNT_MF_RING_PAGES_MAPPED, errs.filter((e) => e === 0).length);
     if (errs.some((e) => e !== 0)) return L.VQ_E3_RING_OUTSIDE_RAM;
-    return { size: ring.size, desc: placed[0]!, avail: placed[1]!, used: placed[2]! };
+    return { size: ring.size, desc: placed[0]!, driver: placed[1]!, device: placed[2]! };
   }
 
   releaseRings(): void {

@@ -24,6 +24,8 @@ export interface KvmIoeventfdOptions {
   msi?: boolean;
   /** Offer VIRTIO_RING_F_EVENT_IDX (default true). */
   eventIdx?: boolean;
+  /** Offer VIRTIO_F_RING_PACKED (default false): the driver may then choose packed rings. */
+  packed?: boolean;
   /** The backend decides on an interrupt after every chain (default: once per pass). */
   irqPerChain?: boolean;
 }
@@ -63,7 +65,7 @@ export class KvmIoeventfdTransport implements Transport {
     this.backend = new VirtioBackend({
       machine: m,
       device: o.device,
-      ringFeatures: (o.eventIdx ?? true) ? bit(L.VIRTIO_RING_F_EVENT_IDX) : 0n,
+      ringFeatures: ((o.eventIdx ?? true) ? bit(L.VIRTIO_RING_F_EVENT_IDX) : 0n) | (o.packed ? bit(L.VIRTIO_F_RING_PACKED) : 0n),
       bufDomid: guest,
       irqPerChain: o.irqPerChain,
       hooks: {

@@ -36,6 +36,8 @@ export interface MmioForeignOptions {
   windowPages?: number;
   /** Offer VIRTIO_RING_F_EVENT_IDX (default true). */
   eventIdx?: boolean;
+  /** Offer VIRTIO_F_RING_PACKED (default false): the driver may then choose packed rings. */
+  packed?: boolean;
   irqPerChain?: boolean;
   /** The guest vCPU that makes the register accesses (default 0). */
   vcpu?: number;
@@ -121,12 +123,13 @@ export class MmioForeignTransport implements Transport {
     this.backend = new VirtioBackend({
       machine: m,
       device: o.device,
-      ringFeatures: (o.eventIdx ?? true) ? bit(L.VIRTIO_RING_F_EVENT_IDX) : 0n,
+      ringFeatures: ((o.eventIdx ?? true) ? bit(L.VIRTIO_RING_F_EVENT_IDX) : 0n) | (o.packed ? bit(L.VIRTIO_F_RING_PACKED) : 0n),
       bufDomid: g.domid,
       irqPerChain: o.irqPerChain,
       hooks: {
-        placeRing: (_q, ring) => {
-          const r = this.maps.mapRing(ring);
+        placeRing: (_q, ring, packed) => {
+          if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
+          const r = this.maps.mapRing(ring, packed);
           return typeof r === "number" ? r : { ringDomid: be.domid, ring: r };
         },
         releaseRings: () => {

@@ -6,12 +6,12 @@
 // recorded in `faults` with its row of virtio.md §8 (E23 features, E24 phase, E25 access).
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
-import type { SplitRing } from "../wasm/split.ts";
+import type { RingAddrs } from "../virtio/rings.ts";
 
 export interface MmioRegsHooks {
   /** QueueReady = 1 with the ring the driver programmed: VQ_OK, or a VQ_E* code (the queue is
    *  then broken and the device needs a reset). */
-  queueReady(q: number, ring: SplitRing, features: bigint): number;
+  queueReady(q: number, ring: RingAddrs, features: bigint): number;
   /** QueueReady = 0 on a ready queue. */
   queueStop(q: number): void;
   /** QueueNotify reached the register file (not consumed on the way, e.g. by an ioeventfd). */
@@ -199,7 +199,7 @@ export class MmioRegs {
         return this.fault("E24", L.VIRTIO_MMIO_QUEUE_READY, "QueueReady before FEATURES_OK");
       }
       q.ready = true;
-      const ring = { size: q.num, desc: Number(q.desc), avail: Number(q.avail), used: Number(q.used) };
+      const ring = { size: q.num, desc: Number(q.desc), driver: Number(q.avail), device: Number(q.used) };
       if (this.hooks.queueReady(qi, ring, this.driverFeatures) !== L.VQ_OK) this.needsReset();
     } else if (q.ready) {
       q.ready = false;

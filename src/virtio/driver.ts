@@ -4,7 +4,7 @@
 // the guest's own RAM and are driven by the Wasm split-ring kernels.
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
-import { SplitDriver, type SplitRing } from "../wasm/split.ts";
+import { openDriverRing, ringAreaBytes, type DriverRing, type RingAddrs } from "./rings.ts";
 import type { FrontendPort, GuestBuf } from "./port.ts";
 import type { GuestPages } from "./guest-pages.ts";
 import { allocQueueId } from "./queue-ids.ts";
@@ -21,6 +21,8 @@ export interface VirtioDriverOptions {
   deviceFeatures: bigint;
   /** Accept EVENT_IDX when offered (default true). */
   eventIdx?: boolean;
+  /** Accept VIRTIO_F_RING_PACKED when offered (default false: split rings). */
+  packed?: boolean;
   /** Queues to set up (default 1). */
   numQueues?: number;
   /** Largest ring the driver allocates (default 256; the device's QueueNumMax bounds it). */
@@ -44,8 +46,8 @@ interface Outstanding<T> {
 }
 
 interface DriverQueue<T> {
-  ring: SplitDriver;
-  layout: SplitRing;
+  ring: DriverRing;
+  layout: RingAddrs;
   outstanding: Map<number, Outstanding<T>>;
 }
 
@@ -76,40 +78,39 @@ export class VirtioDriver<T = unknown> {
   /** Probe, negotiate, read config, set up the queues, DRIVER_OK. */
   init(): ProbeResult {
     const o = this.opts;
-    const p = probeDevice(this.port, { deviceFeatures: o.deviceFeatures, eventIdx: o.eventIdx, configReads: o.configReads });
+    const p = probeDevice(this.port, {
+      deviceFeatures: o.deviceFeatures | (o.packed ? 1n << BigInt(L.VIRTIO_F_RING_PACKED) : 0n), eventIdx: o.eventIdx, configReads: o.configReads,
+    });
     this.probe = p;
     const eventIdx = this.has(L.VIRTIO_RING_F_EVENT_IDX);
-    for (let q = 0; q < (o.numQueues ?? 1); q++) this.queues.push(this.setupQueue(q, eventIdx));
+    const packed = this.has(L.VIRTIO_F_RING_PACKED);
+    for (let q = 0; q < (o.numQueues ?? 1); q++) this.queues.push(this.setupQueue(q, eventIdx, packed));
     addStatus(this.port, L.VIRTIO_CONFIG_S_DRIVER_OK);
     return p;
   }
 
-  private setupQueue(q: number, eventIdx: boolean): DriverQueue<T> {
+  private setupQueue(q: number, eventIdx: boolean, packed: boolean): DriverQueue<T> {
     const port = this.port;
     port.writeReg(L.VIRTIO_MMIO_QUEUE_SEL, 4, q);
     if (port.readReg(L.VIRTIO_MMIO_QUEUE_READY, 4) !== 0) throw new DriverError(`virtio-mmio: queue ${q} is already set up`);
     const max = port.readReg(L.VIRTIO_MMIO_QUEUE_NUM_MAX, 4);
     if (max === 0) throw new DriverError(`virtio-mmio: queue ${q} does not exist`);
     let size = Math.min(max, this.opts.queueSize ?? 256);
-    size = 2 ** Math.floor(Math.log2(size)); // split rings need a power of two
+    size = 2 ** Math.floor(Math.log2(size)); // split rings need a power of two (packed ones take it too)
     const pages = this.opts.pages;
-    const layout: SplitRing = {
-      size,
-      desc: pages.allocGpa(pagesFor(16 * size)),
-      avail: pages.allocGpa(pagesFor(6 + 2 * size)),
-      used: pages.allocGpa(pagesFor(6 + 8 * size)),
-    };
-    const ring = new SplitDriver(this.opts.machine, allocQueueId(this.opts.machine), this.opts.domid, size);
-    const rc = ring.init(layout, { eventIdx });
-    if (rc !== L.VQ_OK) throw new DriverError(`queue ${q}: ring initialisation failed (code ${rc})`);
+    const [d, dr, dv] = ringAreaBytes(size, packed);
+    const layout: RingAddrs = { size, desc: pages.allocGpa(pagesFor(d)), driver: pages.allocGpa(pagesFor(dr)), device: pages.allocGpa(pagesFor(dv)) };
+    const m = this.opts.machine;
+    const ring = openDriverRing({ machine: m, qid: allocQueueId(m), ringDomid: this.opts.domid, eventIdx, packed }, layout);
+    if (typeof ring === "number") throw new DriverError(`queue ${q}: ring initialisation failed (code ${ring})`);
     port.writeReg(L.VIRTIO_MMIO_QUEUE_NUM, 4, size);
     const addr = (lo: number, a: number) => {
       port.writeReg(lo, 4, a % 2 ** 32);
       port.writeReg(lo + 4, 4, Math.floor(a / 2 ** 32));
     };
     addr(L.VIRTIO_MMIO_QUEUE_DESC_LOW, layout.desc);
-    addr(L.VIRTIO_MMIO_QUEUE_AVAIL_LOW, layout.avail);
-    addr(L.VIRTIO_MMIO_QUEUE_USED_LOW, layout.used);
+    addr(L.VIRTIO_MMIO_QUEUE_AVAIL_LOW, layout.driver);
+    addr(L.VIRTIO_MMIO_QUEUE_USED_LOW, layout.device);
     port.writeReg(L.VIRTIO_MMIO_QUEUE_READY, 4, 1);
     return { ring, layout, outstanding: new Map() };
   }
@@ -120,11 +121,11 @@ export class VirtioDriver<T = unknown> {
     return dq;
   }
 
-  ring(q: number): SplitDriver {
+  ring(q: number): DriverRing {
     return this.queue(q).ring;
   }
 
-  layout(q: number): SplitRing {
+  layout(q: number): RingAddrs {
     return this.queue(q).layout;
   }
 
@@ -142,7 +143,7 @@ export class VirtioDriver<T = unknown> {
     }
     if (dq.ring.numFree < bufs.length) return false;
     const addrs = bufs.map((b) => this.port.expose(b));
-    const [head] = dq.ring.add([{ segs: bufs.map((b, i) => ({ addr: addrs[i]!, len: b.len, write: b.write })) }]);
+    const head = dq.ring.add(bufs.map((b, i) => ({ addr: addrs[i]!, len: b.len, write: b.write })));
     if (head === undefined) {
       bufs.forEach((b, i) => this.port.unexpose(b, addrs[i]!));
       return false;

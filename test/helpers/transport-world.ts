@@ -62,6 +62,8 @@ export interface WorldOptions {
   backing?: BlkBacking;
   blk?: Omit<VirtioBlkOptions, "backing">;
   eventIdx?: boolean;
+  /** The driver accepts packed rings (the transport must offer them). */
+  packed?: boolean;
   queueSize?: number;
   /** Run the driver's bring-up (default true). */
   init?: boolean;
@@ -72,7 +74,7 @@ export interface WorldOptions {
 export function driverFor(m: Machine, t: Transport, o: WorldOptions, pages: GuestPages): VirtioDriver<BlkTag<any>> {
   return new VirtioDriver<BlkTag<any>>({
     machine: m, domid: t.guest, port: t.frontend, pages, deviceFeatures: BLK_DRIVER_FEATURES,
-    configReads: BLK_CONFIG_READS, eventIdx: o.eventIdx ?? true, queueSize: o.queueSize ?? 256,
+    configReads: BLK_CONFIG_READS, eventIdx: o.eventIdx ?? true, packed: o.packed, queueSize: o.queueSize ?? 256,
   });
 }
 
