@@ -14,3 +14,4 @@ export { loadScenario, parseScenario, type Scenario, type ScenarioOptions } from
 export { loadXlCfg, parseXlCfg, type XlDomainConfig } from "./scenario/xlcfg.ts";
 export * from "./cost/index.ts";
 export * from "./sim/index.ts";
+export * from "./transports/index.ts";
