@@ -9,6 +9,7 @@ import { DummyPolicy, type XsmOp } from "../src/xen/xsm.ts";
 import type { Domain } from "../src/xen/domain.ts";
 import { VirtioBlk } from "../src/devices/blk.ts";
 import { GuestPages } from "../src/virtio/guest-pages.ts";
+import { probeDevice } from "../src/virtio/driver-probe.ts";
 import { BlkGuest } from "../src/devices/blk-guest.ts";
 import { BlkPattern } from "./helpers/blk-pattern.ts";
 import {
@@ -254,5 +255,45 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     const wl = new BlkPattern(new BlkGuest(again, w.pages), DISK_BYTES, 3, 8);
     runHarness({ driver: again, transport: w.t, workload: wl, iodepth: 2 });
     expect(wl.bytesVerified).toBe(3 * 4096);
+  });
+
+  it("a chain larger than the backend's map window: the pages that do not fit fail, the request gets IOERR", () => {
+    const w = foreignWorld({ build, mf: { windowPages: RING_PAGES + 3 } });
+    const results: number[] = [];
+    expect(w.guest.write(0, new Uint8Array(3 * 4096).fill(7), null)).toBe(true); // slot page + 3 data pages
+    w.driver.kick();
+    w.t.service();
+    for (const c of w.driver.handleInterrupt()!) results.push(w.guest.complete(c).status);
+    expect(results).toEqual([L.VIRTIO_BLK_S_IOERR]);
+    expect(w.c.get(L.CNT_TR_IO_ERRORS)).toBe(1);
+    expect(w.t.exposure()).toMatchObject({ mapped: RING_PAGES, mappedPeak: RING_PAGES + 3 });
+    expect((w.backing as MemDisk).bytes[0]).toBe(0);
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 2, 3); // 2 pages per request fit
+    runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
+    expect(wl.bytesVerified).toBe(2 * 4096);
+  });
+
+  it("a ring that does not fit the map window fails its queue (E3, NEEDS_RESET), not the host", () => {
+    const w = foreignWorld({ build, init: false, mf: { windowPages: 2 } });
+    w.driver.init();
+    expect(w.t.backend.regs.status & L.VIRTIO_CONFIG_S_NEEDS_RESET).toBe(L.VIRTIO_CONFIG_S_NEEDS_RESET);
+    expect(w.t.backend.ring(0)).toBeUndefined();
+    expect(w.t.exposure().mapped).toBe(0);
+  });
+
+  it("a ring the guest places outside its RAM cannot be foreign-mapped: E3, NEEDS_RESET, nothing left mapped", () => {
+    const w = foreignWorld({ build, init: false });
+    const port = w.t.frontend;
+    probeDevice(port, { deviceFeatures: 0n });
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_SEL, 4, 0);
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_NUM, 4, 16);
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_DESC_LOW, 4, (GUEST_PAGES + 10) * 4096);
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, 0x10000);
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_USED_LOW, 4, 0x11000);
+    w.c.mark();
+    port.writeReg(L.VIRTIO_MMIO_QUEUE_READY, 4, 1);
+    expect(w.t.backend.regs.status & L.VIRTIO_CONFIG_S_NEEDS_RESET).toBe(L.VIRTIO_CONFIG_S_NEEDS_RESET);
+    expect(w.c.pick({ errors: L.CNT_FOREIGN_ERRORS, maps: L.CNT_FOREIGN_MAPS, unmaps: L.CNT_FOREIGN_UNMAPS })).toEqual({ errors: 1, maps: 2, unmaps: 2 });
+    expect(w.t.exposure().mapped).toBe(0);
   });
 });

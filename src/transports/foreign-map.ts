@@ -76,14 +76,19 @@ export class ForeignBufferMap {
   mapRing(ring: RingAddrs, packed: boolean): RingAddrs | number {
     const bytes = ringAreaBytes(ring.size, packed);
     const areas = [[ring.desc, bytes[0]], [ring.driver, bytes[1]], [ring.device, bytes[2]]] as const;
+    const mine: { gfn: number; n: number }[] = [];
     const placed: number[] = [];
     const gfns: number[] = [];
     const at: number[] = [];
     for (const [addr, len] of areas) {
       const first = Math.floor(addr / L.PAGE_SIZE);
       const n = Math.floor((addr + len - 1) / L.PAGE_SIZE) - first + 1;
-      const slot = this.window.alloc(n);
-      this.ringSlots.push({ gfn: slot, n });
+      const slot = this.window.tryAlloc(n);
+      if (slot < 0) {
+        this.releaseSlots(mine); // nothing of this ring is mapped yet: only the slots go back
+        return L.VQ_E3_RING_OUTSIDE_RAM;
+      }
+      mine.push({ gfn: slot, n });
       for (let k = 0; k < n; k++) {
         gfns.push(first + k);
         at.push(slot + k);
@@ -92,22 +97,30 @@ export class ForeignBufferMap {
     }
     const errs = this.map(gfns, at);
     this.machine.bump(L.CNT_MF_RING_PAGES_MAPPED, errs.filter((e) => e === 0).length);
-    if (errs.some((e) => e !== 0)) return L.VQ_E3_RING_OUTSIDE_RAM;
+    if (errs.some((e) => e !== 0)) {
+      this.releaseSlots(mine);
+      return L.VQ_E3_RING_OUTSIDE_RAM;
+    }
+    this.ringSlots.push(...mine);
     return { size: ring.size, desc: placed[0]!, driver: placed[1]!, device: placed[2]! };
   }
 
+  /** Unmaps every ring (device reset, close). */
   releaseRings(): void {
-    for (const s of this.ringSlots) {
+    this.releaseSlots(this.ringSlots);
+    this.ringSlots = [];
+  }
+
+  private releaseSlots(slots: { gfn: number; n: number }[]): void {
+    for (const s of slots) {
       for (let k = 0; k < s.n; k++) {
-        const ent = this.machine.p2mLookup(this.backend, s.gfn + k);
-        if (ent > 0) {
+        if (this.machine.p2mLookup(this.backend, s.gfn + k) > 0) {
           this.privcmd.unmapGfn(s.gfn + k);
           this.gauge(-1);
         }
       }
       this.window.release(s.gfn, s.n);
     }
-    this.ringSlots = [];
   }
 
   // ---- buffers -------------------------------------------------------------------------
@@ -115,7 +128,7 @@ export class ForeignBufferMap {
   /** Maps what the chain needs; `reach` finds its bytes, `close` unmaps the per-request pages. */
   openChain(chain: Chain): { reach: Reach; close: () => void } {
     const where = new Map<number, number>(); // guest gfn -> backend gfn
-    const failed = new Map<number, number>(); // guest gfn -> errno
+    const failed = new Map<number, string>(); // guest gfn -> why it is not mapped
     const perRequest: number[] = [];
     const toMap: number[] = [];
     const toCache = new Set<number>();
@@ -143,24 +156,36 @@ export class ForeignBufferMap {
         where.set(g, -1);
       }
     }
-    if (toMap.length > 0) {
-      let reserved = 0;
-      const at = toMap.map((g) => {
-        if (toCache.has(g)) {
-          if (this.makeCacheRoom(where, reserved)) reserved++;
-          else toCache.delete(g); // every cached page is in use by this chain: map it per request
-        }
-        return this.window.alloc(1);
-      });
-      const errs = this.map(toMap, at);
-      m.bump(L.CNT_MF_MAP_CALLS, Math.ceil(toMap.length / MAP_BATCH));
-      m.bump(L.CNT_MF_PAGES_MAPPED, errs.filter((e) => e === 0).length);
-      m.bump(L.CNT_TR_PAGES_EXPOSED_IO, errs.filter((e) => e === 0).length);
-      toMap.forEach((g, i) => {
+    const want: number[] = [];
+    const at: number[] = [];
+    let reserved = 0;
+    for (const g of toMap) {
+      if (toCache.has(g)) {
+        if (this.makeCacheRoom(where, reserved)) reserved++;
+        else toCache.delete(g); // every cached page is in use by this chain: map it per request
+      }
+      const slot = this.window.tryAlloc(1);
+      if (slot < 0) {
+        // A chain larger than the free window cannot be mapped whole: these pages fail.
+        where.delete(g);
+        toCache.delete(g);
+        failed.set(g, `no free gfn in the backend's ${this.window.count}-page map window`);
+        continue;
+      }
+      want.push(g);
+      at.push(slot);
+    }
+    if (want.length > 0) {
+      const errs = this.map(want, at);
+      const ok = errs.filter((e) => e === 0).length;
+      m.bump(L.CNT_MF_MAP_CALLS, Math.ceil(want.length / MAP_BATCH));
+      m.bump(L.CNT_MF_PAGES_MAPPED, ok);
+      m.bump(L.CNT_TR_PAGES_EXPOSED_IO, ok);
+      want.forEach((g, i) => {
         if (errs[i] !== 0) {
           this.window.release(at[i]!);
           where.delete(g);
-          failed.set(g, errs[i]!);
+          failed.set(g, `foreign map refused: ${errnoName(errs[i]!)}`);
         } else {
           where.set(g, at[i]!);
           if (toCache.has(g)) this.cache.set(g, at[i]!);
@@ -171,7 +196,7 @@ export class ForeignBufferMap {
     const reach: Reach = (addr, len) => {
       const g = Math.floor(addr / L.PAGE_SIZE);
       const b = where.get(g);
-      if (b === undefined) return `guest gfn ${g} is not mapped (${errnoName(failed.get(g) ?? 0)})`;
+      if (b === undefined) return `guest gfn ${g} is not mapped (${failed.get(g) ?? "not part of the chain"})`;
       const off = addr % L.PAGE_SIZE;
       return { domid: this.backend, gpa: b * L.PAGE_SIZE + off, len: Math.min(len, L.PAGE_SIZE - off) };
     };

@@ -26,7 +26,15 @@ export class GuestPages {
 
   /** `n` contiguous pages; returns the first gfn. Throws when no run of `n` pages is free. */
   alloc(n = 1): number {
+    const g = this.tryAlloc(n);
+    if (g < 0) throw new Error(`guest d${this.domid}: no ${n} contiguous free pages in gfns [${this.firstGfn}, ${this.firstGfn + this.count})`);
+    return g;
+  }
+
+  /** Like alloc(), but -1 when no run of `n` pages is free. */
+  tryAlloc(n = 1): number {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`page count must be a positive integer, got ${n}`);
+    if (n > this.free) return -1;
     let run = 0;
     for (let i = 0; i < this.count; i++) {
       run = this.used[i] ? 0 : run + 1;
@@ -37,7 +45,7 @@ export class GuestPages {
         return this.firstGfn + start;
       }
     }
-    throw new Error(`guest d${this.domid}: no ${n} contiguous free pages in gfns [${this.firstGfn}, ${this.firstGfn + this.count})`);
+    return -1;
   }
 
   /** Guest-physical address of `n` fresh contiguous pages. */
