@@ -51,6 +51,16 @@ describe("virtio-blk requests", () => {
     expect(w.blk.stats).toMatchObject({ requests: 2, ok: 2, bytesRead: 1536, bytesWritten: 1536 });
   });
 
+  it("moves a request larger than the device's 1 MiB transfer piece, both ways", () => {
+    const w = world({ backing: new MemDisk(4 << 20) });
+    const data = pattern(2_621_440, 77); // 2.5 MiB
+    expect(one(w, () => w.guest.write(1024, data, null))).toMatchObject({ status: OK, written: 1 });
+    expect(same(w.disk.bytes.subarray(1024 * 512, 1024 * 512 + data.length), data)).toBe(true);
+    const r = one(w, () => w.guest.read(1024, data.length, null));
+    expect(r).toMatchObject({ status: OK, written: data.length + 1 });
+    expect(same(r.data!, data)).toBe(true);
+  });
+
   it("E27: beyond capacity, partly beyond, or a sector number that overflows is IOERR, nothing moved", () => {
     const w = world();
     const before = w.disk.bytes.slice();

@@ -151,6 +151,19 @@ describe("virtio-mmio register file", () => {
     expect(b.dev.negotiatedWith).toEqual([]);
   });
 
+  it("feature words past bit 127 read as 0; bits written there are refused (E23)", () => {
+    const { r, st } = setup();
+    r.write(L.VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0xffffffff);
+    expect(r.read(L.VIRTIO_MMIO_DEVICE_FEATURES, 4)).toBe(0);
+    st(S_ACK);
+    st(S_ACK | S_DRV);
+    r.write(L.VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, 0xffffffff);
+    r.write(L.VIRTIO_MMIO_DRIVER_FEATURES, 4, 0);
+    r.write(L.VIRTIO_MMIO_DRIVER_FEATURES, 4, 1);
+    expect(r.driverFeatures).toBe(0n);
+    expect(r.faults).toEqual([{ code: "E23", off: L.VIRTIO_MMIO_DRIVER_FEATURES, what: "feature bits in word 4294967295, beyond the 128 the spec defines" }]);
+  });
+
   it("E24: DriverFeatures only between DRIVER and FEATURES_OK", () => {
     const { r, st, feat } = setup();
     feat(V1);

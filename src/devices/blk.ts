@@ -45,6 +45,8 @@ export interface BlkStats {
 const bit = (n: number) => 1n << BigInt(n);
 const SECTOR = BigInt(L.VIRTIO_BLK_SECTOR_SIZE);
 const HDR = L.VIRTIO_BLK_OUTHDR_SIZE;
+/** Data moves between guest buffers and the backing in pieces of at most this many bytes. */
+const CHUNK = 1 << 20;
 
 /** A request outcome inside handle(): the status and the data bytes written before it. */
 class Answer {
@@ -171,9 +173,12 @@ export class VirtioBlk implements VirtioDevice {
         if (dataOut !== 0 || dataIn % L.VIRTIO_BLK_SECTOR_SIZE !== 0) return ioerr; // E20, E27
         const off = this.range(sector, dataIn);
         if (off < 0) return ioerr;
-        const data = this.backed(() => this.backing.read(off, dataIn));
-        if (!data) return ioerr;
-        io.write(0, data);
+        for (let done = 0; done < dataIn; done += CHUNK) { // bounded buffers whatever the guest asks
+          const n = Math.min(CHUNK, dataIn - done);
+          const data = this.backed(() => this.backing.read(off + done, n));
+          if (!data) return new Answer(L.VIRTIO_BLK_S_IOERR, done);
+          io.write(done, data);
+        }
         this.stats.bytesRead += dataIn;
         return new Answer(L.VIRTIO_BLK_S_OK, dataIn);
       }
@@ -181,8 +186,10 @@ export class VirtioBlk implements VirtioDevice {
         if (dataIn !== 0 || dataOut % L.VIRTIO_BLK_SECTOR_SIZE !== 0 || this.readOnly) return ioerr;
         const off = this.range(sector, dataOut);
         if (off < 0) return ioerr;
-        const data = io.read(HDR, dataOut);
-        if (!this.backed(() => this.backing.write(off, data))) return ioerr;
+        for (let done = 0; done < dataOut; done += CHUNK) {
+          const data = io.read(HDR + done, Math.min(CHUNK, dataOut - done));
+          if (!this.backed(() => this.backing.write(off + done, data))) return ioerr;
+        }
         this.stats.bytesWritten += dataOut;
         return new Answer(L.VIRTIO_BLK_S_OK);
       }

@@ -49,6 +49,7 @@ const S = {
   FAILED: L.VIRTIO_CONFIG_S_FAILED,
 };
 const MAX_FAULTS = 256;
+const MAX_FEATURE_WORDS = 4; // feature bits 0..127
 const U32 = 0xffffffffn;
 /** "VXSM" read as a little-endian u32. */
 export const VXSIM_VENDOR_ID = 0x4d535856;
@@ -114,7 +115,7 @@ export class MmioRegs {
       case L.VIRTIO_MMIO_VERSION: return L.VIRTIO_MMIO_VERSION_2;
       case L.VIRTIO_MMIO_DEVICE_ID: return this.device.deviceId;
       case L.VIRTIO_MMIO_VENDOR_ID: return VXSIM_VENDOR_ID;
-      case L.VIRTIO_MMIO_DEVICE_FEATURES: return Number((this.offered >> BigInt(32 * this.devSel)) & U32);
+      case L.VIRTIO_MMIO_DEVICE_FEATURES: return this.devSel < MAX_FEATURE_WORDS ? Number((this.offered >> BigInt(32 * this.devSel)) & U32) : 0;
       case L.VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? this.device.queueMax : 0;
       case L.VIRTIO_MMIO_QUEUE_READY: return q?.ready ? 1 : 0;
       case L.VIRTIO_MMIO_INTERRUPT_STATUS: return this.interruptStatus;
@@ -176,6 +177,10 @@ export class MmioRegs {
   private writeDriverFeatures(v: number): void {
     if ((this.status & S.DRIVER) === 0 || (this.status & (S.FEATURES_OK | S.FAILED)) !== 0) {
       this.fault("E24", L.VIRTIO_MMIO_DRIVER_FEATURES, "DriverFeatures written outside the negotiation phase");
+      return;
+    }
+    if (this.drvSel >= MAX_FEATURE_WORDS) {
+      if (v !== 0) this.fault("E23", L.VIRTIO_MMIO_DRIVER_FEATURES, `feature bits in word ${this.drvSel}, beyond the 128 the spec defines`);
       return;
     }
     const shift = BigInt(32 * this.drvSel);
