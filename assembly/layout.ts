@@ -1029,3 +1029,157 @@ export const CNT_GNT_GUEST_END_BUSY: u32 = 236; // ... refused because the grant
 export const CNT_GNT_GUEST_CMPXCHG: u32 = 237; // the guest's 16-bit cmpxchg attempts on flags
 export const CNT_GNT_TABLE_MAPS: u32 = 238; // table frames placed in a guest p2m (add_to_physmap)
 export const CNT_GNT_COPY_REFUSED: u32 = 239; // copy records the kernel refused (should stay 0)
+// ---- virtio device status, virtio-mmio, virtio-blk (linux/virtio_{config,mmio,blk}.h) ------
+// Checked against the uapi headers by test/virtio-abi-native.test.ts.
+export const VIRTIO_CONFIG_S_ACKNOWLEDGE: u32 = 1;
+export const VIRTIO_CONFIG_S_DRIVER: u32 = 2;
+export const VIRTIO_CONFIG_S_DRIVER_OK: u32 = 4;
+export const VIRTIO_CONFIG_S_FEATURES_OK: u32 = 8;
+export const VIRTIO_CONFIG_S_NEEDS_RESET: u32 = 0x40;
+export const VIRTIO_CONFIG_S_FAILED: u32 = 0x80;
+export const VIRTIO_ID_BLOCK: u32 = 2;
+// virtio-mmio v2 register offsets; control registers are 32-bit, config starts at 0x100.
+export const VIRTIO_MMIO_MAGIC_VALUE: u32 = 0x000;
+export const VIRTIO_MMIO_VERSION: u32 = 0x004;
+export const VIRTIO_MMIO_DEVICE_ID: u32 = 0x008;
+export const VIRTIO_MMIO_VENDOR_ID: u32 = 0x00c;
+export const VIRTIO_MMIO_DEVICE_FEATURES: u32 = 0x010;
+export const VIRTIO_MMIO_DEVICE_FEATURES_SEL: u32 = 0x014;
+export const VIRTIO_MMIO_DRIVER_FEATURES: u32 = 0x020;
+export const VIRTIO_MMIO_DRIVER_FEATURES_SEL: u32 = 0x024;
+export const VIRTIO_MMIO_GUEST_PAGE_SIZE: u32 = 0x028; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_SEL: u32 = 0x030;
+export const VIRTIO_MMIO_QUEUE_NUM_MAX: u32 = 0x034;
+export const VIRTIO_MMIO_QUEUE_NUM: u32 = 0x038;
+export const VIRTIO_MMIO_QUEUE_ALIGN: u32 = 0x03c; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_PFN: u32 = 0x040; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_READY: u32 = 0x044;
+export const VIRTIO_MMIO_QUEUE_NOTIFY: u32 = 0x050;
+export const VIRTIO_MMIO_INTERRUPT_STATUS: u32 = 0x060;
+export const VIRTIO_MMIO_INTERRUPT_ACK: u32 = 0x064;
+export const VIRTIO_MMIO_STATUS: u32 = 0x070;
+export const VIRTIO_MMIO_QUEUE_DESC_LOW: u32 = 0x080;
+export const VIRTIO_MMIO_QUEUE_DESC_HIGH: u32 = 0x084;
+export const VIRTIO_MMIO_QUEUE_AVAIL_LOW: u32 = 0x090;
+export const VIRTIO_MMIO_QUEUE_AVAIL_HIGH: u32 = 0x094;
+export const VIRTIO_MMIO_QUEUE_USED_LOW: u32 = 0x0a0;
+export const VIRTIO_MMIO_QUEUE_USED_HIGH: u32 = 0x0a4;
+export const VIRTIO_MMIO_SHM_SEL: u32 = 0x0ac;
+export const VIRTIO_MMIO_SHM_LEN_LOW: u32 = 0x0b0;
+export const VIRTIO_MMIO_SHM_LEN_HIGH: u32 = 0x0b4;
+export const VIRTIO_MMIO_SHM_BASE_LOW: u32 = 0x0b8;
+export const VIRTIO_MMIO_SHM_BASE_HIGH: u32 = 0x0bc;
+export const VIRTIO_MMIO_CONFIG_GENERATION: u32 = 0x0fc;
+export const VIRTIO_MMIO_CONFIG: u32 = 0x100;
+export const VIRTIO_MMIO_INT_VRING: u32 = 1;
+export const VIRTIO_MMIO_INT_CONFIG: u32 = 2;
+// Not uapi macros: the magic ("virt" read as a little-endian u32), the version of the modern
+// layout, QueueReset (1.2, absent from older headers) and the window libxl gives each device.
+export const VIRTIO_MMIO_MAGIC: u32 = 0x74726976;
+export const VIRTIO_MMIO_VERSION_2: u32 = 2;
+export const VIRTIO_MMIO_QUEUE_RESET: u32 = 0x0c0;
+export const VIRTIO_MMIO_WINDOW_SIZE: u32 = 0x200;
+// virtio-blk: features, request types, status values, struct layouts.
+export const VIRTIO_BLK_F_SIZE_MAX: u32 = 1;
+export const VIRTIO_BLK_F_SEG_MAX: u32 = 2;
+export const VIRTIO_BLK_F_GEOMETRY: u32 = 4;
+export const VIRTIO_BLK_F_RO: u32 = 5;
+export const VIRTIO_BLK_F_BLK_SIZE: u32 = 6;
+export const VIRTIO_BLK_F_FLUSH: u32 = 9;
+export const VIRTIO_BLK_F_TOPOLOGY: u32 = 10;
+export const VIRTIO_BLK_F_CONFIG_WCE: u32 = 11;
+export const VIRTIO_BLK_F_MQ: u32 = 12;
+export const VIRTIO_BLK_F_DISCARD: u32 = 13;
+export const VIRTIO_BLK_F_WRITE_ZEROES: u32 = 14;
+export const VIRTIO_BLK_T_IN: u32 = 0;
+export const VIRTIO_BLK_T_OUT: u32 = 1;
+export const VIRTIO_BLK_T_SCSI_CMD: u32 = 2;
+export const VIRTIO_BLK_T_FLUSH: u32 = 4;
+export const VIRTIO_BLK_T_GET_ID: u32 = 8;
+export const VIRTIO_BLK_T_DISCARD: u32 = 11;
+export const VIRTIO_BLK_T_WRITE_ZEROES: u32 = 13;
+export const VIRTIO_BLK_T_SECURE_ERASE: u32 = 14;
+export const VIRTIO_BLK_S_OK: u32 = 0;
+export const VIRTIO_BLK_S_IOERR: u32 = 1;
+export const VIRTIO_BLK_S_UNSUPP: u32 = 2;
+export const VIRTIO_BLK_ID_BYTES: u32 = 20;
+export const VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP: u32 = 1;
+export const VIRTIO_BLK_SECTOR_SIZE: u32 = 512; // not a uapi macro: sectors are always 512 bytes
+export const VIRTIO_BLK_OUTHDR_SIZE: u32 = 16; // struct virtio_blk_outhdr
+export const VIRTIO_BLK_OUTHDR_TYPE: u32 = 0; // le32
+export const VIRTIO_BLK_OUTHDR_IOPRIO: u32 = 4; // le32 (reserved in 1.x)
+export const VIRTIO_BLK_OUTHDR_SECTOR: u32 = 8; // le64
+export const VIRTIO_BLK_DWZ_SIZE: u32 = 16; // struct virtio_blk_discard_write_zeroes
+export const VIRTIO_BLK_DWZ_SECTOR: u32 = 0; // le64
+export const VIRTIO_BLK_DWZ_NUM_SECTORS: u32 = 8; // le32
+export const VIRTIO_BLK_DWZ_FLAGS: u32 = 12; // le32
+export const VIRTIO_BLK_CONFIG_CAPACITY: u32 = 0; // le64, 512-byte sectors
+export const VIRTIO_BLK_CONFIG_SIZE_MAX: u32 = 8;
+export const VIRTIO_BLK_CONFIG_SEG_MAX: u32 = 12;
+export const VIRTIO_BLK_CONFIG_BLK_SIZE: u32 = 20;
+export const VIRTIO_BLK_CONFIG_WCE: u32 = 32; // u8 (spec: writeback)
+export const VIRTIO_BLK_CONFIG_NUM_QUEUES: u32 = 34; // le16
+export const VIRTIO_BLK_CONFIG_MAX_DISCARD_SECTORS: u32 = 36;
+export const VIRTIO_BLK_CONFIG_MAX_DISCARD_SEG: u32 = 40;
+export const VIRTIO_BLK_CONFIG_DISCARD_SECTOR_ALIGNMENT: u32 = 44;
+export const VIRTIO_BLK_CONFIG_MAX_WRITE_ZEROES_SECTORS: u32 = 48;
+export const VIRTIO_BLK_CONFIG_MAX_WRITE_ZEROES_SEG: u32 = 52;
+export const VIRTIO_BLK_CONFIG_WRITE_ZEROES_MAY_UNMAP: u32 = 56; // u8
+export const VIRTIO_BLK_CONFIG_SIZE: u32 = 60; // the fields up to write_zeroes_may_unmap + unused1[3]
+
+// ---- transports (src/transports) ---------------------------------------------------------
+// Counters CNT_TRANSPORT_BASE..639: a common block every transport counts in (448..479), then
+// 16 ids per transport id. The range 640..1023 is left to devices.
+// Common block. "Traps" are guest accesses to the device's register window that leave the
+// guest (KVM exit, Xen IOREQ); each one is also counted and priced by the hypervisor model.
+export const CNT_TR_REG_TRAPS: u32 = 448; // every register access that trapped
+export const CNT_TR_REG_TRAPS_NOTIFY: u32 = 449; // ... QueueNotify writes (kicks)
+export const CNT_TR_REG_TRAPS_ISR: u32 = 450; // ... InterruptStatus reads and InterruptACK writes
+export const CNT_TR_NOTIFICATIONS: u32 = 451; // available-buffer notifications that reached the backend
+export const CNT_TR_INTERRUPTS: u32 = 452; // interrupts delivered to the guest (used buffers, configuration changes)
+export const CNT_TR_INTERRUPTS_MERGED: u32 = 453; // ... raised while one was still pending (no new delivery)
+export const CNT_TR_COPIES_GUEST: u32 = 454; // payload copies the transport makes, by whom
+export const CNT_TR_COPY_BYTES_GUEST: u32 = 455;
+export const CNT_TR_COPIES_HV: u32 = 456;
+export const CNT_TR_COPY_BYTES_HV: u32 = 457;
+export const CNT_TR_COPIES_BACKEND: u32 = 458;
+export const CNT_TR_COPY_BYTES_BACKEND: u32 = 459;
+export const CNT_TR_DEV_READ_BYTES: u32 = 460; // payload bytes devices read through a ChainIo
+export const CNT_TR_DEV_WRITE_BYTES: u32 = 461; // payload bytes devices wrote through a ChainIo
+export const CNT_TR_PAGES_EXPOSED_IO: u32 = 462; // guest pages made reachable for one I/O (map, grant)
+export const CNT_TR_EXPOSED_REACHABLE: u32 = 463; // gauge: guest pages backends could reach now
+export const CNT_TR_EXPOSED_MAPPED: u32 = 464; // gauge: guest pages backends have mapped now
+export const CNT_TR_IO_ERRORS: u32 = 465; // chains whose buffers the transport could not reach
+export const CNT_TR_BACKEND_PASSES: u32 = 466; // backend service passes that found work
+// kvm-ioeventfd (480..495): the KVM baseline.
+export const CNT_TR_KVM_BASE: u32 = 480;
+export const CNT_KVM_EXITS_IOEVENTFD: u32 = 480; // exits completed in the kernel by an ioeventfd match
+export const CNT_KVM_EXITS_USER: u32 = 481; // exits returned to the VMM in user space (KVM_EXIT_MMIO)
+export const CNT_KVM_EVENTFD_SIGNALS: u32 = 482; // ioeventfd signals (counter was 0: a wake-up)
+export const CNT_KVM_EVENTFD_MERGED: u32 = 483; // ioeventfd signals on a counter not yet read
+export const CNT_KVM_BACKEND_WAKEUPS: u32 = 484; // the VMM's I/O thread read a non-zero eventfd
+export const CNT_KVM_IRQFD_SIGNALS: u32 = 485; // the backend's writes to an irqfd
+export const CNT_KVM_IRQ_INJECTIONS: u32 = 486; // interrupts injected into the guest
+// mmio-foreign (496..511): VirtIO-EPAM, virtio-mmio + IOREQ + foreign mapping.
+export const CNT_TR_MMIO_FOREIGN_BASE: u32 = 496;
+export const CNT_MF_MAP_CALLS: u32 = 496; // xenforeignmemory_map calls for buffers (one batch each)
+export const CNT_MF_PAGES_MAPPED: u32 = 497; // buffer pages mapped
+export const CNT_MF_PAGES_UNMAPPED: u32 = 498; // buffer pages unmapped (one remove_from_physmap each)
+export const CNT_MF_CACHE_HITS: u32 = 499; // buffer pages found in the map cache
+export const CNT_MF_CACHE_MISSES: u32 = 500;
+export const CNT_MF_CACHE_EVICTIONS: u32 = 501;
+export const CNT_MF_RING_PAGES_MAPPED: u32 = 502; // ring pages mapped at QueueReady
+export const CNT_MF_IRQ_LEVEL_OPS: u32 = 503; // set_irq_level dm_ops (raise and lower)
+// Reserved for the transports other helpers add (16 ids each).
+export const CNT_TR_GRANT_MAP_BASE: u32 = 512;
+export const CNT_TR_GRANT_PERSISTENT_BASE: u32 = 528;
+export const CNT_TR_GRANT_COPY_BASE: u32 = 544;
+export const CNT_TR_ARGO_BASE: u32 = 560;
+export const CNT_TR_PV_P2M_BASE: u32 = 576;
+export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
+export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;
+// Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
+export const GUEST_VIRTIO_MMIO_BASE: u32 = 0x02000000;
+export const GUEST_VIRTIO_MMIO_SIZE: u32 = 0x00100000;
+export const GUEST_VIRTIO_MMIO_SPI_FIRST: u32 = 33;
+export const GUEST_VIRTIO_MMIO_SPI_LAST: u32 = 43;

@@ -15,3 +15,4 @@ export { loadXlCfg, parseXlCfg, type XlDomainConfig } from "./scenario/xlcfg.ts"
 export * from "./cost/index.ts";
 export * from "./sim/index.ts";
 export * from "./workloads/index.ts";
+export * from "./transports/index.ts";

@@ -266,4 +266,45 @@ export const PRICING: PricingTable = makeTable([
 
   // ---- hypercalls
   each(L.CNT_HYPERCALLS, "hypercall", "hypervisor", "every hypercall's round trip; the work it does is priced on its subsystem's counters"),
+
+  // ---- transports (src/transports). Traps, notifications and interrupts are priced where the
+  // hypervisor model counts them (CNT_IOREQ_*, CNT_EVTCHN_*, CNT_KVM_*); the common block
+  // restates them per transport. A backend copy made with the machine's gpa_copy was charged to
+  // the guest on CNT_COPY_BYTES: its entry moves the charge.
+  free(L.CNT_TR_REG_TRAPS, "restates the hypervisor's trap counters (CNT_IOREQ_MMIO_TRAPS, CNT_KVM_EXITS_*), priced there"),
+  free(L.CNT_TR_REG_TRAPS_NOTIFY, SUBSET),
+  free(L.CNT_TR_REG_TRAPS_ISR, SUBSET),
+  free(L.CNT_TR_NOTIFICATIONS, "the mechanism (ioreq, eventfd, event channel) is priced on its own counters"),
+  free(L.CNT_TR_INTERRUPTS, "the injection is priced where it happens (CNT_KVM_IRQ_INJECTIONS, CNT_IOREQ_IRQ_RAISED, CNT_EVTCHN_UPCALLS)"),
+  free(L.CNT_TR_INTERRUPTS_MERGED, "no new delivery"),
+  free(L.CNT_TR_COPIES_GUEST, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_TR_COPY_BYTES_GUEST, "guest copies go through the machine's gpa_copy and are priced on CNT_COPY_BYTES"),
+  free(L.CNT_TR_COPIES_HV, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_TR_COPY_BYTES_HV, "hypervisor copies are priced by the hypercall that makes them (CNT_GNT_COPY_BYTES, CNT_ARGO_BYTES_SENT)"),
+  free(L.CNT_TR_COPIES_BACKEND, "the per-copy overhead is inside the per-byte price"),
+  priced(L.CNT_TR_COPY_BYTES_BACKEND, [copyBytes("backend"), copyBytes("guest", -1)], "a backend bounce made with gpa_copy: CNT_COPY_BYTES charged it to the guest, the charge moves to the backend"),
+  priced(L.CNT_TR_DEV_READ_BYTES, [copyBytes("backend")], "the device consumes every payload byte once (pwrite from the buffer, packet copy): the same in every transport"),
+  priced(L.CNT_TR_DEV_WRITE_BYTES, [copyBytes("backend")], "the device produces every payload byte once (pread into the buffer): the same in every transport"),
+  free(L.CNT_TR_PAGES_EXPOSED_IO, "an exposure measure; the mapping or granting work is priced on its own counters"),
+  free(L.CNT_TR_EXPOSED_REACHABLE, "a gauge, not work"),
+  free(L.CNT_TR_EXPOSED_MAPPED, "a gauge, not work"),
+  free(L.CNT_TR_IO_ERRORS, "an error outcome; the work until the failure is priced"),
+  free(L.CNT_TR_BACKEND_PASSES, "a count of service passes; their work is priced per chain"),
+  // kvm-ioeventfd: nothing else counts KVM's work, so these entries carry it.
+  each(L.CNT_KVM_EXITS_IOEVENTFD, "mmio_trap", "hypervisor", "exit, decode, ioeventfd match and resume, all in the kernel"),
+  priced(L.CNT_KVM_EXITS_USER, [charge("mmio_trap", "hypervisor"), charge("vm_exit", "backend")], "the exit plus the return of KVM_RUN to the VMM, its emulation and re-entry (estimated as a second trap round trip)"),
+  free(L.CNT_KVM_EVENTFD_SIGNALS, "inside the ioeventfd exit; the wake-up it causes is CNT_KVM_BACKEND_WAKEUPS"),
+  free(L.CNT_KVM_EVENTFD_MERGED, "no wake-up"),
+  each(L.CNT_KVM_BACKEND_WAKEUPS, "ioreq_wake", "backend", "the VMM's I/O thread is woken by the eventfd and runs"),
+  each(L.CNT_KVM_IRQFD_SIGNALS, "hypercall", "backend", "the backend's write() to the irqfd: a system call round trip (priced as a hypercall, an estimate)"),
+  priced(L.CNT_KVM_IRQ_INJECTIONS, [charge("upcall", "guest"), charge("ipi", "hypervisor")], "irqfd injection into a vCPU running elsewhere: an IPI to its pCPU, then the guest's handler"),
+  // mmio-foreign: hypercalls, p2m entries, foreign maps and SPIs are priced on the Xen counters.
+  free(L.CNT_MF_MAP_CALLS, "its hypercall is CNT_HYPERCALLS, each entry CNT_FOREIGN_MAPS"),
+  free(L.CNT_MF_PAGES_MAPPED, "priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_MF_PAGES_UNMAPPED, "priced on CNT_FOREIGN_UNMAPS and CNT_HYPERCALLS"),
+  free(L.CNT_MF_CACHE_HITS, "no mapping work"),
+  free(L.CNT_MF_CACHE_MISSES, "the mapping it causes is priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
+  free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
 ]);

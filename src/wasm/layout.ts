@@ -1028,3 +1028,157 @@ export const CNT_GNT_GUEST_END_BUSY = 236; // ... refused because the grantee st
 export const CNT_GNT_GUEST_CMPXCHG = 237; // the guest's 16-bit cmpxchg attempts on flags
 export const CNT_GNT_TABLE_MAPS = 238; // table frames placed in a guest p2m (add_to_physmap)
 export const CNT_GNT_COPY_REFUSED = 239; // copy records the kernel refused (should stay 0)
+// ---- virtio device status, virtio-mmio, virtio-blk (linux/virtio_{config,mmio,blk}.h) ------
+// Checked against the uapi headers by test/virtio-abi-native.test.ts.
+export const VIRTIO_CONFIG_S_ACKNOWLEDGE = 1;
+export const VIRTIO_CONFIG_S_DRIVER = 2;
+export const VIRTIO_CONFIG_S_DRIVER_OK = 4;
+export const VIRTIO_CONFIG_S_FEATURES_OK = 8;
+export const VIRTIO_CONFIG_S_NEEDS_RESET = 0x40;
+export const VIRTIO_CONFIG_S_FAILED = 0x80;
+export const VIRTIO_ID_BLOCK = 2;
+// virtio-mmio v2 register offsets; control registers are 32-bit, config starts at 0x100.
+export const VIRTIO_MMIO_MAGIC_VALUE = 0x000;
+export const VIRTIO_MMIO_VERSION = 0x004;
+export const VIRTIO_MMIO_DEVICE_ID = 0x008;
+export const VIRTIO_MMIO_VENDOR_ID = 0x00c;
+export const VIRTIO_MMIO_DEVICE_FEATURES = 0x010;
+export const VIRTIO_MMIO_DEVICE_FEATURES_SEL = 0x014;
+export const VIRTIO_MMIO_DRIVER_FEATURES = 0x020;
+export const VIRTIO_MMIO_DRIVER_FEATURES_SEL = 0x024;
+export const VIRTIO_MMIO_GUEST_PAGE_SIZE = 0x028; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_SEL = 0x030;
+export const VIRTIO_MMIO_QUEUE_NUM_MAX = 0x034;
+export const VIRTIO_MMIO_QUEUE_NUM = 0x038;
+export const VIRTIO_MMIO_QUEUE_ALIGN = 0x03c; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_PFN = 0x040; // legacy (v1) only
+export const VIRTIO_MMIO_QUEUE_READY = 0x044;
+export const VIRTIO_MMIO_QUEUE_NOTIFY = 0x050;
+export const VIRTIO_MMIO_INTERRUPT_STATUS = 0x060;
+export const VIRTIO_MMIO_INTERRUPT_ACK = 0x064;
+export const VIRTIO_MMIO_STATUS = 0x070;
+export const VIRTIO_MMIO_QUEUE_DESC_LOW = 0x080;
+export const VIRTIO_MMIO_QUEUE_DESC_HIGH = 0x084;
+export const VIRTIO_MMIO_QUEUE_AVAIL_LOW = 0x090;
+export const VIRTIO_MMIO_QUEUE_AVAIL_HIGH = 0x094;
+export const VIRTIO_MMIO_QUEUE_USED_LOW = 0x0a0;
+export const VIRTIO_MMIO_QUEUE_USED_HIGH = 0x0a4;
+export const VIRTIO_MMIO_SHM_SEL = 0x0ac;
+export const VIRTIO_MMIO_SHM_LEN_LOW = 0x0b0;
+export const VIRTIO_MMIO_SHM_LEN_HIGH = 0x0b4;
+export const VIRTIO_MMIO_SHM_BASE_LOW = 0x0b8;
+export const VIRTIO_MMIO_SHM_BASE_HIGH = 0x0bc;
+export const VIRTIO_MMIO_CONFIG_GENERATION = 0x0fc;
+export const VIRTIO_MMIO_CONFIG = 0x100;
+export const VIRTIO_MMIO_INT_VRING = 1;
+export const VIRTIO_MMIO_INT_CONFIG = 2;
+// Not uapi macros: the magic ("virt" read as a little-endian u32), the version of the modern
+// layout, QueueReset (1.2, absent from older headers) and the window libxl gives each device.
+export const VIRTIO_MMIO_MAGIC = 0x74726976;
+export const VIRTIO_MMIO_VERSION_2 = 2;
+export const VIRTIO_MMIO_QUEUE_RESET = 0x0c0;
+export const VIRTIO_MMIO_WINDOW_SIZE = 0x200;
+// virtio-blk: features, request types, status values, struct layouts.
+export const VIRTIO_BLK_F_SIZE_MAX = 1;
+export const VIRTIO_BLK_F_SEG_MAX = 2;
+export const VIRTIO_BLK_F_GEOMETRY = 4;
+export const VIRTIO_BLK_F_RO = 5;
+export const VIRTIO_BLK_F_BLK_SIZE = 6;
+export const VIRTIO_BLK_F_FLUSH = 9;
+export const VIRTIO_BLK_F_TOPOLOGY = 10;
+export const VIRTIO_BLK_F_CONFIG_WCE = 11;
+export const VIRTIO_BLK_F_MQ = 12;
+export const VIRTIO_BLK_F_DISCARD = 13;
+export const VIRTIO_BLK_F_WRITE_ZEROES = 14;
+export const VIRTIO_BLK_T_IN = 0;
+export const VIRTIO_BLK_T_OUT = 1;
+export const VIRTIO_BLK_T_SCSI_CMD = 2;
+export const VIRTIO_BLK_T_FLUSH = 4;
+export const VIRTIO_BLK_T_GET_ID = 8;
+export const VIRTIO_BLK_T_DISCARD = 11;
+export const VIRTIO_BLK_T_WRITE_ZEROES = 13;
+export const VIRTIO_BLK_T_SECURE_ERASE = 14;
+export const VIRTIO_BLK_S_OK = 0;
+export const VIRTIO_BLK_S_IOERR = 1;
+export const VIRTIO_BLK_S_UNSUPP = 2;
+export const VIRTIO_BLK_ID_BYTES = 20;
+export const VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP = 1;
+export const VIRTIO_BLK_SECTOR_SIZE = 512; // not a uapi macro: sectors are always 512 bytes
+export const VIRTIO_BLK_OUTHDR_SIZE = 16; // struct virtio_blk_outhdr
+export const VIRTIO_BLK_OUTHDR_TYPE = 0; // le32
+export const VIRTIO_BLK_OUTHDR_IOPRIO = 4; // le32 (reserved in 1.x)
+export const VIRTIO_BLK_OUTHDR_SECTOR = 8; // le64
+export const VIRTIO_BLK_DWZ_SIZE = 16; // struct virtio_blk_discard_write_zeroes
+export const VIRTIO_BLK_DWZ_SECTOR = 0; // le64
+export const VIRTIO_BLK_DWZ_NUM_SECTORS = 8; // le32
+export const VIRTIO_BLK_DWZ_FLAGS = 12; // le32
+export const VIRTIO_BLK_CONFIG_CAPACITY = 0; // le64, 512-byte sectors
+export const VIRTIO_BLK_CONFIG_SIZE_MAX = 8;
+export const VIRTIO_BLK_CONFIG_SEG_MAX = 12;
+export const VIRTIO_BLK_CONFIG_BLK_SIZE = 20;
+export const VIRTIO_BLK_CONFIG_WCE = 32; // u8 (spec: writeback)
+export const VIRTIO_BLK_CONFIG_NUM_QUEUES = 34; // le16
+export const VIRTIO_BLK_CONFIG_MAX_DISCARD_SECTORS = 36;
+export const VIRTIO_BLK_CONFIG_MAX_DISCARD_SEG = 40;
+export const VIRTIO_BLK_CONFIG_DISCARD_SECTOR_ALIGNMENT = 44;
+export const VIRTIO_BLK_CONFIG_MAX_WRITE_ZEROES_SECTORS = 48;
+export const VIRTIO_BLK_CONFIG_MAX_WRITE_ZEROES_SEG = 52;
+export const VIRTIO_BLK_CONFIG_WRITE_ZEROES_MAY_UNMAP = 56; // u8
+export const VIRTIO_BLK_CONFIG_SIZE = 60; // the fields up to write_zeroes_may_unmap + unused1[3]
+
+// ---- transports (src/transports) ---------------------------------------------------------
+// Counters CNT_TRANSPORT_BASE..639: a common block every transport counts in (448..479), then
+// 16 ids per transport id. The range 640..1023 is left to devices.
+// Common block. "Traps" are guest accesses to the device's register window that leave the
+// guest (KVM exit, Xen IOREQ); each one is also counted and priced by the hypervisor model.
+export const CNT_TR_REG_TRAPS = 448; // every register access that trapped
+export const CNT_TR_REG_TRAPS_NOTIFY = 449; // ... QueueNotify writes (kicks)
+export const CNT_TR_REG_TRAPS_ISR = 450; // ... InterruptStatus reads and InterruptACK writes
+export const CNT_TR_NOTIFICATIONS = 451; // available-buffer notifications that reached the backend
+export const CNT_TR_INTERRUPTS = 452; // interrupts delivered to the guest (used buffers, configuration changes)
+export const CNT_TR_INTERRUPTS_MERGED = 453; // ... raised while one was still pending (no new delivery)
+export const CNT_TR_COPIES_GUEST = 454; // payload copies the transport makes, by whom
+export const CNT_TR_COPY_BYTES_GUEST = 455;
+export const CNT_TR_COPIES_HV = 456;
+export const CNT_TR_COPY_BYTES_HV = 457;
+export const CNT_TR_COPIES_BACKEND = 458;
+export const CNT_TR_COPY_BYTES_BACKEND = 459;
+export const CNT_TR_DEV_READ_BYTES = 460; // payload bytes devices read through a ChainIo
+export const CNT_TR_DEV_WRITE_BYTES = 461; // payload bytes devices wrote through a ChainIo
+export const CNT_TR_PAGES_EXPOSED_IO = 462; // guest pages made reachable for one I/O (map, grant)
+export const CNT_TR_EXPOSED_REACHABLE = 463; // gauge: guest pages backends could reach now
+export const CNT_TR_EXPOSED_MAPPED = 464; // gauge: guest pages backends have mapped now
+export const CNT_TR_IO_ERRORS = 465; // chains whose buffers the transport could not reach
+export const CNT_TR_BACKEND_PASSES = 466; // backend service passes that found work
+// kvm-ioeventfd (480..495): the KVM baseline.
+export const CNT_TR_KVM_BASE = 480;
+export const CNT_KVM_EXITS_IOEVENTFD = 480; // exits completed in the kernel by an ioeventfd match
+export const CNT_KVM_EXITS_USER = 481; // exits returned to the VMM in user space (KVM_EXIT_MMIO)
+export const CNT_KVM_EVENTFD_SIGNALS = 482; // ioeventfd signals (counter was 0: a wake-up)
+export const CNT_KVM_EVENTFD_MERGED = 483; // ioeventfd signals on a counter not yet read
+export const CNT_KVM_BACKEND_WAKEUPS = 484; // the VMM's I/O thread read a non-zero eventfd
+export const CNT_KVM_IRQFD_SIGNALS = 485; // the backend's writes to an irqfd
+export const CNT_KVM_IRQ_INJECTIONS = 486; // interrupts injected into the guest
+// mmio-foreign (496..511): VirtIO-EPAM, virtio-mmio + IOREQ + foreign mapping.
+export const CNT_TR_MMIO_FOREIGN_BASE = 496;
+export const CNT_MF_MAP_CALLS = 496; // xenforeignmemory_map calls for buffers (one batch each)
+export const CNT_MF_PAGES_MAPPED = 497; // buffer pages mapped
+export const CNT_MF_PAGES_UNMAPPED = 498; // buffer pages unmapped (one remove_from_physmap each)
+export const CNT_MF_CACHE_HITS = 499; // buffer pages found in the map cache
+export const CNT_MF_CACHE_MISSES = 500;
+export const CNT_MF_CACHE_EVICTIONS = 501;
+export const CNT_MF_RING_PAGES_MAPPED = 502; // ring pages mapped at QueueReady
+export const CNT_MF_IRQ_LEVEL_OPS = 503; // set_irq_level dm_ops (raise and lower)
+// Reserved for the transports other helpers add (16 ids each).
+export const CNT_TR_GRANT_MAP_BASE = 512;
+export const CNT_TR_GRANT_PERSISTENT_BASE = 528;
+export const CNT_TR_GRANT_COPY_BASE = 544;
+export const CNT_TR_ARGO_BASE = 560;
+export const CNT_TR_PV_P2M_BASE = 576;
+export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
+export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;
+// Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
+export const GUEST_VIRTIO_MMIO_BASE = 0x02000000;
+export const GUEST_VIRTIO_MMIO_SIZE = 0x00100000;
+export const GUEST_VIRTIO_MMIO_SPI_FIRST = 33;
+export const GUEST_VIRTIO_MMIO_SPI_LAST = 43;

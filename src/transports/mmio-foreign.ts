@@ -1,0 +1,206 @@
+// mmio-foreign (VirtIO-EPAM): a stock virtio-mmio driver in an Arm guest; a device model in a
+// privileged domain (dom0, or a domain whose device-model target is the guest) serves the
+// window through an IOREQ server, as xen-troops' virtio-disk does. Every guest access to the
+// window is an ioreq round trip (trap, emulator notified, answer, vCPU woken). QueueNotify is
+// the kick. Completion raises the device's SPI with dm_op set_irq_level; the guest's handler
+// reads InterruptStatus and writes InterruptACK (two more round trips), and the ACK lowers the
+// line (a second set_irq_level). Rings are foreign-mapped when a queue becomes ready, buffers
+// per request or through a map cache (foreign-map.ts). The backend may map ALL guest RAM.
+import * as L from "../wasm/layout.ts";
+import type { VirtioDevice } from "../devices/types.ts";
+import type { FrontendPort } from "../virtio/port.ts";
+import { IoreqEmulator } from "../xen/ioreq-emulator.ts";
+import { Privcmd } from "../xen/privcmd.ts";
+import { errnoName } from "../xen/errno.ts";
+import { VirtioBackend } from "./backend.ts";
+import { SegmentChainIo } from "./chain-io.ts";
+import { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
+import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
+import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
+
+export interface MmioForeignOptions {
+  env: XenEnv;
+  guest: number;
+  backend: number;
+  device: VirtioDevice;
+  /** Window base (default GUEST_VIRTIO_MMIO_BASE + 0x200 * index) and SPI (default
+   *  GUEST_VIRTIO_MMIO_SPI_FIRST + index), as libxl hands them out. */
+  index?: number;
+  base?: number;
+  spi?: number;
+  /** Buffer mapping (default per request). */
+  mapping?: ForeignMapPolicy;
+  /** Backend RAM page for hypercall arguments (default 0). */
+  scratchGfn?: number;
+  /** Backend gfns for buffer and ring mappings (default 512). */
+  windowPages?: number;
+  /** Offer VIRTIO_RING_F_EVENT_IDX (default true). */
+  eventIdx?: boolean;
+  /** Offer VIRTIO_F_RING_PACKED (default false): the driver may then choose packed rings. */
+  packed?: boolean;
+  irqPerChain?: boolean;
+  /** The guest vCPU that makes the register accesses (default 0). */
+  vcpu?: number;
+}
+
+const bit = (n: number) => 1n << BigInt(n);
+
+export class MmioForeignTransport implements Transport {
+  readonly id = "mmio-foreign" as const;
+  readonly guest: number;
+  readonly backendDomid: number;
+  readonly device: VirtioDevice;
+  readonly env: XenEnv;
+  readonly base: number;
+  readonly spi: number;
+  readonly emulator: IoreqEmulator;
+  readonly privcmd: Privcmd;
+  readonly maps: ForeignBufferMap;
+  readonly backend: VirtioBackend;
+  readonly frontend: FrontendPort;
+  private readonly router: UpcallRouter;
+  private readonly detach: () => void;
+  private readonly vcpu: number;
+  private readonly ramPages: number;
+  private closed = false;
+
+  constructor(o: MmioForeignOptions) {
+    const { hv, evtchn, ioreq, foreign } = o.env;
+    const fail = (msg: string): never => {
+      throw new TransportSetupError("mmio-foreign", msg);
+    };
+    this.env = o.env;
+    this.guest = o.guest;
+    this.backendDomid = o.backend;
+    this.device = o.device;
+    this.vcpu = o.vcpu ?? 0;
+    const g = hv.live(o.guest) ?? fail(`guest domain ${o.guest} does not exist`);
+    const be = hv.live(o.backend) ?? fail(`backend domain ${o.backend} does not exist`);
+    if (g === be) fail("the guest cannot be its own backend");
+    if (hv.arch !== "arm64") fail(`virtio-mmio with an SPI needs an arm64 hypervisor (dm_op set_irq_level), this one is ${hv.arch}`);
+    const index = o.index ?? 0;
+    this.base = o.base ?? L.GUEST_VIRTIO_MMIO_BASE + index * L.VIRTIO_MMIO_WINDOW_SIZE;
+    this.spi = o.spi ?? L.GUEST_VIRTIO_MMIO_SPI_FIRST + index;
+    this.ramPages = g.ramPages;
+    const scratchGfn = o.scratchGfn ?? 0;
+
+    // demu's bring-up: ioreq server, its pages, ports, the window's range.
+    const pageGfn = takeBackendGfns(hv, be.domid, 2);
+    this.emulator = new IoreqEmulator({
+      evtchn, ioreq, foreign, domid: be.domid, target: g.domid, scratchGfn, pageGfn,
+      handler: (r) => {
+        const off = Number(r.addr) - this.base;
+        if (r.dir === "read") return this.backend.regs.read(off, r.size);
+        this.backend.regs.write(off, r.size, Number(r.data));
+      },
+    });
+    const rc = this.emulator.start();
+    if (rc < 0) {
+      fail(`backend d${be.domid} (${be.name}) cannot be the device model of guest d${g.domid}: create_ioreq_server ` +
+        `and its set-up returned ${errnoName(rc)}; it must be the control domain or the guest's device-model target`);
+    }
+    this.emulator.take(); // the pending flags every bind_interdomain leaves
+    evtchn.takeUpcalls();
+    this.detach = UpcallRouter.for(evtchn).attach(be.domid, [...this.emulator.localPorts, this.emulator.bufLocalPort].filter((p) => p > 0),
+      (ports) => this.emulator.poll(ports).others);
+    this.router = UpcallRouter.for(evtchn);
+    const undo = (msg: string): never => {
+      this.detach();
+      this.emulator.stop();
+      return fail(msg);
+    };
+    const mr = this.emulator.mapRange(this.base, this.base + L.VIRTIO_MMIO_WINDOW_SIZE - 1);
+    if (mr < 0) undo(`map_io_range_to_ioreq_server 0x${this.base.toString(16)} returned ${errnoName(mr)}`);
+    if (foreign.exposure(be.domid, g.domid).reachable === 0) {
+      undo(`backend d${be.domid} (${be.name}) may not map guest d${g.domid}'s memory (XSM map_gmfn_foreign denied); ` +
+        "it must be the control domain or the guest's device-model target");
+    }
+    this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn });
+    const windowPages = o.windowPages ?? 512;
+    this.maps = new ForeignBufferMap(this.privcmd, g.domid, takeBackendGfns(hv, be.domid, windowPages), windowPages,
+      o.mapping ?? { mode: "per-request" });
+    const m = hv.machine;
+    this.backend = new VirtioBackend({
+      machine: m,
+      device: o.device,
+      ringFeatures: ((o.eventIdx ?? true) ? bit(L.VIRTIO_RING_F_EVENT_IDX) : 0n) | (o.packed ? bit(L.VIRTIO_F_RING_PACKED) : 0n),
+      bufDomid: g.domid,
+      irqPerChain: o.irqPerChain,
+      hooks: {
+        placeRing: (_q, ring, packed) => {
+          if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
+          const r = this.maps.mapRing(ring, packed);
+          return typeof r === "number" ? r : { ringDomid: be.domid, ring: r };
+        },
+        releaseRings: () => {
+          this.maps.releaseRings();
+          this.maps.dropCache();
+        },
+        openChain: (_q, chain) => {
+          const { reach, close } = this.maps.openChain(chain);
+          return { io: new SegmentChainIo(m, chain, reach), close };
+        },
+        interrupt: () => m.bump(this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING) ? L.CNT_TR_INTERRUPTS : L.CNT_TR_INTERRUPTS_MERGED),
+        irqLevel: (high) => this.setLine(high),
+      },
+    });
+    m.bump(L.CNT_TR_EXPOSED_REACHABLE, this.ramPages);
+    this.frontend = this.makeFrontend();
+  }
+
+  /** dm_op set_irq_level from the device model (line follows InterruptStatus != 0). */
+  private setLine(high: boolean): void {
+    const m = this.env.hv.machine;
+    m.bump(L.CNT_MF_IRQ_LEVEL_OPS);
+    const rc = this.privcmd.setIrqLevel(this.guest, this.spi, high ? 1 : 0);
+    if (rc < 0) throw new TransportSetupError(this.id, `set_irq_level(${this.spi}, ${high ? 1 : 0}) returned ${errnoName(rc)}`);
+  }
+
+  /** One guest access to the window: trap, ioreq to the device model, its answer. */
+  private access(off: number, size: number, dir: "read" | "write", value: number): number {
+    const m = this.env.hv.machine;
+    m.bump(L.CNT_TR_REG_TRAPS);
+    if (off === L.VIRTIO_MMIO_QUEUE_NOTIFY) m.bump(L.CNT_TR_REG_TRAPS_NOTIFY);
+    if (off === L.VIRTIO_MMIO_INTERRUPT_STATUS || off === L.VIRTIO_MMIO_INTERRUPT_ACK) m.bump(L.CNT_TR_REG_TRAPS_ISR);
+    let got: bigint | undefined;
+    const r = this.env.hv.mmioAccess(this.guest, this.vcpu, this.base + off, size, dir, value, (v) => (got = v));
+    if (r.kind === "fault") throw new Error(`mmio-foreign: guest d${this.guest} took a data abort at 0x${(this.base + off).toString(16)}`);
+    if (r.kind === "done") return Number(r.value);
+    this.router.dispatch(); // the device model runs and answers
+    if (got === undefined) throw new Error(`mmio-foreign: guest d${this.guest} vCPU ${this.vcpu} is still blocked on 0x${(this.base + off).toString(16)}: the device model did not answer`);
+    return Number(got);
+  }
+
+  private makeFrontend(): FrontendPort {
+    const { ioreq } = this.env;
+    return {
+      isrRegisters: true,
+      readReg: (off, size) => this.access(off, size, "read", 0),
+      writeReg: (off, size, value) => void this.access(off, size, "write", value),
+      expose: (buf) => buf.gpa, // a stock driver: descriptors carry guest-physical addresses
+      unexpose: () => {},
+      notify: (q) => this.frontend.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, q),
+      takeInterrupt: () => ioreq.spi(this.guest, this.spi).level === 1,
+    };
+  }
+
+  service(): number {
+    if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
+    return this.backend.service();
+  }
+
+  exposure(): Exposure {
+    const reachable = this.closed ? 0 : this.env.foreign.exposure(this.backendDomid, this.guest).reachable;
+    return { reachable, mapped: this.maps.mapped, mappedPeak: this.maps.mappedPeak };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.maps.releaseRings();
+    this.maps.dropCache();
+    this.detach();
+    this.emulator.stop();
+    this.env.hv.machine.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.ramPages);
+  }
+}
