@@ -215,7 +215,7 @@ export class Argo implements Subsystem {
     // an existing one included (its old frames were released first).
     const mfns: number[] = [];
     for (let i = 0; i < npages; i++) {
-      const mfn = this.ringFrame(d, gfns.getUint32(i * 8, true), gfns.getUint32(i * 8 + 4, true));
+      const mfn = this.ringFrame(d, gfns.getUint32(i * L.ARGO_GFN_SIZE, true), gfns.getUint32(i * L.ARGO_GFN_SIZE + 4, true));
       if (mfn < 0) break;
       mfns.push(mfn);
     }

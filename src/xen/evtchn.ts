@@ -8,8 +8,8 @@ import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH } from "./
 import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
 import { loadFrame32, type Evtchn2lGpas } from "../wasm/evtchn.ts";
-import * as A from "./evtchn-abi.ts";
 import * as L from "../wasm/layout.ts";
+import { BITS_PER_EVTCHN_WORD, EVTCHNS_PER_BUCKET } from "./evtchn-state.ts";
 
 // Channel states (struct evtchn.state).
 const ECS_FREE = 0;
@@ -72,7 +72,7 @@ function newChannel(state = ECS_FREE): Channel {
 /** virq_is_global(): per-vCPU VIRQs are TIMER, DEBUG, XENOPROF and XENPMU; the rest,
  *  architecture VIRQs included, are global and bind on vCPU0. */
 export function virqIsGlobal(virq: number): boolean {
-  return virq !== A.VIRQ_TIMER && virq !== A.VIRQ_DEBUG && virq !== A.VIRQ_XENOPROF && virq !== A.VIRQ_XENPMU;
+  return virq !== L.VIRQ_TIMER && virq !== L.VIRQ_DEBUG && virq !== L.VIRQ_XENOPROF && virq !== L.VIRQ_XENPMU;
 }
 
 export class EventChannels implements Subsystem {
@@ -96,9 +96,9 @@ export class EventChannels implements Subsystem {
     const m = this.hv.machine;
     const maxGfn = m.domainInfo(d.domid).maxGfn;
     const gfn = this.opts.sharedInfoGfn ? this.opts.sharedInfoGfn(d, maxGfn) : maxGfn - 1;
-    const maxPort = typeof this.opts.maxPort === "function" ? this.opts.maxPort(d) : (this.opts.maxPort ?? A.EVTCHN_2L_NR_CHANNELS - 1);
-    if (!Number.isInteger(maxPort) || maxPort < 1 || maxPort >= A.EVTCHN_2L_NR_CHANNELS) {
-      throw new XenConfigError(`domain ${d.name}: max event-channel port must be in 1..${A.EVTCHN_2L_NR_CHANNELS - 1}, got ${maxPort}`);
+    const maxPort = typeof this.opts.maxPort === "function" ? this.opts.maxPort(d) : (this.opts.maxPort ?? L.EVTCHN_2L_NR_CHANNELS - 1);
+    if (!Number.isInteger(maxPort) || maxPort < 1 || maxPort >= L.EVTCHN_2L_NR_CHANNELS) {
+      throw new XenConfigError(`domain ${d.name}: max event-channel port must be in 1..${L.EVTCHN_2L_NR_CHANNELS - 1}, got ${maxPort}`);
     }
     const mfn = m.allocXenFrame();
     const st = m.p2mMap(d.domid, gfn, mfn, L.P2M_XEN);
@@ -107,9 +107,9 @@ export class EventChannels implements Subsystem {
       throw new XenConfigError(`domain ${d.name}: cannot map shared_info at gfn ${gfn} (status ${st})`);
     }
     const chans: Channel[] = [];
-    for (let i = 0; i < A.EVTCHNS_PER_BUCKET; i++) chans.push(newChannel());
+    for (let i = 0; i < EVTCHNS_PER_BUCKET; i++) chans.push(newChannel());
     chans[0]!.state = ECS_RESERVED;
-    const virqToPort = Array.from({ length: d.vcpus }, () => new Int32Array(A.NR_VIRQS));
+    const virqToPort = Array.from({ length: d.vcpus }, () => new Int32Array(L.NR_VIRQS));
     this.doms.set(d.domid, { d, siMfn: mfn, siGfn: gfn, maxPort, chans, virqToPort });
   }
 
@@ -140,14 +140,14 @@ export class EventChannels implements Subsystem {
   /** Guest-physical addresses of a vCPU's 2-level bitmaps (for the guest handler). */
   guestGpas(domid: number, vcpu: number): Evtchn2lGpas {
     const ds = this.mustState(domid);
-    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= Math.min(ds.d.vcpus, A.XEN_LEGACY_MAX_VCPUS)) {
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= Math.min(ds.d.vcpus, L.XEN_LEGACY_MAX_VCPUS)) {
       throw new XenConfigError(`domain ${domid}: vCPU ${vcpu} has no vcpu_info in shared_info`);
     }
     const base = ds.siGfn * L.PAGE_SIZE;
     return {
-      vcpuInfo: base + A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE,
-      pending: base + A.SHARED_INFO_EVTCHN_PENDING,
-      mask: base + A.SHARED_INFO_EVTCHN_MASK,
+      vcpuInfo: base + L.SHARED_INFO_VCPU_INFO + vcpu * L.VCPU_INFO_SIZE,
+      pending: base + L.SHARED_INFO_EVTCHN_PENDING,
+      mask: base + L.SHARED_INFO_EVTCHN_MASK,
     };
   }
 
@@ -159,11 +159,11 @@ export class EventChannels implements Subsystem {
   }
 
   isPending(domid: number, port: number): boolean {
-    return this.testBit(this.mustState(domid), A.SHARED_INFO_EVTCHN_PENDING, port);
+    return this.testBit(this.mustState(domid), L.SHARED_INFO_EVTCHN_PENDING, port);
   }
 
   isMasked(domid: number, port: number): boolean {
-    return this.testBit(this.mustState(domid), A.SHARED_INFO_EVTCHN_MASK, port);
+    return this.testBit(this.mustState(domid), L.SHARED_INFO_EVTCHN_MASK, port);
   }
 
   /** The Xen-side state of a port (as EVTCHNOP_status would report it to a privileged caller),
@@ -197,68 +197,67 @@ export class EventChannels implements Subsystem {
     const caller = ds.d.domid;
     const rd = (size: number) => copyFromGuest(m, caller, gpa, size);
     switch (cmd) {
-      case A.EVTCHNOP_ALLOC_UNBOUND: {
-        const a = rd(A.EVTCHN_ALLOC_UNBOUND_SIZE);
+      case L.EVTCHNOP_ALLOC_UNBOUND: {
+        const a = rd(L.EVTCHN_ALLOC_UNBOUND_SIZE);
         if (!a) return -EFAULT;
-        const port = this.allocUnbound(ds, a.getUint16(A.EVTCHN_ALLOC_UNBOUND_DOM, true), a.getUint16(A.EVTCHN_ALLOC_UNBOUND_REMOTE_DOM, true));
+        const port = this.allocUnbound(ds, a.getUint16(L.EVTCHN_ALLOC_UNBOUND_DOM, true), a.getUint16(L.EVTCHN_ALLOC_UNBOUND_REMOTE_DOM, true));
         if (port < 0) return port;
-        a.setUint32(A.EVTCHN_ALLOC_UNBOUND_PORT, port, true);
+        a.setUint32(L.EVTCHN_ALLOC_UNBOUND_PORT, port, true);
         return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
       }
-      case A.EVTCHNOP_BIND_INTERDOMAIN: {
-        const a = rd(A.EVTCHN_BIND_INTERDOMAIN_SIZE);
+      case L.EVTCHNOP_BIND_INTERDOMAIN: {
+        const a = rd(L.EVTCHN_BIND_INTERDOMAIN_SIZE);
         if (!a) return -EFAULT;
-        const port = this.bindInterdomain(ds, a.getUint16(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM, true), a.getUint32(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT, true));
+        const port = this.bindInterdomain(ds, a.getUint16(L.EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM, true), a.getUint32(L.EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT, true));
         if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT, port, true);
+        a.setUint32(L.EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT, port, true);
         return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
       }
-      case A.EVTCHNOP_BIND_VIRQ: {
-        const a = rd(A.EVTCHN_BIND_VIRQ_SIZE);
+      case L.EVTCHNOP_BIND_VIRQ: {
+        const a = rd(L.EVTCHN_BIND_VIRQ_SIZE);
         if (!a) return -EFAULT;
-        const port = this.bindVirq(ds, a.getUint32(A.EVTCHN_BIND_VIRQ_VIRQ, true), a.getUint32(A.EVTCHN_BIND_VIRQ_VCPU, true));
+        const port = this.bindVirq(ds, a.getUint32(L.EVTCHN_BIND_VIRQ_VIRQ, true), a.getUint32(L.EVTCHN_BIND_VIRQ_VCPU, true));
         if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_VIRQ_PORT, port, true);
+        a.setUint32(L.EVTCHN_BIND_VIRQ_PORT, port, true);
         return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
       }
-      case A.EVTCHNOP_BIND_IPI: {
-        const a = rd(A.EVTCHN_BIND_IPI_SIZE);
+      case L.EVTCHNOP_BIND_IPI: {
+        const a = rd(L.EVTCHN_BIND_IPI_SIZE);
         if (!a) return -EFAULT;
-        const port = this.bindIpi(ds, a.getUint32(A.EVTCHN_BIND_IPI_VCPU, true));
+        const port = this.bindIpi(ds, a.getUint32(L.EVTCHN_BIND_IPI_VCPU, true));
         if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_IPI_PORT, port, true);
+        a.setUint32(L.EVTCHN_BIND_IPI_PORT, port, true);
         return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
       }
-      case A.EVTCHNOP_BIND_VCPU: {
-        const a = rd(A.EVTCHN_BIND_VCPU_SIZE);
+      case L.EVTCHNOP_BIND_VCPU: {
+        const a = rd(L.EVTCHN_BIND_VCPU_SIZE);
         if (!a) return -EFAULT;
-        return this.bindVcpu(ds, a.getUint32(A.EVTCHN_BIND_VCPU_PORT, true), a.getUint32(A.EVTCHN_BIND_VCPU_VCPU, true));
+        return this.bindVcpu(ds, a.getUint32(L.EVTCHN_BIND_VCPU_PORT, true), a.getUint32(L.EVTCHN_BIND_VCPU_VCPU, true));
       }
-      case A.EVTCHNOP_SEND:
-      case A.EVTCHNOP_CLOSE:
-      case A.EVTCHNOP_UNMASK: {
-        const a = rd(A.EVTCHN_PORT_SIZE);
+      case L.EVTCHNOP_SEND:
+      case L.EVTCHNOP_CLOSE:
+      case L.EVTCHNOP_UNMASK: {
+        const a = rd(L.EVTCHN_SEND_SIZE);
         if (!a) return -EFAULT;
-        const port = a.getUint32(0, true);
-        if (cmd === A.EVTCHNOP_SEND) return this.send(ds, port);
-        if (cmd === A.EVTCHNOP_CLOSE) return this.close(ds, port);
+        const port = a.getUint32(L.EVTCHN_SEND_PORT, true); // evtchn_close/unmask: the same u32
+        if (cmd === L.EVTCHNOP_SEND) return this.send(ds, port);
+        if (cmd === L.EVTCHNOP_CLOSE) return this.close(ds, port);
         return this.unmask(ds, port);
       }
-      case A.EVTCHNOP_STATUS: {
-        const a = rd(A.EVTCHN_STATUS_SIZE);
+      case L.EVTCHNOP_STATUS: {
+        const a = rd(L.EVTCHN_STATUS_SIZE);
         if (!a) return -EFAULT;
-        const s = this.status(ds, a.getUint16(A.EVTCHN_STATUS_DOM, true), a.getUint32(A.EVTCHN_STATUS_PORT, true));
+        const s = this.status(ds, a.getUint16(L.EVTCHN_STATUS_DOM, true), a.getUint32(L.EVTCHN_STATUS_PORT, true));
         if (typeof s === "number") return s;
-        a.setUint32(A.EVTCHN_STATUS_STATUS, s.status, true);
-        a.setUint32(A.EVTCHN_STATUS_VCPU, s.vcpu, true);
-        a.setUint32(16, 0, true);
-        a.setUint32(20, 0, true);
-        if (s.status === A.EVTCHNSTAT_UNBOUND) a.setUint16(A.EVTCHN_STATUS_UNBOUND_DOM, s.dom!, true);
-        if (s.status === A.EVTCHNSTAT_INTERDOMAIN) {
-          a.setUint16(A.EVTCHN_STATUS_INTERDOMAIN_DOM, s.dom!, true);
-          a.setUint32(A.EVTCHN_STATUS_INTERDOMAIN_PORT, s.port!, true);
+        a.setUint32(L.EVTCHN_STATUS_STATUS, s.status, true);
+        a.setUint32(L.EVTCHN_STATUS_VCPU, s.vcpu, true);
+        for (let o = L.EVTCHN_STATUS_UNBOUND; o < L.EVTCHN_STATUS_SIZE; o++) a.setUint8(o, 0); // the union
+        if (s.status === L.EVTCHNSTAT_UNBOUND) a.setUint16(L.EVTCHN_STATUS_UNBOUND_DOM, s.dom!, true);
+        if (s.status === L.EVTCHNSTAT_INTERDOMAIN) {
+          a.setUint16(L.EVTCHN_STATUS_INTERDOMAIN_DOM, s.dom!, true);
+          a.setUint32(L.EVTCHN_STATUS_INTERDOMAIN_PORT, s.port!, true);
         }
-        if (s.status === A.EVTCHNSTAT_VIRQ) a.setUint32(A.EVTCHN_STATUS_VIRQ, s.virq!, true);
+        if (s.status === L.EVTCHNSTAT_VIRQ) a.setUint32(L.EVTCHN_STATUS_VIRQ, s.virq!, true);
         return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
       }
       default:
@@ -309,7 +308,7 @@ export class EventChannels implements Subsystem {
   }
 
   private bindVirq(ds: DomainEvtchn, virq: number, vcpu: number): number {
-    if (virq >= A.NR_VIRQS) return -EINVAL;
+    if (virq >= L.NR_VIRQS) return -EINVAL;
     if (virqIsGlobal(virq) && vcpu !== 0) return -EINVAL;
     if (vcpu >= ds.d.vcpus) return -ENOENT;
     if (ds.virqToPort[vcpu]![virq] !== 0) return -EEXIST;
@@ -408,12 +407,12 @@ export class EventChannels implements Subsystem {
     if (!this.portValid(ds, port)) return -EINVAL;
     const vcpu = ds.chans[port]!.notifyVcpu;
     const a = this.hv.atomics;
-    const [moff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_MASK, port);
+    const [moff, bit] = this.bitPos(L.SHARED_INFO_EVTCHN_MASK, port);
     // Strict order, as evtchn_2l_unmask: clear mask; if it was masked and is pending, set the
     // selector bit and, if that was newly set, raise the upcall.
     if (!a.testAndClear(ds.d.domid, ds.siMfn, moff, bit)) return 0;
-    if (!this.testBit(ds, A.SHARED_INFO_EVTCHN_PENDING, port)) return 0;
-    if (vcpu >= A.XEN_LEGACY_MAX_VCPUS) return 0;
+    if (!this.testBit(ds, L.SHARED_INFO_EVTCHN_PENDING, port)) return 0;
+    if (vcpu >= L.XEN_LEGACY_MAX_VCPUS) return 0;
     if (this.testAndSetSel(ds, vcpu, port)) return 0;
     this.bump(L.CNT_EVTCHN_UNMASK_RAISED);
     this.markEventsPending(ds, vcpu);
@@ -432,15 +431,15 @@ export class EventChannels implements Subsystem {
   private describe(c: Channel): EvtchnStatus {
     switch (c.state) {
       case ECS_UNBOUND:
-        return { status: A.EVTCHNSTAT_UNBOUND, vcpu: c.notifyVcpu, dom: c.remoteDomid };
+        return { status: L.EVTCHNSTAT_UNBOUND, vcpu: c.notifyVcpu, dom: c.remoteDomid };
       case ECS_INTERDOMAIN:
-        return { status: A.EVTCHNSTAT_INTERDOMAIN, vcpu: c.notifyVcpu, dom: c.remoteDomid, port: c.remotePort };
+        return { status: L.EVTCHNSTAT_INTERDOMAIN, vcpu: c.notifyVcpu, dom: c.remoteDomid, port: c.remotePort };
       case ECS_VIRQ:
-        return { status: A.EVTCHNSTAT_VIRQ, vcpu: c.notifyVcpu, virq: c.virq };
+        return { status: L.EVTCHNSTAT_VIRQ, vcpu: c.notifyVcpu, virq: c.virq };
       case ECS_IPI:
-        return { status: A.EVTCHNSTAT_IPI, vcpu: c.notifyVcpu };
+        return { status: L.EVTCHNSTAT_IPI, vcpu: c.notifyVcpu };
       default:
-        return { status: A.EVTCHNSTAT_CLOSED, vcpu: c.notifyVcpu };
+        return { status: L.EVTCHNSTAT_CLOSED, vcpu: c.notifyVcpu };
     }
   }
 
@@ -451,7 +450,7 @@ export class EventChannels implements Subsystem {
    *  whether a port was bound. */
   raiseVirq(domid: number, virq: number, vcpu = 0): boolean {
     const ds = this.doms.get(domid);
-    if (!ds || !ds.d.alive || virq < 0 || virq >= A.NR_VIRQS) return false;
+    if (!ds || !ds.d.alive || virq < 0 || virq >= L.NR_VIRQS) return false;
     const v = virqIsGlobal(virq) ? 0 : vcpu;
     const port = ds.virqToPort[v]?.[virq] ?? 0;
     if (port === 0) return false;
@@ -500,15 +499,15 @@ export class EventChannels implements Subsystem {
   /** evtchn_2l_set_pending() then vcpu_mark_events_pending(), in Xen's strict order. */
   private setPending(ds: DomainEvtchn, vcpu: number, port: number): void {
     this.bump(L.CNT_EVTCHN_SET_PENDING);
-    const [poff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_PENDING, port);
+    const [poff, bit] = this.bitPos(L.SHARED_INFO_EVTCHN_PENDING, port);
     if (this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, poff, bit)) {
       this.bump(L.CNT_EVTCHN_PENDING_MERGED);
       return;
     }
     // vCPUs past the legacy array have no vcpu_info in shared_info (Xen points them at a dummy
     // until the guest registers one): the port stays pending, nobody is told.
-    if (vcpu >= A.XEN_LEGACY_MAX_VCPUS) return;
-    if (this.testBit(ds, A.SHARED_INFO_EVTCHN_MASK, port)) {
+    if (vcpu >= L.XEN_LEGACY_MAX_VCPUS) return;
+    if (this.testBit(ds, L.SHARED_INFO_EVTCHN_MASK, port)) {
       this.bump(L.CNT_EVTCHN_MASKED);
       return;
     }
@@ -520,7 +519,7 @@ export class EventChannels implements Subsystem {
   }
 
   private markEventsPending(ds: DomainEvtchn, vcpu: number): void {
-    const off = A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE + A.VCPU_INFO_EVTCHN_UPCALL_PENDING;
+    const off = L.SHARED_INFO_VCPU_INFO + vcpu * L.VCPU_INFO_SIZE + L.VCPU_INFO_EVTCHN_UPCALL_PENDING;
     if (this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, off, 0)) {
       this.bump(L.CNT_EVTCHN_UPCALL_MERGED);
       return;
@@ -531,8 +530,8 @@ export class EventChannels implements Subsystem {
   }
 
   private testAndSetSel(ds: DomainEvtchn, vcpu: number, port: number): boolean {
-    const word = Math.floor(port / A.BITS_PER_EVTCHN_WORD);
-    const off = A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE + A.VCPU_INFO_EVTCHN_PENDING_SEL + (word >>> 5) * 4;
+    const word = Math.floor(port / BITS_PER_EVTCHN_WORD);
+    const off = L.SHARED_INFO_VCPU_INFO + vcpu * L.VCPU_INFO_SIZE + L.VCPU_INFO_EVTCHN_PENDING_SEL + (word >>> 5) * 4;
     return this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, off, word & 31);
   }
 
@@ -561,14 +560,14 @@ export class EventChannels implements Subsystem {
       if (port > ds.maxPort) return -ENOSPC;
       if (ds.chans[port]!.state === ECS_FREE) return port;
     }
-    if (port >= A.EVTCHN_2L_NR_CHANNELS || port > ds.maxPort) return -ENOSPC;
-    for (let i = 0; i < A.EVTCHNS_PER_BUCKET; i++) ds.chans.push(newChannel());
+    if (port >= L.EVTCHN_2L_NR_CHANNELS || port > ds.maxPort) return -ENOSPC;
+    for (let i = 0; i < EVTCHNS_PER_BUCKET; i++) ds.chans.push(newChannel());
     return port;
   }
 
   /** evtchn_free(): the pending bit is cleared so a re-bound port starts quiet. */
   private freePort(ds: DomainEvtchn, port: number): void {
-    const [poff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_PENDING, port);
+    const [poff, bit] = this.bitPos(L.SHARED_INFO_EVTCHN_PENDING, port);
     this.hv.atomics.testAndClear(ds.d.domid, ds.siMfn, poff, bit);
     ds.chans[port] = newChannel();
     this.bump(L.CNT_EVTCHN_CLOSED);

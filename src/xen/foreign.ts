@@ -8,8 +8,10 @@ import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts
 import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP, EPERM, ESRCH } from "./errno.ts";
 import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
-import * as A from "./evtchn-abi.ts";
 import * as L from "../wasm/layout.ts";
+
+/** errs[] of add_to_physmap_batch is an array of C int. */
+export const ERR_SIZE = 4;
 
 export interface ForeignEntry {
   /** Where the mapper sees the frame. */
@@ -54,8 +56,8 @@ export class ForeignMapping implements Subsystem {
 
   /** The memory_op sub-commands this model implements (others: -ENOSYS here). */
   memoryOp(caller: number, cmd: number, argGpa: number): number {
-    if (cmd === A.XENMEM_ADD_TO_PHYSMAP_BATCH) return this.addToPhysmapBatch(caller, argGpa);
-    if (cmd === A.XENMEM_REMOVE_FROM_PHYSMAP) return this.removeFromPhysmap(caller, argGpa);
+    if (cmd === L.XENMEM_ADD_TO_PHYSMAP_BATCH) return this.addToPhysmapBatch(caller, argGpa);
+    if (cmd === L.XENMEM_REMOVE_FROM_PHYSMAP) return this.removeFromPhysmap(caller, argGpa);
     this.hv.hypercall();
     this.liveCaller(caller);
     return -ENOSYS;
@@ -67,28 +69,28 @@ export class ForeignMapping implements Subsystem {
     this.hv.hypercall();
     const c = this.liveCaller(caller);
     const m = this.hv.machine;
-    const a = copyFromGuest(m, caller, argGpa, A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE);
+    const a = copyFromGuest(m, caller, argGpa, L.ADD_TO_PHYSMAP_BATCH_SIZE);
     if (!a) return -EFAULT;
-    const space = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SPACE, true);
-    if (space === A.XENMAPSPACE_GMFN_RANGE) return -EOPNOTSUPP;
-    const d = this.byAnyId(c, a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, true));
+    const space = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_SPACE, true);
+    if (space === L.XENMAPSPACE_GMFN_RANGE) return -EOPNOTSUPP;
+    const d = this.byAnyId(c, a.getUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, true));
     if (!d) return -ESRCH;
     if (!this.targetCheck(c, d)) return -EPERM; // xsm_add_to_physmap(XSM_TARGET)
-    if (space !== A.XENMAPSPACE_GMFN_FOREIGN) return -EOPNOTSUPP; // other spaces: not modelled here
+    if (space !== L.XENMAPSPACE_GMFN_FOREIGN) return -EOPNOTSUPP; // other spaces: not modelled here
     this.bump(L.CNT_FOREIGN_BATCHES);
-    const n = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE_OFF, true);
-    const fdom = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, true);
-    const idxs = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_IDXS, true);
-    const gpfns = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_GPFNS, true);
-    const errs = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_ERRS, true);
-    const err = new DataView(new ArrayBuffer(4));
+    const n = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_SIZE_OFF, true);
+    const fdom = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, true);
+    const idxs = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_IDXS, true);
+    const gpfns = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_GPFNS, true);
+    const errs = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_ERRS, true);
+    const err = new DataView(new ArrayBuffer(ERR_SIZE));
     for (let i = 0; i < n; i++) {
-      const idx = copyFromGuest(m, caller, idxs + BigInt(i * 8), 8);
-      const gpfn = copyFromGuest(m, caller, gpfns + BigInt(i * 8), 8);
+      const idx = copyFromGuest(m, caller, idxs + BigInt(i * L.ULONG_SIZE), L.ULONG_SIZE);
+      const gpfn = copyFromGuest(m, caller, gpfns + BigInt(i * L.PFN_SIZE), L.PFN_SIZE);
       if (!idx || !gpfn) return -EFAULT;
-      const rc = this.addOne(c, d, fdom, idx.getBigUint64(0, true), gpfn.getBigUint64(0, true));
+      const rc = this.addOne(c, d, fdom, idx.getBigUint64(0, true), gpfn.getBigUint64(0, true)); // both 8 bytes
       err.setInt32(0, rc, true);
-      if (!copyToGuest(m, caller, errs + BigInt(i * 4), err)) return -EFAULT;
+      if (!copyToGuest(m, caller, errs + BigInt(i * ERR_SIZE), err)) return -EFAULT;
     }
     return 0;
   }
@@ -134,12 +136,12 @@ export class ForeignMapping implements Subsystem {
     this.hv.hypercall();
     const c = this.liveCaller(caller);
     const m = this.hv.machine;
-    const a = copyFromGuest(m, caller, argGpa, A.XEN_REMOVE_FROM_PHYSMAP_SIZE);
+    const a = copyFromGuest(m, caller, argGpa, L.REMOVE_FROM_PHYSMAP_SIZE);
     if (!a) return -EFAULT;
-    const d = this.byAnyId(c, a.getUint16(A.XEN_REMOVE_FROM_PHYSMAP_DOMID, true));
+    const d = this.byAnyId(c, a.getUint16(L.REMOVE_FROM_PHYSMAP_DOMID, true));
     if (!d) return -ESRCH;
     if (!this.targetCheck(c, d)) return -EPERM; // xsm_remove_from_physmap(XSM_TARGET)
-    const gpfn = a.getBigUint64(A.XEN_REMOVE_FROM_PHYSMAP_GPFN, true);
+    const gpfn = a.getBigUint64(L.REMOVE_FROM_PHYSMAP_GPFN, true);
     const info = m.domainInfo(d.domid);
     if (gpfn >= BigInt(info.maxGfn)) return -ENOENT;
     const g = Number(gpfn);

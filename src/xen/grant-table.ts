@@ -9,13 +9,8 @@ import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts
 import * as L from "../wasm/layout.ts";
 import { GrantCopyBatch } from "../wasm/grant.ts";
 import {
-  ATP_DOMID, ATP_GPFN, ATP_IDX, ATP_SIZE, ATP_SPACE, GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly,
-  GNTST_bad_domain, GNTST_bad_virt_addr, GNTST_general_error, GNTST_okay, GNTST_permission_denied,
-  GNTTAB_DEFAULT_MAX_FRAMES, GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES, GNTTAB_INITIAL_FRAMES, GNTTABOP_copy,
-  GNTTABOP_map_grant_ref, GNTTABOP_query_size, GNTTABOP_setup_table, GNTTABOP_unmap_grant_ref,
-  INVALID_GFN, MAP_SIZE, UNMAP_SIZE, COPY_SIZE, MAPTRACK_PER_FRAME, QUERY_DOM, QUERY_MAX_NR_FRAMES, QUERY_NR_FRAMES, QUERY_SIZE, QUERY_STATUS,
-  SETUP_DOM, SETUP_FRAME_LIST, SETUP_NR_FRAMES, SETUP_SIZE, SETUP_STATUS, XEN_PFN_SIZE, XENMAPIDX_grant_table_status,
-  XENMAPSPACE_grant_table,
+  GNTTAB_DEFAULT_MAX_FRAMES, GNTTAB_DEFAULT_MAX_MAPTRACK_FRAMES, GNTTAB_INITIAL_FRAMES, INVALID_GFN, MAPTRACK_PER_FRAME, gntWordDomid,
+  gntWordFlags,
 } from "./grant-abi.ts";
 import { GuestArgs } from "./grant-args.ts";
 import { GrantCore, type GrantOptions } from "./grant-core.ts";
@@ -91,10 +86,10 @@ export class GrantTables implements Subsystem {
     if (!t) return;
     for (let h = 0; h < t.mtLimit; h++) {
       const flags = t.mtFlags[h]!;
-      if ((flags & (GNTMAP_host_map | GNTMAP_device_map)) === 0) continue;
+      if ((flags & (L.GNTMAP_HOST_MAP | L.GNTMAP_DEVICE_MAP)) === 0) continue;
       const rt = t.mtTable[h]!;
       const ref = t.mtRef[h]!;
-      const readonly = (flags & GNTMAP_readonly) !== 0;
+      const readonly = (flags & L.GNTMAP_READONLY) !== 0;
       core.pinDrop(rt, ref, rt.active.get(ref)!, readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc, readonly);
       t.putHandle(h);
       core.adjustMaptrack(-1);
@@ -131,27 +126,27 @@ export class GrantTables implements Subsystem {
     const lt = core.tables.get(d.domid)!;
     const m = core.machine;
     switch (cmd) {
-      case GNTTABOP_map_grant_ref: {
-        const args = new GuestArgs(m, d.domid, gpa, MAP_SIZE, count);
+      case L.GNTTABOP_MAP_GRANT_REF: {
+        const args = new GuestArgs(m, d.domid, gpa, L.GNTTAB_MAP_SIZE, count);
         const rc = mapBatch(core, d, lt, args, count);
         if (rc === 0) args.finish();
         return rc;
       }
-      case GNTTABOP_unmap_grant_ref: {
-        const args = new GuestArgs(m, d.domid, gpa, UNMAP_SIZE, count);
+      case L.GNTTABOP_UNMAP_GRANT_REF: {
+        const args = new GuestArgs(m, d.domid, gpa, L.GNTTAB_UNMAP_SIZE, count);
         const rc = unmapBatch(core, d, lt, args, count);
         if (rc === 0) args.finish();
         return rc;
       }
-      case GNTTABOP_copy: {
-        const args = new GuestArgs(m, d.domid, gpa, COPY_SIZE, count);
+      case L.GNTTABOP_COPY: {
+        const args = new GuestArgs(m, d.domid, gpa, L.GNTTAB_COPY_SIZE, count);
         const rc = new CopyRun(core, d, this.copyBatch).run(args, count);
         if (rc === 0) args.finish();
         return rc;
       }
-      case GNTTABOP_setup_table:
+      case L.GNTTABOP_SETUP_TABLE:
         return count === 1 ? this.setupTable(d, gpa) : -EINVAL;
-      case GNTTABOP_query_size:
+      case L.GNTTABOP_QUERY_SIZE:
         return count === 1 ? this.querySize(d, gpa) : -EINVAL;
       default:
         core.bump(L.CNT_GNT_OP_UNSUPPORTED);
@@ -166,29 +161,29 @@ export class GrantTables implements Subsystem {
 
   private setupTable(d: Domain, gpa: number): number {
     const core = this.core;
-    const args = new GuestArgs(core.machine, d.domid, gpa, SETUP_SIZE, 1);
+    const args = new GuestArgs(core.machine, d.domid, gpa, L.GNTTAB_SETUP_TABLE_SIZE, 1);
     if (!args.load(0)) return -EFAULT;
     core.bump(L.CNT_GNT_OP_SETUP_TABLE);
-    const nr = args.u32(0, SETUP_NR_FRAMES);
-    const list = args.u64(0, SETUP_FRAME_LIST);
-    let st = GNTST_okay;
-    const td = this.byAnyId(d, args.u16(0, SETUP_DOM));
+    const nr = args.u32(0, L.GNTTAB_SETUP_TABLE_NR_FRAMES);
+    const list = args.u64(0, L.GNTTAB_SETUP_TABLE_FRAME_LIST);
+    let st = L.GNTST_OKAY;
+    const td = this.byAnyId(d, args.u16(0, L.GNTTAB_SETUP_TABLE_DOM));
     const t = td && core.tables.get(td.domid);
-    if (!td || !t) st = GNTST_bad_domain;
-    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = GNTST_permission_denied;
-    else if (nr > t.maxFrames || !core.grow(t, nr)) st = GNTST_general_error;
+    if (!td || !t) st = L.GNTST_BAD_DOMAIN;
+    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = L.GNTST_PERMISSION_DENIED;
+    else if (nr > t.maxFrames || !core.grow(t, nr)) st = L.GNTST_GENERAL_ERROR;
     else {
       // frame_list: for a translated guest, the gfn where each frame sits in its p2m.
-      const slot = new Uint8Array(XEN_PFN_SIZE);
+      const slot = new Uint8Array(L.PFN_SIZE);
       const sv = new DataView(slot.buffer);
       for (let i = 0; i < nr; i++) {
         sv.setBigUint64(0, t.frameGfn[i]! >= 0 ? BigInt(t.frameGfn[i]!) : INVALID_GFN, true);
-        const a = list + i * XEN_PFN_SIZE;
-        if (!Number.isSafeInteger(a) || core.machine.tryWrite(d.domid, a, slot) !== L.MST_OK) st = GNTST_bad_virt_addr;
+        const a = list + i * L.PFN_SIZE;
+        if (!Number.isSafeInteger(a) || core.machine.tryWrite(d.domid, a, slot) !== L.MST_OK) st = L.GNTST_BAD_VIRT_ADDR;
       }
     }
     core.outcome(st);
-    args.setI16(0, SETUP_STATUS, st);
+    args.setI16(0, L.GNTTAB_SETUP_TABLE_STATUS, st);
     if (!args.store(0)) return -EFAULT;
     args.finish();
     return 0;
@@ -196,20 +191,20 @@ export class GrantTables implements Subsystem {
 
   private querySize(d: Domain, gpa: number): number {
     const core = this.core;
-    const args = new GuestArgs(core.machine, d.domid, gpa, QUERY_SIZE, 1);
+    const args = new GuestArgs(core.machine, d.domid, gpa, L.GNTTAB_QUERY_SIZE_SIZE, 1);
     if (!args.load(0)) return -EFAULT;
     core.bump(L.CNT_GNT_OP_QUERY_SIZE);
-    let st = GNTST_okay;
-    const td = this.byAnyId(d, args.u16(0, QUERY_DOM));
+    let st = L.GNTST_OKAY;
+    const td = this.byAnyId(d, args.u16(0, L.GNTTAB_QUERY_SIZE_DOM));
     const t = td && core.tables.get(td.domid);
-    if (!td || !t) st = GNTST_bad_domain;
-    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = GNTST_permission_denied;
+    if (!td || !t) st = L.GNTST_BAD_DOMAIN;
+    else if (!core.hv.xsmCheck("grant_setup", d, td)) st = L.GNTST_PERMISSION_DENIED;
     else {
-      args.setU32(0, QUERY_NR_FRAMES, t.nrFrames);
-      args.setU32(0, QUERY_MAX_NR_FRAMES, t.maxFrames);
+      args.setU32(0, L.GNTTAB_QUERY_SIZE_NR_FRAMES, t.nrFrames);
+      args.setU32(0, L.GNTTAB_QUERY_SIZE_MAX_NR_FRAMES, t.maxFrames);
     }
     core.outcome(st);
-    args.setI16(0, QUERY_STATUS, st);
+    args.setI16(0, L.GNTTAB_QUERY_SIZE_STATUS, st);
     if (!args.store(0)) return -EFAULT;
     args.finish();
     return 0;
@@ -224,13 +219,13 @@ export class GrantTables implements Subsystem {
     const d = hv.live(caller);
     if (!d) throw new XenConfigError(`add_to_physmap: caller d${caller} is not a live domain`);
     hv.hypercall();
-    const args = new GuestArgs(this.core.machine, d.domid, argsGpa, ATP_SIZE, 1);
+    const args = new GuestArgs(this.core.machine, d.domid, argsGpa, L.ADD_TO_PHYSMAP_SIZE, 1);
     if (!args.load(0)) return -EFAULT;
-    if (args.u32(0, ATP_SPACE) !== XENMAPSPACE_grant_table) return -EINVAL;
-    const td = this.byAnyId(d, args.u16(0, ATP_DOMID));
+    if (args.u32(0, L.ADD_TO_PHYSMAP_SPACE) !== L.XENMAPSPACE_GRANT_TABLE) return -EINVAL;
+    const td = this.byAnyId(d, args.u16(0, L.ADD_TO_PHYSMAP_DOMID));
     if (!td) return -ESRCH;
     if (td !== d && !d.isPrivilegedOver(td.domid)) return -EPERM;
-    return this.mapTableFrame(td, args.u64(0, ATP_IDX), args.u64(0, ATP_GPFN));
+    return this.mapTableFrame(td, args.u64(0, L.ADD_TO_PHYSMAP_IDX), args.u64(0, L.ADD_TO_PHYSMAP_GPFN));
   }
 
   /** Places table frame `idx` of `d` at `gfn` of its p2m (growing the table up to its limit,
@@ -240,7 +235,7 @@ export class GrantTables implements Subsystem {
   mapTableFrame(d: Domain, idx: number, gfn: number): number {
     const core = this.core;
     const t = core.tables.get(d.domid)!;
-    if (idx >= XENMAPIDX_grant_table_status) return -EINVAL; // status frames are v2 only
+    if (idx >= L.XENMAPIDX_GRANT_TABLE_STATUS) return -EINVAL; // status frames are v2 only
     if (idx >= t.nrFrames && idx < t.maxFrames) core.grow(t, idx + 1);
     if (idx >= t.nrFrames) return -EINVAL;
     const info = core.machine.domainInfo(d.domid);
@@ -279,8 +274,8 @@ export class GrantTables implements Subsystem {
   entry(domid: number, ref: number): { flags: number; domid: number; frame: number } {
     const t = this.mustTable(domid);
     if (!Number.isInteger(ref) || ref < 0 || ref >= t.nrEntries) throw new XenConfigError(`d${domid}: grant ref ${ref} out of range`);
-    const w = this.core.mem.word(t.entryMfn(ref), t.entryOff(ref));
-    return { flags: w & 0xffff, domid: w >>> 16, frame: this.core.entryFrame(t, ref) };
+    const w = this.core.mem.word(t.entryMfn(ref), t.entryOff(ref) + L.GRANT_ENTRY_V1_FLAGS);
+    return { flags: gntWordFlags(w), domid: gntWordDomid(w), frame: this.core.entryFrame(t, ref) };
   }
 
   private mustTable(domid: number): GrantTable {

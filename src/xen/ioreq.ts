@@ -11,23 +11,23 @@ import { Rangeset } from "./rangeset.ts";
 import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENOENT, ENOSPC, EOPNOTSUPP, EPERM, ESRCH } from "./errno.ts";
 import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
-import * as A from "./evtchn-abi.ts";
 import * as L from "../wasm/layout.ts";
+import { ioreqState, withIoreqState, IOREQS_PER_PAGE, MAX_NR_IOREQ_SERVERS, MAX_NR_IO_RANGES, NR_LOCAL_IRQS, XEN_DMOP_NR_OPS } from "./ioreq-state.ts";
 
 /** Bytes of the union each dm_op copies in and out (op_size[] in dm.c), for the modelled ops. */
 const OP_SIZE: Record<number, number> = {
-  [A.XEN_DMOP_CREATE_IOREQ_SERVER]: A.XEN_DM_OP_CREATE_IOREQ_SERVER_SIZE,
-  [A.XEN_DMOP_GET_IOREQ_SERVER_INFO]: A.XEN_DM_OP_GET_IOREQ_SERVER_INFO_SIZE,
-  [A.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER]: A.XEN_DM_OP_IOREQ_SERVER_RANGE_SIZE,
-  [A.XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER]: A.XEN_DM_OP_IOREQ_SERVER_RANGE_SIZE,
-  [A.XEN_DMOP_SET_IOREQ_SERVER_STATE]: A.XEN_DM_OP_SET_IOREQ_SERVER_STATE_SIZE,
-  [A.XEN_DMOP_DESTROY_IOREQ_SERVER]: A.XEN_DM_OP_DESTROY_IOREQ_SERVER_SIZE,
-  [A.XEN_DMOP_SET_IRQ_LEVEL]: A.XEN_DM_OP_SET_IRQ_LEVEL_SIZE,
-  [A.XEN_DMOP_NR_VCPUS]: A.XEN_DM_OP_NR_VCPUS_SIZE,
+  [L.XEN_DMOP_CREATE_IOREQ_SERVER]: L.DM_OP_CREATE_IOREQ_SERVER_SIZE,
+  [L.XEN_DMOP_GET_IOREQ_SERVER_INFO]: L.DM_OP_GET_IOREQ_SERVER_INFO_SIZE,
+  [L.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER]: L.DM_OP_IOREQ_SERVER_RANGE_SIZE,
+  [L.XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER]: L.DM_OP_IOREQ_SERVER_RANGE_SIZE,
+  [L.XEN_DMOP_SET_IOREQ_SERVER_STATE]: L.DM_OP_SET_IOREQ_SERVER_STATE_SIZE,
+  [L.XEN_DMOP_DESTROY_IOREQ_SERVER]: L.DM_OP_DESTROY_IOREQ_SERVER_SIZE,
+  [L.XEN_DMOP_SET_IRQ_LEVEL]: L.DM_OP_SET_IRQ_LEVEL_SIZE,
+  [L.XEN_DMOP_NR_VCPUS]: L.DM_OP_NR_VCPUS_SIZE,
 };
 
 const U64_MAX = (1n << 64n) - 1n;
-const HVM_MAX_VCPUS = A.IOREQS_PER_PAGE; // one ioreq page holds every vCPU's slot
+const HVM_MAX_VCPUS = IOREQS_PER_PAGE; // one ioreq page holds every vCPU's slot
 
 interface IoreqVcpu {
   /** The Xen-consumed port in the target's table (vp_eport). */
@@ -115,7 +115,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
   domainCreated(d: Domain): void {
     this.targets.set(d.domid, {
       d,
-      servers: new Array<Server | undefined>(A.MAX_NR_IOREQ_SERVERS).fill(undefined),
+      servers: new Array<Server | undefined>(MAX_NR_IOREQ_SERVERS).fill(undefined),
       blocked: new Uint8Array(d.vcpus),
       spis: new Map(),
     });
@@ -196,55 +196,55 @@ export class IoreqServers implements Subsystem, MmioHandler {
       return xsmDenialErrno(this.hv.xsm);
     }
     const m = this.hv.machine;
-    if (size < A.XEN_DM_OP_U) return -EFAULT;
-    const h = copyFromGuest(m, c.domid, gpa, A.XEN_DM_OP_U);
+    if (size < L.DM_OP_U) return -EFAULT;
+    const h = copyFromGuest(m, c.domid, gpa, L.DM_OP_U);
     if (!h) return -EFAULT;
-    const op = h.getUint32(A.XEN_DM_OP_OP, true);
-    if (op >= A.XEN_DMOP_NR_OPS) return -EOPNOTSUPP;
+    const op = h.getUint32(L.DM_OP_OP, true);
+    if (op >= XEN_DMOP_NR_OPS) return -EOPNOTSUPP;
     const usize = OP_SIZE[op];
     if (usize === undefined) return -EOPNOTSUPP; // a real op this model does not implement
-    if (size < A.XEN_DM_OP_U + usize) return -EFAULT;
-    const u = copyFromGuest(m, c.domid, gpa + A.XEN_DM_OP_U, usize);
+    if (size < L.DM_OP_U + usize) return -EFAULT;
+    const u = copyFromGuest(m, c.domid, gpa + L.DM_OP_U, usize);
     if (!u) return -EFAULT;
-    if (h.getUint32(A.XEN_DM_OP_PAD, true) !== 0) return -EINVAL;
+    if (h.getUint32(L.DM_OP_PAD, true) !== 0) return -EINVAL;
     const t = this.targets.get(d.domid)!;
     let constOp = true;
     let rc: number;
     switch (op) {
-      case A.XEN_DMOP_CREATE_IOREQ_SERVER:
+      case L.XEN_DMOP_CREATE_IOREQ_SERVER:
         constOp = false;
         rc = this.opCreate(t, c, u);
         break;
-      case A.XEN_DMOP_GET_IOREQ_SERVER_INFO:
+      case L.XEN_DMOP_GET_IOREQ_SERVER_INFO:
         constOp = false;
         rc = this.opGetInfo(t, c, u);
         break;
-      case A.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER:
-      case A.XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER:
-        rc = this.opRange(t, c, u, op === A.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER);
+      case L.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER:
+      case L.XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER:
+        rc = this.opRange(t, c, u, op === L.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER);
         break;
-      case A.XEN_DMOP_SET_IOREQ_SERVER_STATE:
+      case L.XEN_DMOP_SET_IOREQ_SERVER_STATE:
         rc = this.opSetState(t, c, u);
         break;
-      case A.XEN_DMOP_DESTROY_IOREQ_SERVER:
+      case L.XEN_DMOP_DESTROY_IOREQ_SERVER:
         rc = this.opDestroy(t, c, u);
         break;
-      case A.XEN_DMOP_SET_IRQ_LEVEL:
+      case L.XEN_DMOP_SET_IRQ_LEVEL:
         rc = this.opSetIrqLevel(t, u);
         break;
       default: // XEN_DMOP_NR_VCPUS
         constOp = false;
-        u.setUint32(A.XEN_DM_OP_NR_VCPUS_VCPUS, d.vcpus, true);
+        u.setUint32(L.DM_OP_NR_VCPUS_VCPUS, d.vcpus, true);
         rc = 0;
     }
-    if (rc === 0 && !constOp && !copyToGuest(m, c.domid, gpa + A.XEN_DM_OP_U, u)) rc = -EFAULT;
+    if (rc === 0 && !constOp && !copyToGuest(m, c.domid, gpa + L.DM_OP_U, u)) rc = -EFAULT;
     return rc;
   }
 
   private opCreate(t: TargetState, c: Domain, u: DataView): number {
-    for (let i = 0; i < 3; i++) if (u.getUint8(A.XEN_DM_OP_CREATE_IOREQ_SERVER_PAD + i) !== 0) return -EINVAL;
-    const bufioreq = u.getUint8(A.XEN_DM_OP_CREATE_IOREQ_SERVER_HANDLE_BUFIOREQ);
-    if (bufioreq > A.HVM_IOREQSRV_BUFIOREQ_ATOMIC) return -EINVAL;
+    for (let i = 0; i < 3; i++) if (u.getUint8(L.DM_OP_CREATE_IOREQ_SERVER_PAD + i) !== 0) return -EINVAL;
+    const bufioreq = u.getUint8(L.DM_OP_CREATE_IOREQ_SERVER_HANDLE_BUFIOREQ);
+    if (bufioreq > L.HVM_IOREQSRV_BUFIOREQ_ATOMIC) return -EINVAL;
     if (t.d.vcpus > HVM_MAX_VCPUS) return -EINVAL;
     const id = t.servers.findIndex((s) => s === undefined);
     if (id < 0) return -ENOSPC;
@@ -262,7 +262,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
       vcpus.push({ port, pending: false, prevState: 0, dir: "read", size: 0, data: 0n, done: undefined });
     }
     let bufPort = 0;
-    if (bufioreq !== A.HVM_IOREQSRV_BUFIOREQ_OFF) {
+    if (bufioreq !== L.HVM_IOREQSRV_BUFIOREQ_OFF) {
       bufPort = this.evtchn.allocXenUnbound(t.d.domid, 0, c.domid, () => {});
       if (bufPort < 0) return undo(bufPort);
       ports.push(bufPort);
@@ -275,46 +275,46 @@ export class IoreqServers implements Subsystem, MmioHandler {
       bufioreq,
       enabled: false,
       ioreqMfn: m.allocXenFrame(),
-      bufMfn: bufioreq !== A.HVM_IOREQSRV_BUFIOREQ_OFF ? m.allocXenFrame() : 0,
+      bufMfn: bufioreq !== L.HVM_IOREQSRV_BUFIOREQ_OFF ? m.allocXenFrame() : 0,
       bufPort,
-      ranges: [0, 1, 2].map(() => new Rangeset(A.MAX_NR_IO_RANGES)),
+      ranges: [0, 1, 2].map(() => new Rangeset(MAX_NR_IO_RANGES)),
       vcpus,
       mapped: [],
     };
     t.servers[id] = s;
-    u.setUint16(A.XEN_DM_OP_CREATE_IOREQ_SERVER_ID, id, true);
+    u.setUint16(L.DM_OP_CREATE_IOREQ_SERVER_ID, id, true);
     this.bump(L.CNT_IOREQ_SERVERS_CREATED);
     return 0;
   }
 
   /** get_ioreq_server() plus the emulator check every server op makes. */
   private server(t: TargetState, c: Domain, id: number): Server | number {
-    const s = id < A.MAX_NR_IOREQ_SERVERS ? t.servers[id] : undefined;
+    const s = id < MAX_NR_IOREQ_SERVERS ? t.servers[id] : undefined;
     if (!s) return -ENOENT;
     if (s.emulator !== c) return -EPERM;
     return s;
   }
 
   private opGetInfo(t: TargetState, c: Domain, u: DataView): number {
-    const flags = u.getUint16(A.XEN_DM_OP_GET_IOREQ_SERVER_INFO_FLAGS, true);
-    if ((flags & ~A.XEN_DMOP_NO_GFNS) !== 0) return -EINVAL;
-    const s = this.server(t, c, u.getUint16(A.XEN_DM_OP_GET_IOREQ_SERVER_INFO_ID, true));
+    const flags = u.getUint16(L.DM_OP_GET_IOREQ_SERVER_INFO_FLAGS, true);
+    if ((flags & ~L.XEN_DMOP_NO_GFNS) !== 0) return -EINVAL;
+    const s = this.server(t, c, u.getUint16(L.DM_OP_GET_IOREQ_SERVER_INFO_ID, true));
     if (typeof s === "number") return s;
     // The legacy mode that places the pages in the guest's own p2m is not modelled (Arm has
     // none either): emulators map them with XENMEM_acquire_resource.
-    if ((flags & A.XEN_DMOP_NO_GFNS) === 0) return -EOPNOTSUPP;
-    if (s.bufioreq !== A.HVM_IOREQSRV_BUFIOREQ_OFF) u.setUint32(A.XEN_DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_PORT, s.bufPort, true);
+    if ((flags & L.XEN_DMOP_NO_GFNS) === 0) return -EOPNOTSUPP;
+    if (s.bufioreq !== L.HVM_IOREQSRV_BUFIOREQ_OFF) u.setUint32(L.DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_PORT, s.bufPort, true);
     return 0;
   }
 
   private opRange(t: TargetState, c: Domain, u: DataView, map: boolean): number {
-    if (u.getUint16(A.XEN_DM_OP_IOREQ_SERVER_RANGE_PAD, true) !== 0) return -EINVAL;
-    const start = u.getBigUint64(A.XEN_DM_OP_IOREQ_SERVER_RANGE_START, true);
-    const end = u.getBigUint64(A.XEN_DM_OP_IOREQ_SERVER_RANGE_END, true);
+    if (u.getUint16(L.DM_OP_IOREQ_SERVER_RANGE_PAD, true) !== 0) return -EINVAL;
+    const start = u.getBigUint64(L.DM_OP_IOREQ_SERVER_RANGE_START, true);
+    const end = u.getBigUint64(L.DM_OP_IOREQ_SERVER_RANGE_END, true);
     if (start > end) return -EINVAL;
-    const s = this.server(t, c, u.getUint16(A.XEN_DM_OP_IOREQ_SERVER_RANGE_ID, true));
+    const s = this.server(t, c, u.getUint16(L.DM_OP_IOREQ_SERVER_RANGE_ID, true));
     if (typeof s === "number") return s;
-    const r = s.ranges[u.getUint32(A.XEN_DM_OP_IOREQ_SERVER_RANGE_TYPE, true)];
+    const r = s.ranges[u.getUint32(L.DM_OP_IOREQ_SERVER_RANGE_TYPE, true)];
     if (!r) return -EINVAL;
     if (map) {
       if (r.overlaps(start, end)) return -EEXIST;
@@ -325,21 +325,21 @@ export class IoreqServers implements Subsystem, MmioHandler {
   }
 
   private opSetState(t: TargetState, c: Domain, u: DataView): number {
-    if (u.getUint8(A.XEN_DM_OP_SET_IOREQ_SERVER_STATE_PAD) !== 0) return -EINVAL;
-    const s = this.server(t, c, u.getUint16(A.XEN_DM_OP_SET_IOREQ_SERVER_STATE_ID, true));
+    if (u.getUint8(L.DM_OP_SET_IOREQ_SERVER_STATE_PAD) !== 0) return -EINVAL;
+    const s = this.server(t, c, u.getUint16(L.DM_OP_SET_IOREQ_SERVER_STATE_ID, true));
     if (typeof s === "number") return s;
-    const enable = u.getUint8(A.XEN_DM_OP_SET_IOREQ_SERVER_STATE_ENABLED) !== 0;
+    const enable = u.getUint8(L.DM_OP_SET_IOREQ_SERVER_STATE_ENABLED) !== 0;
     if (enable && !s.enabled) {
       // ioreq_update_evtchn(): publish each vCPU's port in its slot.
-      for (let v = 0; v < s.vcpus.length; v++) this.writeSlot32(s, v, A.IOREQ_VP_EPORT, s.vcpus[v]!.port);
+      for (let v = 0; v < s.vcpus.length; v++) this.writeSlot32(s, v, L.IOREQ_VP_EPORT, s.vcpus[v]!.port);
     }
     s.enabled = enable;
     return 0;
   }
 
   private opDestroy(t: TargetState, c: Domain, u: DataView): number {
-    if (u.getUint16(A.XEN_DM_OP_DESTROY_IOREQ_SERVER_PAD, true) !== 0) return -EINVAL;
-    const s = this.server(t, c, u.getUint16(A.XEN_DM_OP_DESTROY_IOREQ_SERVER_ID, true));
+    if (u.getUint16(L.DM_OP_DESTROY_IOREQ_SERVER_PAD, true) !== 0) return -EINVAL;
+    const s = this.server(t, c, u.getUint16(L.DM_OP_DESTROY_IOREQ_SERVER_ID, true));
     if (typeof s === "number") return s;
     this.destroyServer(t, s);
     return 0;
@@ -347,11 +347,11 @@ export class IoreqServers implements Subsystem, MmioHandler {
 
   private opSetIrqLevel(t: TargetState, u: DataView): number {
     if (this.hv.arch !== "arm64") return -EOPNOTSUPP; // x86 drives ISA/PCI INTx lines instead
-    const irq = u.getUint32(A.XEN_DM_OP_SET_IRQ_LEVEL_IRQ, true);
-    const level = u.getUint8(A.XEN_DM_OP_SET_IRQ_LEVEL_LEVEL);
-    if (irq < A.NR_LOCAL_IRQS || irq >= A.NR_LOCAL_IRQS + this.nrSpis) return -EINVAL;
+    const irq = u.getUint32(L.DM_OP_SET_IRQ_LEVEL_IRQ, true);
+    const level = u.getUint8(L.DM_OP_SET_IRQ_LEVEL_LEVEL);
+    if (irq < NR_LOCAL_IRQS || irq >= NR_LOCAL_IRQS + this.nrSpis) return -EINVAL;
     if (level > 1) return -EINVAL;
-    for (let i = 0; i < 3; i++) if (u.getUint8(A.XEN_DM_OP_SET_IRQ_LEVEL_PAD + i) !== 0) return -EINVAL;
+    for (let i = 0; i < 3; i++) if (u.getUint8(L.DM_OP_SET_IRQ_LEVEL_PAD + i) !== 0) return -EINVAL;
     let line = t.spis.get(irq);
     if (!line) t.spis.set(irq, (line = { level: 0, assertions: 0 }));
     if (level === 1) {
@@ -394,36 +394,36 @@ export class IoreqServers implements Subsystem, MmioHandler {
     const c = this.hv.live(caller);
     if (!c) throw new XenConfigError(`acquire_resource: caller ${caller} is not a live domain`);
     const m = this.hv.machine;
-    const a = copyFromGuest(m, caller, argGpa, A.XEN_MEM_ACQUIRE_RESOURCE_SIZE);
+    const a = copyFromGuest(m, caller, argGpa, L.MEM_ACQUIRE_RESOURCE_SIZE);
     if (!a) return -EFAULT;
-    if (a.getUint32(A.XEN_MEM_ACQUIRE_RESOURCE_PAD, true) !== 0) return -EINVAL;
-    const d = this.hv.live(a.getUint16(A.XEN_MEM_ACQUIRE_RESOURCE_DOMID, true));
+    if (a.getUint32(L.MEM_ACQUIRE_RESOURCE_PAD, true) !== 0) return -EINVAL;
+    const d = this.hv.live(a.getUint16(L.MEM_ACQUIRE_RESOURCE_DOMID, true));
     if (!d) return -ESRCH;
     if (d === c) return -EPERM;
     if (!this.hv.xsmCheck("dm_op", c, d)) return xsmDenialErrno(this.hv.xsm);
-    if (a.getUint16(A.XEN_MEM_ACQUIRE_RESOURCE_TYPE, true) !== A.XENMEM_RESOURCE_IOREQ_SERVER) return -EOPNOTSUPP;
-    const nr = a.getUint32(A.XEN_MEM_ACQUIRE_RESOURCE_NR_FRAMES, true);
-    const list = a.getBigUint64(A.XEN_MEM_ACQUIRE_RESOURCE_FRAME_LIST, true);
+    if (a.getUint16(L.MEM_ACQUIRE_RESOURCE_TYPE, true) !== L.XENMEM_RESOURCE_IOREQ_SERVER) return -EOPNOTSUPP;
+    const nr = a.getUint32(L.MEM_ACQUIRE_RESOURCE_NR_FRAMES, true);
+    const list = a.getBigUint64(L.MEM_ACQUIRE_RESOURCE_FRAME_LIST, true);
     if (nr === 0) {
       // A size query: the buffered page plus one ioreq page.
       if (list !== 0n) return -EINVAL;
-      a.setUint32(A.XEN_MEM_ACQUIRE_RESOURCE_NR_FRAMES, 2, true);
+      a.setUint32(L.MEM_ACQUIRE_RESOURCE_NR_FRAMES, 2, true);
       return copyToGuest(m, caller, argGpa, a) ? 0 : -EFAULT;
     }
-    const frame = a.getBigUint64(A.XEN_MEM_ACQUIRE_RESOURCE_FRAME, true);
+    const frame = a.getBigUint64(L.MEM_ACQUIRE_RESOURCE_FRAME, true);
     if (nr > 2 || frame + BigInt(nr) > 2n) return -EINVAL;
-    const s = this.server(this.targets.get(d.domid)!, c, a.getUint32(A.XEN_MEM_ACQUIRE_RESOURCE_ID, true));
+    const s = this.server(this.targets.get(d.domid)!, c, a.getUint32(L.MEM_ACQUIRE_RESOURCE_ID, true));
     if (typeof s === "number") return s;
     const mfns: number[] = [];
     for (let i = 0; i < nr; i++) {
       const f = Number(frame) + i;
-      if (f === A.XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ && !s.bufMfn) return -ENOENT;
+      if (f === L.XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ && !s.bufMfn) return -ENOENT;
       mfns.push(f === 0 ? s.bufMfn : s.ioreqMfn);
     }
-    const gfns = copyFromGuest(m, caller, list, nr * 8);
+    const gfns = copyFromGuest(m, caller, list, nr * L.PFN_SIZE);
     if (!gfns) return -EFAULT;
     for (let i = 0; i < nr; i++) {
-      const g = gfns.getBigUint64(i * 8, true);
+      const g = gfns.getBigUint64(i * L.PFN_SIZE, true);
       let rc = 0;
       const info = m.domainInfo(caller);
       if (g < BigInt(info.ramPages) || g >= BigInt(info.maxGfn)) rc = -EINVAL;
@@ -450,11 +450,11 @@ export class IoreqServers implements Subsystem, MmioHandler {
     const value = BigInt.asUintN(size * 8, BigInt(data));
     this.bump(L.CNT_IOREQ_MMIO_TRAPS);
 
-    const type = space === "pio" ? A.XEN_DMOP_IO_RANGE_PORT : A.XEN_DMOP_IO_RANGE_MEMORY;
+    const type = space === "pio" ? L.XEN_DMOP_IO_RANGE_PORT : L.XEN_DMOP_IO_RANGE_MEMORY;
     const first = BigInt(addr);
     const last = first + BigInt(size) - 1n;
     let s: Server | undefined;
-    for (let id = A.MAX_NR_IOREQ_SERVERS - 1; id >= 0 && !s; id--) {
+    for (let id = MAX_NR_IOREQ_SERVERS - 1; id >= 0 && !s; id--) {
       const c = t.servers[id];
       if (c && c.enabled && c.ranges[type]!.containsRange(first, last)) s = c;
     }
@@ -467,27 +467,28 @@ export class IoreqServers implements Subsystem, MmioHandler {
     // ioreq_send(): the slot must be free and carry the right port, else Xen will not use it
     // and the access is unhandled (Arm: data abort; x86: #GP).
     const sv = s.vcpus[vcpu]!;
-    const slot = vcpu * A.IOREQ_SIZE;
+    const slot = vcpu * L.IOREQ_SIZE;
     const m = this.hv.machine;
-    const cur = m.readMfn(s.ioreqMfn, slot, A.IOREQ_SIZE);
+    const cur = m.readMfn(s.ioreqMfn, slot, L.IOREQ_SIZE);
     const cdv = new DataView(cur.buffer);
-    if ((cur[A.IOREQ_STATE_BYTE]! & 0xf) !== A.STATE_IOREQ_NONE || cdv.getUint32(A.IOREQ_VP_EPORT, true) !== sv.port) {
+    if (ioreqState(cur[L.IOREQ_STATE_BYTE]!) !== L.STATE_IOREQ_NONE || cdv.getUint32(L.IOREQ_VP_EPORT, true) !== sv.port) {
       this.bump(L.CNT_IOREQ_FAULTS);
       return { kind: "fault" };
     }
-    const req = new DataView(new ArrayBuffer(A.IOREQ_SIZE));
-    req.setBigUint64(A.IOREQ_ADDR, first, true);
-    req.setBigUint64(A.IOREQ_DATA, dir === "write" ? value : 0n, true);
-    req.setUint32(A.IOREQ_COUNT, 1, true);
-    req.setUint32(A.IOREQ_SIZE_OFF, size, true);
-    req.setUint32(A.IOREQ_VP_EPORT, sv.port, true);
-    const dirBit = dir === "read" ? A.IOREQ_READ : A.IOREQ_WRITE;
-    req.setUint8(A.IOREQ_STATE_BYTE, A.STATE_IOREQ_NONE | (dirBit << A.IOREQ_DIR_SHIFT));
-    req.setUint8(A.IOREQ_TYPE, space === "pio" ? A.IOREQ_TYPE_PIO : A.IOREQ_TYPE_COPY);
+    const req = new DataView(new ArrayBuffer(L.IOREQ_SIZE));
+    req.setBigUint64(L.IOREQ_ADDR, first, true);
+    req.setBigUint64(L.IOREQ_DATA, dir === "write" ? value : 0n, true);
+    req.setUint32(L.IOREQ_COUNT, 1, true);
+    req.setUint32(L.IOREQ_SIZE_OFF, size, true);
+    req.setUint32(L.IOREQ_VP_EPORT, sv.port, true);
+    const dirBit = dir === "read" ? L.IOREQ_READ : L.IOREQ_WRITE;
+    const dirByte = dirBit << L.IOREQ_DIR_SHIFT;
+    req.setUint8(L.IOREQ_STATE_BYTE, withIoreqState(dirByte, L.STATE_IOREQ_NONE));
+    req.setUint8(L.IOREQ_TYPE, space === "pio" ? L.IOREQ_TYPE_PIO : L.IOREQ_TYPE_COPY);
     m.writeMfn(s.ioreqMfn, slot, new Uint8Array(req.buffer));
     // The request is complete before the state says READY (the emulator may look any time).
-    m.writeMfn(s.ioreqMfn, slot + A.IOREQ_STATE_BYTE, Uint8Array.of(A.STATE_IOREQ_READY | (dirBit << A.IOREQ_DIR_SHIFT)));
-    Object.assign(sv, { pending: true, prevState: A.STATE_IOREQ_READY, dir, size, data: value, done });
+    m.writeMfn(s.ioreqMfn, slot + L.IOREQ_STATE_BYTE, Uint8Array.of(withIoreqState(dirByte, L.STATE_IOREQ_READY)));
+    Object.assign(sv, { pending: true, prevState: L.STATE_IOREQ_READY, dir, size, data: value, done });
     t.blocked[vcpu] = 1;
     this.bump(L.CNT_IOREQ_SENT);
     this.bump(dir === "read" ? L.CNT_IOREQ_READS : L.CNT_IOREQ_WRITES);
@@ -503,11 +504,11 @@ export class IoreqServers implements Subsystem, MmioHandler {
     const sv = s?.vcpus[vcpu];
     if (!s || !sv || !sv.pending) return;
     const m = this.hv.machine;
-    const slot = vcpu * A.IOREQ_SIZE;
-    let state = m.readMfn(s.ioreqMfn, slot + A.IOREQ_STATE_BYTE, 1)[0]! & 0xf;
+    const slot = vcpu * L.IOREQ_SIZE;
+    let state = ioreqState(m.readMfn(s.ioreqMfn, slot + L.IOREQ_STATE_BYTE, 1)[0]!);
     let data = U64_MAX; // what a vCPU gets when the emulator resets the slot to NONE
-    while (state !== A.STATE_IOREQ_NONE) {
-      if (state < sv.prevState || state > A.STATE_IORESP_READY) {
+    while (state !== L.STATE_IOREQ_NONE) {
+      if (state < sv.prevState || state > L.STATE_IORESP_READY) {
         // Xen: "Weird HVM ioreq state transition" -> domain_crash().
         sv.pending = false;
         t.blocked[vcpu] = 0;
@@ -516,11 +517,11 @@ export class IoreqServers implements Subsystem, MmioHandler {
         return;
       }
       sv.prevState = state;
-      if (state !== A.STATE_IORESP_READY) return; // READY/INPROCESS: keep waiting
-      const b = m.readMfn(s.ioreqMfn, slot, A.IOREQ_SIZE);
-      data = new DataView(b.buffer).getBigUint64(A.IOREQ_DATA, true);
-      m.writeMfn(s.ioreqMfn, slot + A.IOREQ_STATE_BYTE, Uint8Array.of(b[A.IOREQ_STATE_BYTE]! & 0xf0));
-      state = A.STATE_IOREQ_NONE;
+      if (state !== L.STATE_IORESP_READY) return; // READY/INPROCESS: keep waiting
+      const b = m.readMfn(s.ioreqMfn, slot, L.IOREQ_SIZE);
+      data = new DataView(b.buffer).getBigUint64(L.IOREQ_DATA, true);
+      m.writeMfn(s.ioreqMfn, slot + L.IOREQ_STATE_BYTE, Uint8Array.of(withIoreqState(b[L.IOREQ_STATE_BYTE]!, L.STATE_IOREQ_NONE)));
+      state = L.STATE_IOREQ_NONE;
     }
     this.bump(L.CNT_IOREQ_COMPLETIONS);
     this.finish(t, vcpu, sv, sv.dir === "read" ? data & ones(sv.size) : 0n);
@@ -538,7 +539,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
   private writeSlot32(s: Server, vcpu: number, off: number, v: number): void {
     const b = new DataView(new ArrayBuffer(4));
     b.setUint32(0, v, true);
-    this.hv.machine.writeMfn(s.ioreqMfn, vcpu * A.IOREQ_SIZE + off, new Uint8Array(b.buffer));
+    this.hv.machine.writeMfn(s.ioreqMfn, vcpu * L.IOREQ_SIZE + off, new Uint8Array(b.buffer));
   }
 
   private bump(id: number, n = 1): void {

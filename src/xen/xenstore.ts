@@ -155,9 +155,9 @@ export class Xenstore implements Subsystem {
         got = ring.serverTake();
       } catch (e) {
         if (!(e instanceof MachineError)) throw e;
-        return this.fail(conn, L.XS_ERROR_COMM);
+        return this.fail(conn, L.XENSTORE_ERROR_COMM);
       }
-      if (got === undefined) return this.fail(conn, L.XS_ERROR_RINGIDX);
+      if (got === undefined) return this.fail(conn, L.XENSTORE_ERROR_RINGIDX);
       if (got.length > 0) {
         conn.stats.reqBytes += got.length;
         this.hv.machine.bump(L.CNT_XS_RING_REQ_BYTES, got.length);
@@ -167,7 +167,7 @@ export class Xenstore implements Subsystem {
     }
     while (!conn.closed && !conn.error && conn.inBuf.length >= XSD_SOCKMSG_SIZE) {
       const h = decodeHeader(conn.inBuf);
-      if (h.len > XENSTORE_PAYLOAD_MAX) return this.fail(conn, L.XS_ERROR_PROTO);
+      if (h.len > XENSTORE_PAYLOAD_MAX) return this.fail(conn, L.XENSTORE_ERROR_PROTO);
       const size = XSD_SOCKMSG_SIZE + h.len;
       if (conn.inBuf.length < size) break;
       const payload = conn.inBuf.slice(XSD_SOCKMSG_SIZE, size);
@@ -192,9 +192,9 @@ export class Xenstore implements Subsystem {
         n = ring.serverPut(m.bytes, m.off);
       } catch (e) {
         if (!(e instanceof MachineError)) throw e;
-        return this.fail(conn, L.XS_ERROR_COMM);
+        return this.fail(conn, L.XENSTORE_ERROR_COMM);
       }
-      if (n < 0) return this.fail(conn, L.XS_ERROR_RINGIDX);
+      if (n < 0) return this.fail(conn, L.XENSTORE_ERROR_RINGIDX);
       if (n === 0) break;
       wrote = true;
       m.off += n;
@@ -224,7 +224,7 @@ export class Xenstore implements Subsystem {
   private fail(conn: XsConnection, code: number): void {
     conn.error = code;
     try {
-      conn.ring?.writeField("server", L.XS_RING_ERROR, code);
+      conn.ring?.writeField("server", L.XENSTORE_DOMAIN_INTERFACE_ERROR, code);
     } catch (e) {
       if (!(e instanceof MachineError)) throw e;
     }
@@ -235,7 +235,7 @@ export class Xenstore implements Subsystem {
     const ring = conn.ring!;
     if (ring.serverConnected) return true;
     if (!ring.connectServer(this.serverDomid)) return false;
-    ring.writeField("server", L.XS_RING_SERVER_FEATURES, L.XS_SERVER_FEATURE_ERROR);
+    ring.writeField("server", L.XENSTORE_DOMAIN_INTERFACE_SERVER_FEATURES, L.XENSTORE_SERVER_FEATURE_ERROR);
     return true;
   }
 
