@@ -722,6 +722,9 @@ export const DM_OP_SET_IRQ_LEVEL_LEVEL: u32 = 4; // u8
 export const DM_OP_SET_IRQ_LEVEL_PAD: u32 = 5; // u8[3]
 export const DM_OP_NR_VCPUS_SIZE: u32 = 4;
 export const DM_OP_NR_VCPUS_VCPUS: u32 = 0; // u32 out
+export const DM_OP_BUF_SIZE: u32 = 16; // struct xen_dm_op_buf: HYPERVISOR_dm_op's bufs[]
+export const DM_OP_BUF_H: u32 = 0; // guest handle of the buffer
+export const DM_OP_BUF_SIZE_OFF: u32 = 8; // xen_ulong_t bytes in it
 
 // io/xs_wire.h: message types (enum xsd_sockmsg_type), the message header, the ring page.
 export const XS_CONTROL: u32 = 0;
@@ -852,6 +855,15 @@ export const CNT_XSM_BASE: u32 = 336; // ..351
 export const CNT_XENSTORE_BASE: u32 = 352; // ..367
 export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
+// The hypervisor core (src/xen/hypervisor.ts, memory-op.ts), CNT_HYPERCALL_BASE..383.
+export const CNT_HC_UNKNOWN: u32 = 369; // hypercall numbers no subsystem serves (-ENOSYS)
+export const CNT_HC_MEMORY_OPS: u32 = 370; // HYPERVISOR_memory_op calls through the dispatcher
+export const CNT_HC_MEMORY_OP_ERRORS: u32 = 371; // ... that returned an error
+export const CNT_DOMAIN_PAUSES: u32 = 372; // domain_pause (toolstack and XSA-295 helpers)
+export const CNT_DOMAIN_PAUSES_XSA295: u32 = 373; // pauses of a sharing domain by Xen's guest-safe atomics
+export const CNT_DOMAINS_CREATED: u32 = 374;
+export const CNT_DOMAINS_DESTROYED: u32 = 375;
+export const CNT_DOMAINS_CRASHED: u32 = 376; // domain_crash (e.g. a backwards ioreq state)
 export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
 // Argo (CNT_ARGO_BASE..335).
 export const CNT_ARGO_OPS: u32 = 296; // every HYPERVISOR_argo_op

@@ -721,6 +721,9 @@ export const DM_OP_SET_IRQ_LEVEL_LEVEL = 4; // u8
 export const DM_OP_SET_IRQ_LEVEL_PAD = 5; // u8[3]
 export const DM_OP_NR_VCPUS_SIZE = 4;
 export const DM_OP_NR_VCPUS_VCPUS = 0; // u32 out
+export const DM_OP_BUF_SIZE = 16; // struct xen_dm_op_buf: HYPERVISOR_dm_op's bufs[]
+export const DM_OP_BUF_H = 0; // guest handle of the buffer
+export const DM_OP_BUF_SIZE_OFF = 8; // xen_ulong_t bytes in it
 
 // io/xs_wire.h: message types (enum xsd_sockmsg_type), the message header, the ring page.
 export const XS_CONTROL = 0;
@@ -851,6 +854,15 @@ export const CNT_XSM_BASE = 336; // ..351
 export const CNT_XENSTORE_BASE = 352; // ..367
 export const CNT_HYPERCALL_BASE = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS = 368; // every hypercall any domain made
+// The hypervisor core (src/xen/hypervisor.ts, memory-op.ts), CNT_HYPERCALL_BASE..383.
+export const CNT_HC_UNKNOWN = 369; // hypercall numbers no subsystem serves (-ENOSYS)
+export const CNT_HC_MEMORY_OPS = 370; // HYPERVISOR_memory_op calls through the dispatcher
+export const CNT_HC_MEMORY_OP_ERRORS = 371; // ... that returned an error
+export const CNT_DOMAIN_PAUSES = 372; // domain_pause (toolstack and XSA-295 helpers)
+export const CNT_DOMAIN_PAUSES_XSA295 = 373; // pauses of a sharing domain by Xen's guest-safe atomics
+export const CNT_DOMAINS_CREATED = 374;
+export const CNT_DOMAINS_DESTROYED = 375;
+export const CNT_DOMAINS_CRASHED = 376; // domain_crash (e.g. a backwards ioreq state)
 export const CNT_XSM_DENIED = 336; // every XSM denial
 // Argo (CNT_ARGO_BASE..335).
 export const CNT_ARGO_OPS = 296; // every HYPERVISOR_argo_op

@@ -3,6 +3,7 @@ export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
 export const EIO = 5;
+export const E2BIG = 7;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
@@ -18,7 +19,7 @@ export const EOPNOTSUPP = 95;
 export const ECONNREFUSED = 111;
 
 const NAMES: Record<number, string> = {
-  [EPERM]: "EPERM", [ENOENT]: "ENOENT", [ESRCH]: "ESRCH", [EIO]: "EIO", [EAGAIN]: "EAGAIN", [ENOMEM]: "ENOMEM",
+  [EPERM]: "EPERM", [ENOENT]: "ENOENT", [ESRCH]: "ESRCH", [EIO]: "EIO", [E2BIG]: "E2BIG", [EAGAIN]: "EAGAIN", [ENOMEM]: "ENOMEM",
   [EACCES]: "EACCES", [EFAULT]: "EFAULT", [EBUSY]: "EBUSY", [EEXIST]: "EEXIST", [ENODEV]: "ENODEV",
   [EINVAL]: "EINVAL", [ENOSPC]: "ENOSPC", [ENOSYS]: "ENOSYS", [EMSGSIZE]: "EMSGSIZE",
   [EOPNOTSUPP]: "EOPNOTSUPP", [ECONNREFUSED]: "ECONNREFUSED",

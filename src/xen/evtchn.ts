@@ -7,7 +7,7 @@
 //   evtchn-args.ts   the hypercall's argument structs in guest memory
 // This file: lifecycle, the hypercall entry points, and queries.
 import type { Domain } from "./domain.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import { XenConfigError, type HypercallHandler, type Hypervisor, type Subsystem } from "./hypervisor.ts";
 import type { Evtchn2lGpas } from "../wasm/evtchn.ts";
 import * as L from "../wasm/layout.ts";
 import { Evtchn2l } from "./evtchn-2l.ts";
@@ -39,6 +39,11 @@ export class EventChannels implements Subsystem {
     this.bits = new Evtchn2l(hv);
     this.ports = new EvtchnPorts(hv, this.bits);
     hv.register(this);
+  }
+
+  /** HYPERVISOR_event_channel_op (hv.hypercall). */
+  hypercalls(): Record<number, HypercallHandler> {
+    return { [L.HYPERVISOR_EVENT_CHANNEL_OP]: (c, cmd, gpa) => this.eventChannelOp(c, cmd, gpa) };
   }
 
   /** Called when an upcall is raised (after it is queued); a scheduler hooks in here. */
@@ -145,8 +150,38 @@ export class EventChannels implements Subsystem {
     return this.call(caller, (ds) => evtchnOpFromGuest(this.hv.machine, this.ports, ds, cmd, argGpa));
   }
 
+  // The same operations with their arguments already decoded, for callers whose argument
+  // memory is not modelled (xenstored and the toolstack through /dev/xen/evtchn and libxc, a
+  // guest kernel's xenbus driver). Each is one hypercall, counted and checked like the above.
+
+  /** EVTCHNOP_alloc_unbound: a port of `dom` (DOMID_SELF: the caller) that `remoteDom` may bind. */
+  allocUnbound(caller: number, dom: number, remoteDom: number): number {
+    return this.call(caller, (ds) => this.ports.allocUnbound(ds, dom, remoteDom));
+  }
+
+  /** EVTCHNOP_bind_interdomain: returns the caller's new local port. */
+  bindInterdomain(caller: number, remoteDom: number, remotePort: number): number {
+    return this.call(caller, (ds) => this.ports.bindInterdomain(ds, remoteDom, remotePort));
+  }
+
+  send(caller: number, port: number): number {
+    return this.call(caller, (ds) => this.ports.send(ds, port));
+  }
+
+  close(caller: number, port: number): number {
+    return this.call(caller, (ds) => this.ports.close(ds, port));
+  }
+
+  /** What the domain's own kernel does when it takes an event (its upcall handler, or
+   *  /dev/xen/evtchn for a user-space consumer): test-and-clear the pending bit through its
+   *  mapping of shared_info. Not a hypercall. Returns whether the port was pending. */
+  ackPending(domid: number, port: number): boolean {
+    const ds = this.mustState(domid);
+    return portValid(ds, port) && this.bits.clearPending(ds, port);
+  }
+
   private call(caller: number, op: (ds: DomainEvtchn) => number): number {
-    this.hv.hypercall();
+    this.hv.countHypercall();
     this.bump(L.CNT_EVTCHN_OPS);
     const rc = op(this.callerState(caller));
     if (rc < 0) this.bump(L.CNT_EVTCHN_OP_ERRORS);

@@ -119,7 +119,7 @@ export class CopyRun {
   private lockDomains(src: CopySide, dst: CopySide): number {
     let st = this.lockDomain(this.src, src);
     if (st === L.GNTST_OKAY) st = this.lockDomain(this.dst, dst);
-    if (st === L.GNTST_OKAY && !this.core.hv.xsmCheck("grant_copy", this.src.domain!, this.dst.domain!)) {
+    if (st === L.GNTST_OKAY && !this.core.hv.xsmCheck("grant_copy", this.src.domain!, this.dst.domain!, this.caller)) {
       st = L.GNTST_PERMISSION_DENIED;
     }
     if (st !== L.GNTST_OKAY) this.unlock();

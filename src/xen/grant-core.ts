@@ -93,7 +93,15 @@ export class GrantCore {
 
   /** Frees the shared frames of a table nobody references any more. */
   freeFrames(t: GrantTable): void {
-    for (const mfn of t.frames) this.hv.machine.freeXenFrame(mfn);
+    const m = this.hv.machine;
+    // A Xen frame holds no reference for its mappings: take every one out before freeing, or a
+    // reused frame would be reachable through a stale entry.
+    for (const a of t.acquired) {
+      const ent = m.domainExists(a.domid) ? m.p2mLookup(a.domid, a.gfn) : 0;
+      if (ent > 0 && ent >>> L.P2M_MFN_SHIFT === a.mfn) m.p2mUnmap(a.domid, a.gfn);
+    }
+    t.acquired.length = 0;
+    for (const mfn of t.frames) m.freeXenFrame(mfn);
     this.adjustFrames(-t.frames.length);
     t.frames.length = 0;
     t.frameGfn.length = 0;

@@ -50,6 +50,9 @@ export class GrantTable {
   private mtFreeHead = 0;
   /** Grant mappings this domain holds in its p2m. */
   grantMapped = 0;
+  /** Frames of this table device models mapped with XENMEM_acquire_resource; unmapped when
+   *  the frames are freed. */
+  readonly acquired: { domid: number; gfn: number; mfn: number }[] = [];
 
   constructor(domid: number, maxFrames: number, maxMaptrackFrames: number) {
     this.domid = domid;

@@ -1,7 +1,8 @@
 // Xen grant tables, v1 (what Xen on Arm supports and what Linux's virtio and PV drivers use):
 // per-domain tables in hypervisor-owned frames that guests map into their p2m, the
 // HYPERVISOR_grant_table_op hypercall with its real argument structures in the caller's
-// memory, XENMEM_add_to_physmap(XENMAPSPACE_grant_table), and the release of grant state when
+// memory, the memory_op parts (XENMEM_add_to_physmap(XENMAPSPACE_grant_table) and
+// XENMEM_acquire_resource(XENMEM_resource_grant_table)), and the release of grant state when
 // a domain dies. Map/unmap live in grant-map.ts, copy in grant-copy.ts, the shared entry and
 // pin logic in grant-core.ts.
 import type { Domain } from "./domain.ts";
@@ -17,7 +18,10 @@ import { GrantCore, type GrantOptions } from "./grant-core.ts";
 import { mapBatch, unmapBatch } from "./grant-map.ts";
 import { CopyRun } from "./grant-copy.ts";
 import { GNTPIN_hstr_inc, GNTPIN_hstw_inc, GrantTable } from "./grant-state.ts";
-import { EBUSY, EEXIST, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH } from "./errno.ts";
+import { EBUSY, EEXIST, EFAULT, EINVAL, EIO, ENOMEM, ENOSYS, EPERM, ESRCH } from "./errno.ts";
+import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
+import type { HypercallHandler } from "./hypervisor.ts";
+import type { MemoryOpTable } from "./memory-op.ts";
 
 export type { GrantOptions } from "./grant-core.ts";
 
@@ -44,6 +48,21 @@ export class GrantTables implements Subsystem {
 
   get hv(): Hypervisor {
     return this.core.hv;
+  }
+
+  /** HYPERVISOR_grant_table_op (hv.hypercall). */
+  hypercalls(): Record<number, HypercallHandler> {
+    return { [L.HYPERVISOR_GRANT_TABLE_OP]: (c, cmd, gpa, count) => this.grantTableOp(c, cmd, gpa, count) };
+  }
+
+  /** The memory_op parts of grant tables (hv.memoryOp). */
+  memoryOps(): MemoryOpTable {
+    return {
+      physmapSpaces: {
+        [L.XENMAPSPACE_GRANT_TABLE]: (_c, d, a) => this.mapTableFrame(d, u64(a, L.ADD_TO_PHYSMAP_IDX), u64(a, L.ADD_TO_PHYSMAP_GPFN)),
+      },
+      resources: { [L.XENMEM_RESOURCE_GRANT_TABLE]: (c, d, a, gpa) => this.acquireFrames(c, d, a, gpa) },
+    };
   }
 
   /** Switches the XenServer TLB-flush elision on or off. */
@@ -97,8 +116,12 @@ export class GrantTables implements Subsystem {
     // The p2m entries themselves (and their frame references) go with the domain's p2m.
     core.adjustMapped(t, -t.grantMapped);
     for (let i = 0; i < t.frames.length; i++) {
-      if (t.frameGfn[i]! >= 0) core.machine.p2mUnmap(d.domid, t.frameGfn[i]!);
+      if (this.placedAt(t, i) >= 0) core.machine.p2mUnmap(d.domid, t.frameGfn[i]!);
       t.frameGfn[i] = -1;
+    }
+    // Frames of other tables this domain acquired went with its p2m.
+    for (const other of core.tables.values()) {
+      for (let i = other.acquired.length - 1; i >= 0; i--) if (other.acquired[i]!.domid === d.domid) other.acquired.splice(i, 1);
     }
     core.tables.delete(d.domid);
     t.dead = true;
@@ -114,7 +137,7 @@ export class GrantTables implements Subsystem {
     const hv = this.core.hv;
     const d = hv.live(caller);
     if (!d) throw new XenConfigError(`grant_table_op: caller d${caller} is not a live domain`);
-    hv.hypercall();
+    hv.countHypercall();
     const rc = this.dispatch(d, cmd, argsGpa, count);
     if (rc < 0) this.core.bump(L.CNT_GNT_HC_ERRORS);
     return rc;
@@ -177,7 +200,8 @@ export class GrantTables implements Subsystem {
       const slot = new Uint8Array(L.PFN_SIZE);
       const sv = new DataView(slot.buffer);
       for (let i = 0; i < nr; i++) {
-        sv.setBigUint64(0, t.frameGfn[i]! >= 0 ? BigInt(t.frameGfn[i]!) : INVALID_GFN, true);
+        const at = this.placedAt(t, i);
+        sv.setBigUint64(0, at >= 0 ? BigInt(at) : INVALID_GFN, true);
         const a = list + i * L.PFN_SIZE;
         if (!Number.isSafeInteger(a) || core.machine.tryWrite(d.domid, a, slot) !== L.MST_OK) st = L.GNTST_BAD_VIRT_ADDR;
       }
@@ -218,13 +242,13 @@ export class GrantTables implements Subsystem {
     const hv = this.core.hv;
     const d = hv.live(caller);
     if (!d) throw new XenConfigError(`add_to_physmap: caller d${caller} is not a live domain`);
-    hv.hypercall();
+    hv.countHypercall();
     const args = new GuestArgs(this.core.machine, d.domid, argsGpa, L.ADD_TO_PHYSMAP_SIZE, 1);
     if (!args.load(0)) return -EFAULT;
     if (args.u32(0, L.ADD_TO_PHYSMAP_SPACE) !== L.XENMAPSPACE_GRANT_TABLE) return -EINVAL;
     const td = this.byAnyId(d, args.u16(0, L.ADD_TO_PHYSMAP_DOMID));
     if (!td) return -ESRCH;
-    if (td !== d && !d.isPrivilegedOver(td.domid)) return -EPERM;
+    if (!hv.targetCheck(d, td)) return -EPERM; // xsm_add_to_physmap(XSM_TARGET)
     return this.mapTableFrame(td, args.u64(0, L.ADD_TO_PHYSMAP_IDX), args.u64(0, L.ADD_TO_PHYSMAP_GPFN));
   }
 
@@ -241,9 +265,10 @@ export class GrantTables implements Subsystem {
     const info = core.machine.domainInfo(d.domid);
     if (!Number.isInteger(gfn) || gfn < info.ramPages || gfn >= info.maxGfn) return -EINVAL;
     const mfn = t.frames[idx]!;
-    if (t.frameGfn[idx] === gfn) return 0;
+    const at = this.placedAt(t, idx);
+    if (at === gfn) return 0;
     if (core.machine.p2mLookup(d.domid, gfn) !== 0) return -EEXIST;
-    if (t.frameGfn[idx]! >= 0) core.machine.p2mUnmap(d.domid, t.frameGfn[idx]!);
+    if (at >= 0) core.machine.p2mUnmap(d.domid, at);
     const st = core.machine.p2mMap(d.domid, gfn, mfn, L.P2M_XEN);
     if (st !== L.MST_OK) {
       t.frameGfn[idx] = -1;
@@ -254,13 +279,63 @@ export class GrantTables implements Subsystem {
     return 0;
   }
 
+  /** Where table frame `idx` sits in its owner's p2m now, or -1. The guest may have taken it
+   *  out (XENMEM_remove_from_physmap) and put something else there: only an entry naming the
+   *  frame counts, so the model never unmaps what is not the frame. */
+  private placedAt(t: GrantTable, idx: number): number {
+    const gfn = t.frameGfn[idx]!;
+    if (gfn < 0) return -1;
+    const ent = this.core.machine.p2mLookup(t.domid, gfn);
+    if (ent > 0 && (ent & L.P2M_TYPE_MASK) === L.P2M_XEN && ent >>> L.P2M_MFN_SHIFT === t.frames[idx]) return gfn;
+    t.frameGfn[idx] = -1;
+    return -1;
+  }
+
+  // ---- XENMEM_acquire_resource(XENMEM_resource_grant_table) ---------------------------------
+
+  /** gnttab_acquire_resource: a device model (dm_op privilege, checked by the dispatcher) maps
+   *  frames of `d`'s shared table at gfns of its own p2m. Status frames are v2 only. A size
+   *  query (no frame list, nr_frames 0) returns the table's maximum. Returns 0 or -errno. */
+  acquireFrames(c: Domain, d: Domain, a: DataView, argGpa: number): number {
+    const core = this.core;
+    const m = core.machine;
+    const t = core.tables.get(d.domid)!;
+    const nr = a.getUint32(L.MEM_ACQUIRE_RESOURCE_NR_FRAMES, true);
+    const list = a.getBigUint64(L.MEM_ACQUIRE_RESOURCE_FRAME_LIST, true);
+    if (a.getUint32(L.MEM_ACQUIRE_RESOURCE_ID, true) !== L.XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED) return -EINVAL;
+    if (nr === 0) {
+      if (list !== 0n) return -EINVAL;
+      a.setUint32(L.MEM_ACQUIRE_RESOURCE_NR_FRAMES, t.maxFrames, true);
+      return copyToGuest(m, c.domid, argGpa, a) ? 0 : -EFAULT;
+    }
+    const frame = a.getBigUint64(L.MEM_ACQUIRE_RESOURCE_FRAME, true);
+    if (frame + BigInt(nr) > BigInt(t.maxFrames)) return -EINVAL;
+    const first = Number(frame);
+    if (!core.grow(t, first + nr)) return -ENOMEM;
+    const gfns = copyFromGuest(m, c.domid, list, nr * L.PFN_SIZE);
+    if (!gfns) return -EFAULT;
+    const info = m.domainInfo(c.domid);
+    for (let i = 0; i < nr; i++) {
+      const g = gfns.getBigUint64(i * L.PFN_SIZE, true);
+      const mfn = t.frames[first + i]!;
+      let rc = 0;
+      if (g < BigInt(info.ramPages) || g >= BigInt(info.maxGfn)) rc = -EINVAL;
+      else if (m.p2mMap(c.domid, Number(g), mfn, L.P2M_XEN) !== L.MST_OK) rc = -EBUSY;
+      // As for ioreq pages: a failure after the first frame is -EIO (some frames are mapped).
+      if (rc) return i === 0 ? rc : -EIO;
+      t.acquired.push({ domid: c.domid, gfn: Number(g), mfn });
+      core.bump(L.CNT_GNT_TABLE_MAPS);
+    }
+    return 0;
+  }
+
   // ---- introspection (tests, transports, reports) -------------------------------------------
 
   /** A snapshot of a live domain's grant state. */
   info(domid: number): { nrFrames: number; maxFrames: number; frameGfns: number[]; frameMfns: number[]; maptrackInUse: number; grantMapped: number; pinnedEntries: number } {
     const t = this.mustTable(domid);
     return {
-      nrFrames: t.nrFrames, maxFrames: t.maxFrames, frameGfns: [...t.frameGfn], frameMfns: [...t.frames],
+      nrFrames: t.nrFrames, maxFrames: t.maxFrames, frameGfns: t.frames.map((_, i) => this.placedAt(t, i)), frameMfns: [...t.frames],
       maptrackInUse: t.mtInUse, grantMapped: t.grantMapped, pinnedEntries: t.pinned,
     };
   }
@@ -285,3 +360,8 @@ export class GrantTables implements Subsystem {
   }
 }
 
+
+/** A u64 field as a number (exact below 2^53, and out of every range above). */
+function u64(a: DataView, off: number): number {
+  return a.getUint32(off, true) + a.getUint32(off + 4, true) * 2 ** 32;
+}

@@ -9,17 +9,20 @@
 //   ioreq-resource.ts  XENMEM_acquire_resource of a server's pages
 // This file: lifecycle, entry points and queries.
 import type { Domain } from "./domain.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import { XenConfigError, type HypercallHandler, type Hypervisor, type Subsystem } from "./hypervisor.ts";
 import type { EventChannels } from "./evtchn.ts";
 import type { IoDir, MmioDone, MmioHandler, MmioResult } from "./mmio.ts";
-import { EFAULT, EINVAL, EOPNOTSUPP, EPERM, ESRCH } from "./errno.ts";
-import { xsmDenialErrno } from "./xsm-errno.ts";
+import { E2BIG, EFAULT, EOPNOTSUPP } from "./errno.ts";
 import { copyFromGuest } from "./guest-copy.ts";
+import { readAcquireResource, type MemoryOpTable } from "./memory-op.ts";
 import * as L from "../wasm/layout.ts";
 import { IoreqCore, MAX_NR_IOREQ_SERVERS, type Server, type SpiLine } from "./ioreq-state.ts";
 import { dmOpFromGuest } from "./ioreq-dmop.ts";
 import { ioAccess } from "./ioreq-access.ts";
 import { acquireIoreqFrames } from "./ioreq-resource.ts";
+
+/** Buffers one dm_op may name (ARRAY_SIZE(struct dmop_args.buf) in dm.c). */
+const DMOP_MAX_BUFS = 2;
 
 export interface IoreqOptions {
   /** SPIs the guest's vGIC has (Arm nr_spis): set_irq_level accepts 32..32+nrSpis-1. Default 64. */
@@ -56,6 +59,16 @@ export class IoreqServers implements Subsystem, MmioHandler {
     this.core = new IoreqCore(hv, evtchn, nrSpis);
     hv.register(this);
     hv.setMmioHandler(this);
+  }
+
+  /** HYPERVISOR_dm_op (hv.hypercall). */
+  hypercalls(): Record<number, HypercallHandler> {
+    return { [L.HYPERVISOR_DM_OP]: (c, domid, nrBufs, bufs) => this.dmOpBufs(c, domid, nrBufs, bufs) };
+  }
+
+  /** XENMEM_acquire_resource(XENMEM_resource_ioreq_server) for hv.memoryOp. */
+  memoryOps(): MemoryOpTable {
+    return { resources: { [L.XENMEM_RESOURCE_IOREQ_SERVER]: (c, d, a, gpa) => acquireIoreqFrames(this.core, c, d, a, gpa) } };
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -126,7 +139,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
   /** HYPERVISOR_dm_op(domid, 1, {buf}) made by `caller`: one buffer of `bufSize` bytes at the
    *  caller's guest-physical `bufGpa` holding a struct xen_dm_op. Returns 0 or -errno. */
   dmOp(caller: number, domid: number, bufGpa: number, bufSize: number): number {
-    this.hv.hypercall();
+    this.hv.countHypercall();
     this.core.bump(L.CNT_IOREQ_DM_OPS);
     const c = this.hv.live(caller);
     if (!c) throw new XenConfigError(`dm_op: caller ${caller} is not a live domain`);
@@ -135,23 +148,44 @@ export class IoreqServers implements Subsystem, MmioHandler {
     return rc;
   }
 
+  /** HYPERVISOR_dm_op(domid, nr_bufs, bufs) as the ABI has it: `bufs` is the guest address
+   *  of nr_bufs struct xen_dm_op_buf {handle, size}; the first holds the struct xen_dm_op. */
+  dmOpBufs(caller: number, domid: number, nrBufs: number, bufsGpa: number): number {
+    this.hv.countHypercall();
+    this.core.bump(L.CNT_IOREQ_DM_OPS);
+    const c = this.hv.liveCaller(caller, "dm_op");
+    const rc = this.dmOpBufsInner(c, domid, nrBufs, bufsGpa);
+    if (rc < 0) this.core.bump(L.CNT_IOREQ_DM_OP_ERRORS);
+    return rc;
+  }
+
+  private dmOpBufsInner(c: Domain, domid: number, nrBufs: number, bufsGpa: number): number {
+    if (!Number.isInteger(nrBufs) || nrBufs < 0 || nrBufs > DMOP_MAX_BUFS) return -E2BIG;
+    let gpa = 0;
+    let size = 0; // no buffer: a zero-sized first buffer, which dm_op refuses with -EFAULT
+    if (nrBufs > 0) {
+      const b = copyFromGuest(this.hv.machine, c.domid, bufsGpa, nrBufs * L.DM_OP_BUF_SIZE);
+      if (!b) return -EFAULT;
+      const h = b.getBigUint64(L.DM_OP_BUF_H, true);
+      const sz = b.getBigUint64(L.DM_OP_BUF_SIZE_OFF, true);
+      gpa = h < 2n ** 53n ? Number(h) : -1;
+      size = sz < 2n ** 32n ? Number(sz) : 2 ** 32;
+    }
+    return dmOpFromGuest(this.core, c, domid, gpa, size);
+  }
+
   // ---- XENMEM_acquire_resource (ioreq_server pages) -------------------------------------
 
   /** XENMEM_acquire_resource for XENMEM_resource_ioreq_server made by `caller` (a translated
    *  domain: frame_list holds the gfns where the pages go in its p2m). Returns 0 or -errno. */
   acquireResource(caller: number, argGpa: number): number {
-    this.hv.hypercall();
+    this.hv.countHypercall();
     const c = this.hv.live(caller);
     if (!c) throw new XenConfigError(`acquire_resource: caller ${caller} is not a live domain`);
-    const a = copyFromGuest(this.hv.machine, caller, argGpa, L.MEM_ACQUIRE_RESOURCE_SIZE);
-    if (!a) return -EFAULT;
-    if (a.getUint32(L.MEM_ACQUIRE_RESOURCE_PAD, true) !== 0) return -EINVAL;
-    const d = this.hv.live(a.getUint16(L.MEM_ACQUIRE_RESOURCE_DOMID, true));
-    if (!d) return -ESRCH;
-    if (d === c) return -EPERM;
-    if (!this.hv.xsmCheck("dm_op", c, d)) return xsmDenialErrno(this.hv.xsm);
-    if (a.getUint16(L.MEM_ACQUIRE_RESOURCE_TYPE, true) !== L.XENMEM_RESOURCE_IOREQ_SERVER) return -EOPNOTSUPP;
-    return acquireIoreqFrames(this.core, c, d, a, argGpa);
+    const r = readAcquireResource(this.hv, c, argGpa);
+    if (typeof r === "number") return r;
+    if (r.a.getUint16(L.MEM_ACQUIRE_RESOURCE_TYPE, true) !== L.XENMEM_RESOURCE_IOREQ_SERVER) return -EOPNOTSUPP;
+    return acquireIoreqFrames(this.core, c, r.d, r.a, argGpa);
   }
 
   // ---- guest accesses ------------------------------------------------------------------

@@ -7,7 +7,9 @@ import { ERR_SIZE, type ForeignMapping } from "./foreign.ts";
 import { DOMID_SELF, PAGE_SIZE } from "../wasm/layout.ts";
 import * as L from "../wasm/layout.ts";
 
-// Scratch page layout: the dm_op / memory_op struct at 0, arrays after it.
+// Scratch page layout: the dm_op / memory_op struct at 0, the dm_op buffer list at DMOP_BUFS,
+// arrays after it.
+const DMOP_BUFS = L.DM_OP_SIZE;
 const ARRAYS = 64;
 
 export class Privcmd {
@@ -46,7 +48,12 @@ export class Privcmd {
     b.setUint32(L.DM_OP_OP, op, true);
     fill(new DataView(b.buffer, L.DM_OP_U));
     this.put(0, b);
-    const rc = this.ioreq.dmOp(this.domid, target, this.scratch, bufSize);
+    // HYPERVISOR_dm_op(domid, 1, bufs): one xen_dm_op_buf naming the struct.
+    const buf = new DataView(new ArrayBuffer(L.DM_OP_BUF_SIZE));
+    buf.setBigUint64(L.DM_OP_BUF_H, BigInt(this.scratch), true);
+    buf.setBigUint64(L.DM_OP_BUF_SIZE_OFF, BigInt(bufSize), true);
+    this.put(DMOP_BUFS, buf);
+    const rc = this.ioreq.dmOpBufs(this.domid, target, 1, this.scratch + DMOP_BUFS);
     return { rc, u: this.get(L.DM_OP_U, L.DM_OP_SIZE - L.DM_OP_U) };
   }
 

@@ -24,8 +24,8 @@ export function introduce(xs: Xenstore, conn: XsConnection, payload: Uint8Array)
   if (existing) {
     // Same page: the toolstack re-binds the event channel; another page is refused.
     if (existing.ring!.guest.gfn !== gfn) return xsErr("EINVAL");
-    existing.port = port;
-    return xsOk(OK);
+    const err = xs.bindStore(existing, port);
+    return err ? xsErr(err) : xsOk(OK);
   }
   const d = xs.hv.domain(domid);
   if (!d || !d.alive || !xs.hv.machine.domainExists(domid)) return xsErr("ENOENT");
@@ -37,7 +37,12 @@ export function introduce(xs: Xenstore, conn: XsConnection, payload: Uint8Array)
     if (!(e instanceof MachineError)) throw e;
     return xsErr("ENOMEM");
   }
-  xs.addRingConnection(domid, ring, port);
+  const rc = xs.addRingConnection(domid, ring);
+  const err = xs.bindStore(rc, port);
+  if (err) {
+    xs.dropRingConnection(domid, false);
+    return xsErr(err);
+  }
   fire(xs, { path: SPECIAL_INTRODUCE, exact: true, perms: [xs.special.get(SPECIAL_INTRODUCE)!] });
   return xsOk(OK);
 }

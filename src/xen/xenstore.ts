@@ -14,6 +14,8 @@
 // which here also removes the domain's tree, watches and transactions (xenstored and libxl
 // together) and fires @releaseDomain.
 import type { Domain } from "./domain.ts";
+import type { EventChannels } from "./evtchn.ts";
+import { errnoName, EACCES, EPERM } from "./errno.ts";
 import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
 import { MachineError } from "../wasm/machine.ts";
 import * as L from "../wasm/layout.ts";
@@ -42,7 +44,13 @@ export interface XenstoreOptions {
   toolstack?: boolean;
   /** The RAM gfn of a domain's store page (HVM_PARAM_STORE_PFN). Default: its last RAM page. */
   storeGfn?: (d: Domain) => number;
-  /** The store event-channel port named in INTRODUCE. Default 0 (not bound in this model). */
+  /** The event-channel subsystem (registered before this one). With it the store channel is
+   *  real: the toolstack allocates each domain's port for xenstored (as libxl does),
+   *  INTRODUCE binds xenstored's end, and every kick is an EVTCHNOP_send. Without it kicks
+   *  are only counted. */
+  evtchn?: EventChannels;
+  /** The store event-channel port named in INTRODUCE. Default: allocated as above with
+   *  `evtchn`, else 0 (no channel). */
   storePort?: (d: Domain) => number;
   /** Keep a log of every message (see XsTraceEntry). */
   trace?: boolean;
@@ -64,6 +72,7 @@ export class Xenstore implements Subsystem {
   readonly conns = new Map<number, XsConnection>();
   readonly special = new Map<string, Perm[]>();
   readonly watchQuotaError: XsErrorName;
+  readonly evtchn: EventChannels | undefined;
   private readonly opts: XenstoreOptions;
   private readonly rings = new Map<number, XsConnection>();
   private readonly clients = new Map<XsConnection, XsClient>();
@@ -73,6 +82,8 @@ export class Xenstore implements Subsystem {
     this.hv = hv;
     this.opts = opts;
     this.serverDomid = opts.serverDomid ?? 0;
+    this.evtchn = opts.evtchn;
+    if (this.evtchn && this.evtchn.hv !== hv) throw new XenConfigError("Xenstore: the event channels belong to another hypervisor");
     this.ops = new XsNodeOps({ ...DEFAULT_QUOTA, ...opts.quota });
     this.ops.onQuota = () => this.hv.machine.bump(L.CNT_XS_QUOTA_DENIED);
     this.watchQuotaError = opts.watchQuotaError ?? "E2BIG";
@@ -141,9 +152,9 @@ export class Xenstore implements Subsystem {
     return { domid: conn.domid, privileged: conn.domid === 0 || (d?.isControl ?? false), target: d?.target };
   }
 
-  /** INTRODUCE made a ring connection for `domid`. */
-  addRingConnection(domid: number, ring: StoreRing, port: number): XsConnection {
-    const rc = new XsConnection(this.nextConnId++, domid, ring, port);
+  /** INTRODUCE made a ring connection for `domid` (its store channel is bound by bindStore). */
+  addRingConnection(domid: number, ring: StoreRing): XsConnection {
+    const rc = new XsConnection(this.nextConnId++, domid, ring, 0);
     this.conns.set(rc.id, rc);
     this.rings.set(domid, rc);
     this.clients.set(rc, new XsClient(this, rc));
@@ -151,10 +162,12 @@ export class Xenstore implements Subsystem {
     return rc;
   }
 
-  /** RELEASE: the ring connection goes with its watches, transactions and queued output. */
+  /** RELEASE: the ring connection goes with its watches, transactions and queued output, and
+   *  xenstored closes its end of the store channel. */
   dropRingConnection(domid: number, serverGone: boolean): void {
     const conn = this.rings.get(domid);
     if (!conn) return;
+    if (!serverGone) this.unbindStore(conn);
     conn.closed = true;
     conn.watches.length = 0;
     conn.txs.clear();
@@ -163,6 +176,34 @@ export class Xenstore implements Subsystem {
     this.rings.delete(domid);
     this.conns.delete(conn.id);
     this.clients.delete(conn); // a client still held answers EIO
+  }
+
+  // ---- the store event channel ----------------------------------------------------------------
+
+  /** xenstored binds its end of a domain's store channel (xenevtchn_bind_interdomain). Port 0
+   *  means no channel. Returns the error INTRODUCE answers, or undefined. */
+  bindStore(conn: XsConnection, port: number): XsErrorName | undefined {
+    this.unbindStore(conn);
+    conn.port = port;
+    if (!this.evtchn || port === 0 || !this.hv.live(this.serverDomid)) return undefined;
+    const local = this.evtchn.bindInterdomain(this.serverDomid, conn.domid, port);
+    if (local < 0) return local === -EPERM ? "EPERM" : local === -EACCES ? "EACCES" : "EINVAL";
+    conn.serverPort = local;
+    return undefined;
+  }
+
+  private unbindStore(conn: XsConnection): void {
+    if (this.evtchn && conn.serverPort !== 0 && this.hv.live(this.serverDomid)) this.evtchn.close(this.serverDomid, conn.serverPort);
+    conn.serverPort = 0;
+  }
+
+  /** The toolstack's store channel for a new domain: xc_evtchn_alloc_unbound(domid, xenstored). */
+  private storePort(d: Domain): number {
+    if (this.opts.storePort) return this.opts.storePort(d);
+    if (!this.evtchn || !this.hv.live(0) || !this.hv.live(this.serverDomid)) return 0;
+    const port = this.evtchn.allocUnbound(0, d.domid, this.serverDomid);
+    if (port < 0) throw new XenConfigError(`xenstore: cannot allocate the store event channel of domain ${d.domid}: ${errnoName(port)}`);
+    return port;
   }
 
   // ---- moving bytes -----------------------------------------------------------------------
@@ -235,15 +276,19 @@ export class Xenstore implements Subsystem {
     if (wrote) this.notifyGuest(conn);
   }
 
-  /** A kick on the store event channel from the guest's xenbus driver. */
+  /** A kick on the store event channel from the guest's xenbus driver (EVTCHNOP_send on its
+   *  port, which marks xenstored's end pending). */
   notifyServer(conn: XsConnection): void {
     conn.stats.notifyToServer++;
     this.hv.machine.bump(L.CNT_XS_EVTCHN_NOTIFY);
+    if (this.evtchn && conn.port !== 0 && this.hv.live(conn.domid)) this.evtchn.send(conn.domid, conn.port);
   }
 
+  /** xenstored's kick to the guest: EVTCHNOP_send on its local end. */
   private notifyGuest(conn: XsConnection): void {
     conn.stats.notifyToGuest++;
     this.hv.machine.bump(L.CNT_XS_EVTCHN_NOTIFY);
+    if (this.evtchn && conn.serverPort !== 0 && this.hv.live(this.serverDomid)) this.evtchn.send(this.serverDomid, conn.serverPort);
   }
 
   /** xenstored gives up on a misbehaving ring: it says why in the page and ignores it. */
@@ -296,7 +341,7 @@ export class Xenstore implements Subsystem {
 
   domainCreated(d: Domain): void {
     if (this.opts.toolstack === false) return;
-    toolstackCreate(this, d, this.opts.storeGfn?.(d) ?? d.ramPages - 1, this.opts.storePort?.(d) ?? 0);
+    toolstackCreate(this, d, this.opts.storeGfn?.(d) ?? d.ramPages - 1, this.storePort(d));
   }
 
   domainDestroyed(d: Domain): void {

@@ -497,6 +497,9 @@ static void dm_op(void) {
   OFF(DM_OP_SET_IRQ_LEVEL, PAD, struct xen_dm_op_set_irq_level, pad);
   SZ(DM_OP_NR_VCPUS, struct xen_dm_op_nr_vcpus);
   OFF(DM_OP_NR_VCPUS, VCPUS, struct xen_dm_op_nr_vcpus, vcpus);
+  SZ(DM_OP_BUF, struct xen_dm_op_buf);
+  OFF(DM_OP_BUF, H, struct xen_dm_op_buf, h);
+  OFF(DM_OP_BUF, SIZE_OFF, struct xen_dm_op_buf, size);
 }
 
 static void xenstore(void) {
