@@ -4,7 +4,7 @@
 // dummy policy the control domain or the guest's device-model target. Holding it, a backend can
 // reach ALL of the guest's RAM, which is what exposure() reports next to what it has mapped.
 import type { Domain } from "./domain.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import type { Hypervisor, Subsystem } from "./hypervisor.ts";
 import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP, EPERM, ESRCH } from "./errno.ts";
 import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
