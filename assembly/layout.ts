@@ -283,6 +283,26 @@ export const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
 export const DOMID_IDLE: u32 = 0x7fff;
 export const DOMID_MASK: u32 = 0x7fff;
 
+// errno.h (enum xen_errno): the values hypercalls return negated; the ones the model returns.
+export const XEN_EPERM: u32 = 1;
+export const XEN_ENOENT: u32 = 2;
+export const XEN_ESRCH: u32 = 3;
+export const XEN_EIO: u32 = 5;
+export const XEN_E2BIG: u32 = 7;
+export const XEN_EAGAIN: u32 = 11;
+export const XEN_ENOMEM: u32 = 12;
+export const XEN_EACCES: u32 = 13;
+export const XEN_EFAULT: u32 = 14;
+export const XEN_EBUSY: u32 = 16;
+export const XEN_EEXIST: u32 = 17;
+export const XEN_ENODEV: u32 = 19;
+export const XEN_EINVAL: u32 = 22;
+export const XEN_ENOSPC: u32 = 28;
+export const XEN_ENOSYS: u32 = 38;
+export const XEN_EMSGSIZE: u32 = 90;
+export const XEN_EOPNOTSUPP: u32 = 95;
+export const XEN_ECONNREFUSED: u32 = 111;
+
 // Hypercall numbers (xen.h).
 export const HYPERVISOR_MMU_UPDATE: u32 = 1;
 export const HYPERVISOR_MEMORY_OP: u32 = 12;

@@ -282,6 +282,26 @@ export const DOMID_FIRST_RESERVED = 0x7ff0;
 export const DOMID_IDLE = 0x7fff;
 export const DOMID_MASK = 0x7fff;
 
+// errno.h (enum xen_errno): the values hypercalls return negated; the ones the model returns.
+export const XEN_EPERM = 1;
+export const XEN_ENOENT = 2;
+export const XEN_ESRCH = 3;
+export const XEN_EIO = 5;
+export const XEN_E2BIG = 7;
+export const XEN_EAGAIN = 11;
+export const XEN_ENOMEM = 12;
+export const XEN_EACCES = 13;
+export const XEN_EFAULT = 14;
+export const XEN_EBUSY = 16;
+export const XEN_EEXIST = 17;
+export const XEN_ENODEV = 19;
+export const XEN_EINVAL = 22;
+export const XEN_ENOSPC = 28;
+export const XEN_ENOSYS = 38;
+export const XEN_EMSGSIZE = 90;
+export const XEN_EOPNOTSUPP = 95;
+export const XEN_ECONNREFUSED = 111;
+
 // Hypercall numbers (xen.h).
 export const HYPERVISOR_MMU_UPDATE = 1;
 export const HYPERVISOR_MEMORY_OP = 12;
