@@ -266,6 +266,10 @@ describe.each(["release", "debug"] as const)("the Xen model wired together (%s)"
     const local = guest2.serverPort;
     x.hv.destroyDomain(2);
     expect(x.evtchn.portStatus(0, local)?.status).toBe(L.EVTCHNSTAT_CLOSED);
+    // xenstored's own domain dies: its ends go with it, and the guest's end is unbound again.
+    x.hv.destroyDomain(0);
+    expect(conn.serverPort).toBe(0);
+    expect(x.evtchn.portStatus(1, p2)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 0 });
   });
 
   it("xenstore without event channels only counts kicks (port 0: no channel)", () => {

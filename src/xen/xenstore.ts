@@ -346,8 +346,12 @@ export class Xenstore implements Subsystem {
 
   domainDestroyed(d: Domain): void {
     if (d.domid === this.serverDomid) {
-      // xenstored itself goes away: its mappings of every ring go with its p2m.
-      for (const c of this.rings.values()) c.ring!.disconnectServer(true);
+      // xenstored itself goes away: its mappings of every ring and its ends of the store
+      // channels go with it (a later xenstored binds afresh).
+      for (const c of this.rings.values()) {
+        c.ring!.disconnectServer(true);
+        c.serverPort = 0;
+      }
       releaseDomain(this, d.domid, true);
       return;
     }
