@@ -309,7 +309,8 @@ export const VIRTIO_NET_HDR_GSO_ECN: u32 = 0x80; // flag bit on top of the gso t
 // ---- Xen ABI -----------------------------------------------------------------------------
 // The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
 // a program against the real headers (libxen-dev) and checks every constant of this section;
-// the structs below have the same layout on x86_64 and Arm64.
+// the structs below have the same layout on x86_64 and Arm64 unless marked. No other file
+// writes a Xen ABI number: code names these constants (or aliases them as `= L.NAME`).
 // Naming rule (so a name can be derived from the header):
 //  - a macro keeps its Xen name, upper-cased, leading underscores dropped
 //    (GTF_permit_access -> GTF_PERMIT_ACCESS, __HYPERVISOR_grant_table_op -> HYPERVISOR_GRANT_TABLE_OP).
@@ -323,10 +324,35 @@ export const VIRTIO_NET_HDR_GSO_ECN: u32 = 0x80; // flag bit on top of the gso t
 //    named `size` takes the suffix _OFF (IOREQ_SIZE_OFF) so it cannot clash with the struct size.
 //  - a bit-field F: <PREFIX>_F_BYTE (byte offset), <PREFIX>_F_SHIFT (lowest bit in that byte),
 //    <PREFIX>_F_BITS (width).
+//  - where a struct's union `u` itself is needed: <PREFIX>_U (xen_dm_op.u -> DM_OP_U).
+//  - enum constants like macros; a CamelCase one split into words at capitals
+//    (XenbusStateInitWait -> XENBUS_STATE_INIT_WAIT).
+//  - a scalar typedef: its name without xen_ and _t, plus _SIZE (xen_pfn_t -> PFN_SIZE).
+//  - a function-like macro at argument 0: its name plus _0 (..._frame_ioreq(0) -> ..._FRAME_IOREQ_0).
 // DOMID_SELF..DOMID_INVALID are in the domains section above; the test checks them too.
 export const DOMID_FIRST_RESERVED: u32 = 0x7ff0;
 export const DOMID_IDLE: u32 = 0x7fff;
 export const DOMID_MASK: u32 = 0x7fff;
+
+// errno.h (enum xen_errno): the values hypercalls return negated; the ones the model returns.
+export const XEN_EPERM: u32 = 1;
+export const XEN_ENOENT: u32 = 2;
+export const XEN_ESRCH: u32 = 3;
+export const XEN_EIO: u32 = 5;
+export const XEN_E2BIG: u32 = 7;
+export const XEN_EAGAIN: u32 = 11;
+export const XEN_ENOMEM: u32 = 12;
+export const XEN_EACCES: u32 = 13;
+export const XEN_EFAULT: u32 = 14;
+export const XEN_EBUSY: u32 = 16;
+export const XEN_EEXIST: u32 = 17;
+export const XEN_ENODEV: u32 = 19;
+export const XEN_EINVAL: u32 = 22;
+export const XEN_ENOSPC: u32 = 28;
+export const XEN_ENOSYS: u32 = 38;
+export const XEN_EMSGSIZE: u32 = 90;
+export const XEN_EOPNOTSUPP: u32 = 95;
+export const XEN_ECONNREFUSED: u32 = 111;
 
 // Hypercall numbers (xen.h).
 export const HYPERVISOR_MMU_UPDATE: u32 = 1;
@@ -613,13 +639,231 @@ export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID: u32 = 8;
 export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD: u32 = 10;
 export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE: u32 = 12; // u32
 export const ARGO_RING_MESSAGE_HEADER_DATA: u32 = 16;
+export const ARGO_GFN_SIZE: u32 = 8; // xen_argo_gfn_t (u64)
+
+// xen.h: the rest of the VIRQs (VIRQ_TIMER, VIRQ_ARGO and NR_VIRQS are above).
+export const VIRQ_DEBUG: u32 = 1; // per vCPU
+export const VIRQ_CONSOLE: u32 = 2;
+export const VIRQ_DOM_EXC: u32 = 3;
+export const VIRQ_TBUF: u32 = 4;
+export const VIRQ_DEBUGGER: u32 = 6;
+export const VIRQ_XENOPROF: u32 = 7; // per vCPU
+export const VIRQ_CON_RING: u32 = 8;
+export const VIRQ_PCPU_STATE: u32 = 9;
+export const VIRQ_MEM_EVENT: u32 = 10;
+export const VIRQ_ENOMEM: u32 = 12;
+export const VIRQ_XENPMU: u32 = 13; // per vCPU
+export const VIRQ_ARCH_0: u32 = 16; // VIRQ_ARCH_0..7: global on x86 and Arm
+export const VIRQ_ARCH_1: u32 = 17;
+export const VIRQ_ARCH_2: u32 = 18;
+export const VIRQ_ARCH_3: u32 = 19;
+export const VIRQ_ARCH_4: u32 = 20;
+export const VIRQ_ARCH_5: u32 = 21;
+export const VIRQ_ARCH_6: u32 = 22;
+export const VIRQ_ARCH_7: u32 = 23;
+
+// shared_info and vcpu_info, 2-level event channels. These two layouts depend on the
+// architecture; vxsim uses the x86_64 one on every architecture (the test runs on x86_64).
+export const ULONG_SIZE: u32 = 8; // xen_ulong_t (64-bit on x86_64 and Arm64)
+export const EVTCHN_2L_NR_CHANNELS: u32 = ULONG_SIZE * ULONG_SIZE * 64; // 4096 ports
+export const XEN_LEGACY_MAX_VCPUS: u32 = 32; // vcpu_info slots in shared_info (x86)
+export const VCPU_INFO_SIZE: u32 = 64;
+export const VCPU_INFO_EVTCHN_UPCALL_PENDING: u32 = 0; // u8
+export const VCPU_INFO_EVTCHN_UPCALL_MASK: u32 = 1; // u8
+export const VCPU_INFO_EVTCHN_PENDING_SEL: u32 = 8; // xen_ulong_t: bit w = pending word w may have work
+export const VCPU_INFO_ARCH: u32 = 16;
+export const VCPU_INFO_TIME: u32 = 32;
+export const SHARED_INFO_SIZE: u32 = 3136;
+export const SHARED_INFO_VCPU_INFO: u32 = 0; // vcpu_info[XEN_LEGACY_MAX_VCPUS]
+export const SHARED_INFO_EVTCHN_PENDING: u32 = 2048; // xen_ulong_t[64]: port p is bit p%64 of word p/64
+export const SHARED_INFO_EVTCHN_MASK: u32 = 2560; // xen_ulong_t[64]
+export const SHARED_INFO_WC_VERSION: u32 = 3072;
+
+// memory.h
+export const XENMEM_ADD_TO_PHYSMAP: u32 = 7;
+export const XENMEM_REMOVE_FROM_PHYSMAP: u32 = 15;
+export const XENMEM_ADD_TO_PHYSMAP_BATCH: u32 = 23;
+export const XENMEM_ACQUIRE_RESOURCE: u32 = 28;
+export const XENMAPSPACE_SHARED_INFO: u32 = 0;
+export const XENMAPSPACE_GRANT_TABLE: u32 = 1;
+export const XENMAPSPACE_GMFN: u32 = 2;
+export const XENMAPSPACE_GMFN_RANGE: u32 = 3;
+export const XENMAPSPACE_GMFN_FOREIGN: u32 = 4;
+export const XENMAPSPACE_DEV_MMIO: u32 = 5;
+export const XENMAPIDX_GRANT_TABLE_STATUS: u32 = 0x80000000; // idx flag: a v2 status frame
+export const XENMEM_RESOURCE_IOREQ_SERVER: u32 = 0;
+export const XENMEM_RESOURCE_GRANT_TABLE: u32 = 1;
+export const XENMEM_RESOURCE_VMTRACE_BUF: u32 = 2;
+export const XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED: u32 = 0;
+export const XENMEM_RESOURCE_GRANT_TABLE_ID_STATUS: u32 = 1;
+export const XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ: u32 = 0;
+export const XENMEM_RESOURCE_IOREQ_SERVER_FRAME_IOREQ_0: u32 = 1; // ..._frame_ioreq(n) = 1 + n
+export const PFN_SIZE: u32 = 8; // xen_pfn_t
+
+export const ADD_TO_PHYSMAP_SIZE: u32 = 24; // struct xen_add_to_physmap
+export const ADD_TO_PHYSMAP_DOMID: u32 = 0; // u16
+export const ADD_TO_PHYSMAP_SIZE_OFF: u32 = 2; // u16 (gmfn_range only)
+export const ADD_TO_PHYSMAP_SPACE: u32 = 4; // u32 XENMAPSPACE_*
+export const ADD_TO_PHYSMAP_IDX: u32 = 8; // xen_ulong_t
+export const ADD_TO_PHYSMAP_GPFN: u32 = 16; // xen_pfn_t
+
+export const ADD_TO_PHYSMAP_BATCH_SIZE: u32 = 32; // struct xen_add_to_physmap_batch
+export const ADD_TO_PHYSMAP_BATCH_DOMID: u32 = 0; // u16
+export const ADD_TO_PHYSMAP_BATCH_SPACE: u32 = 2; // u16
+export const ADD_TO_PHYSMAP_BATCH_SIZE_OFF: u32 = 4; // u16 entries
+export const ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID: u32 = 6; // u16 (union u)
+export const ADD_TO_PHYSMAP_BATCH_IDXS: u32 = 8; // handle: xen_ulong_t[]
+export const ADD_TO_PHYSMAP_BATCH_GPFNS: u32 = 16; // handle: xen_pfn_t[]
+export const ADD_TO_PHYSMAP_BATCH_ERRS: u32 = 24; // handle: int[]
+
+export const REMOVE_FROM_PHYSMAP_SIZE: u32 = 16; // struct xen_remove_from_physmap
+export const REMOVE_FROM_PHYSMAP_DOMID: u32 = 0; // u16
+export const REMOVE_FROM_PHYSMAP_GPFN: u32 = 8; // xen_pfn_t
+
+export const MEM_ACQUIRE_RESOURCE_SIZE: u32 = 32; // struct xen_mem_acquire_resource
+export const MEM_ACQUIRE_RESOURCE_DOMID: u32 = 0; // u16
+export const MEM_ACQUIRE_RESOURCE_TYPE: u32 = 2; // u16 XENMEM_resource_*
+export const MEM_ACQUIRE_RESOURCE_ID: u32 = 4; // u32
+export const MEM_ACQUIRE_RESOURCE_NR_FRAMES: u32 = 8; // u32 in/out
+export const MEM_ACQUIRE_RESOURCE_PAD: u32 = 12; // u32, must be 0
+export const MEM_ACQUIRE_RESOURCE_FRAME: u32 = 16; // u64
+export const MEM_ACQUIRE_RESOURCE_FRAME_LIST: u32 = 24; // handle: xen_pfn_t[] (gfns for a translated caller)
+
+// hvm/hvm_op.h
+export const HVM_IOREQSRV_BUFIOREQ_OFF: u32 = 0;
+export const HVM_IOREQSRV_BUFIOREQ_LEGACY: u32 = 1;
+export const HVM_IOREQSRV_BUFIOREQ_ATOMIC: u32 = 2;
+
+// hvm/dm_op.h
+export const XEN_DMOP_CREATE_IOREQ_SERVER: u32 = 1;
+export const XEN_DMOP_GET_IOREQ_SERVER_INFO: u32 = 2;
+export const XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER: u32 = 3;
+export const XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER: u32 = 4;
+export const XEN_DMOP_SET_IOREQ_SERVER_STATE: u32 = 5;
+export const XEN_DMOP_DESTROY_IOREQ_SERVER: u32 = 6;
+export const XEN_DMOP_TRACK_DIRTY_VRAM: u32 = 7;
+export const XEN_DMOP_SET_PCI_INTX_LEVEL: u32 = 8;
+export const XEN_DMOP_SET_ISA_IRQ_LEVEL: u32 = 9;
+export const XEN_DMOP_SET_PCI_LINK_ROUTE: u32 = 10;
+export const XEN_DMOP_MODIFIED_MEMORY: u32 = 11;
+export const XEN_DMOP_SET_MEM_TYPE: u32 = 12;
+export const XEN_DMOP_INJECT_EVENT: u32 = 13;
+export const XEN_DMOP_INJECT_MSI: u32 = 14;
+export const XEN_DMOP_MAP_MEM_TYPE_TO_IOREQ_SERVER: u32 = 15;
+export const XEN_DMOP_REMOTE_SHUTDOWN: u32 = 16;
+export const XEN_DMOP_RELOCATE_MEMORY: u32 = 17;
+export const XEN_DMOP_PIN_MEMORY_CACHEATTR: u32 = 18;
+export const XEN_DMOP_SET_IRQ_LEVEL: u32 = 19;
+export const XEN_DMOP_NR_VCPUS: u32 = 20;
+export const XEN_DMOP_NO_GFNS: u32 = 1; // get_ioreq_server_info flag
+export const XEN_DMOP_IO_RANGE_PORT: u32 = 0;
+export const XEN_DMOP_IO_RANGE_MEMORY: u32 = 1;
+export const XEN_DMOP_IO_RANGE_PCI: u32 = 2;
+
+export const DM_OP_SIZE: u32 = 32; // struct xen_dm_op
+export const DM_OP_OP: u32 = 0; // u32 XEN_DMOP_*
+export const DM_OP_PAD: u32 = 4; // u32
+export const DM_OP_U: u32 = 8; // the union: the structs below, by op
+export const DM_OP_CREATE_IOREQ_SERVER_SIZE: u32 = 6;
+export const DM_OP_CREATE_IOREQ_SERVER_HANDLE_BUFIOREQ: u32 = 0; // u8 HVM_IOREQSRV_BUFIOREQ_*
+export const DM_OP_CREATE_IOREQ_SERVER_PAD: u32 = 1; // u8[3]
+export const DM_OP_CREATE_IOREQ_SERVER_ID: u32 = 4; // u16 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_SIZE: u32 = 24;
+export const DM_OP_GET_IOREQ_SERVER_INFO_ID: u32 = 0; // u16
+export const DM_OP_GET_IOREQ_SERVER_INFO_FLAGS: u32 = 2; // u16 XEN_DMOP_no_gfns
+export const DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_PORT: u32 = 4; // u32 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_IOREQ_GFN: u32 = 8; // u64 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_GFN: u32 = 16; // u64 out
+export const DM_OP_IOREQ_SERVER_RANGE_SIZE: u32 = 24;
+export const DM_OP_IOREQ_SERVER_RANGE_ID: u32 = 0; // u16
+export const DM_OP_IOREQ_SERVER_RANGE_PAD: u32 = 2; // u16
+export const DM_OP_IOREQ_SERVER_RANGE_TYPE: u32 = 4; // u32 XEN_DMOP_IO_RANGE_*
+export const DM_OP_IOREQ_SERVER_RANGE_START: u32 = 8; // u64, inclusive
+export const DM_OP_IOREQ_SERVER_RANGE_END: u32 = 16; // u64, inclusive
+export const DM_OP_SET_IOREQ_SERVER_STATE_SIZE: u32 = 4;
+export const DM_OP_SET_IOREQ_SERVER_STATE_ID: u32 = 0; // u16
+export const DM_OP_SET_IOREQ_SERVER_STATE_ENABLED: u32 = 2; // u8
+export const DM_OP_SET_IOREQ_SERVER_STATE_PAD: u32 = 3; // u8
+export const DM_OP_DESTROY_IOREQ_SERVER_SIZE: u32 = 4;
+export const DM_OP_DESTROY_IOREQ_SERVER_ID: u32 = 0; // u16
+export const DM_OP_DESTROY_IOREQ_SERVER_PAD: u32 = 2; // u16
+export const DM_OP_SET_IRQ_LEVEL_SIZE: u32 = 8;
+export const DM_OP_SET_IRQ_LEVEL_IRQ: u32 = 0; // u32
+export const DM_OP_SET_IRQ_LEVEL_LEVEL: u32 = 4; // u8
+export const DM_OP_SET_IRQ_LEVEL_PAD: u32 = 5; // u8[3]
+export const DM_OP_NR_VCPUS_SIZE: u32 = 4;
+export const DM_OP_NR_VCPUS_VCPUS: u32 = 0; // u32 out
+export const DM_OP_BUF_SIZE: u32 = 16; // struct xen_dm_op_buf: HYPERVISOR_dm_op's bufs[]
+export const DM_OP_BUF_H: u32 = 0; // guest handle of the buffer
+export const DM_OP_BUF_SIZE_OFF: u32 = 8; // xen_ulong_t bytes in it
+
+// io/xs_wire.h: message types (enum xsd_sockmsg_type), the message header, the ring page.
+export const XS_CONTROL: u32 = 0;
+export const XS_DIRECTORY: u32 = 1;
+export const XS_READ: u32 = 2;
+export const XS_GET_PERMS: u32 = 3;
+export const XS_WATCH: u32 = 4;
+export const XS_UNWATCH: u32 = 5;
+export const XS_TRANSACTION_START: u32 = 6;
+export const XS_TRANSACTION_END: u32 = 7;
+export const XS_INTRODUCE: u32 = 8;
+export const XS_RELEASE: u32 = 9;
+export const XS_GET_DOMAIN_PATH: u32 = 10;
+export const XS_WRITE: u32 = 11;
+export const XS_MKDIR: u32 = 12;
+export const XS_RM: u32 = 13;
+export const XS_SET_PERMS: u32 = 14;
+export const XS_WATCH_EVENT: u32 = 15;
+export const XS_ERROR: u32 = 16;
+export const XS_IS_DOMAIN_INTRODUCED: u32 = 17;
+export const XS_RESUME: u32 = 18;
+export const XS_SET_TARGET: u32 = 19;
+export const XS_RESET_WATCHES: u32 = 21;
+export const XS_DIRECTORY_PART: u32 = 22;
+export const XSD_SOCKMSG_SIZE: u32 = 16; // then len payload bytes
+export const XSD_SOCKMSG_TYPE: u32 = 0; // u32 XS_*
+export const XSD_SOCKMSG_REQ_ID: u32 = 4; // u32, echoed in the reply
+export const XSD_SOCKMSG_TX_ID: u32 = 8; // u32, 0 outside a transaction
+export const XSD_SOCKMSG_LEN: u32 = 12; // u32 payload bytes
+export const XENSTORE_RING_SIZE: u32 = 1024; // bytes per direction; indices free-running, masked
+export const XENSTORE_PAYLOAD_MAX: u32 = 4096;
+export const XENSTORE_ABS_PATH_MAX: u32 = 3072;
+export const XENSTORE_REL_PATH_MAX: u32 = 2048;
+export const XENSTORE_SERVER_FEATURE_RECONNECTION: u32 = 1;
+export const XENSTORE_SERVER_FEATURE_ERROR: u32 = 2;
+export const XENSTORE_CONNECTED: u32 = 0;
+export const XENSTORE_RECONNECT: u32 = 1;
+export const XENSTORE_ERROR_NONE: u32 = 0;
+export const XENSTORE_ERROR_COMM: u32 = 1;
+export const XENSTORE_ERROR_RINGIDX: u32 = 2; // prod - cons beyond the ring size
+export const XENSTORE_ERROR_PROTO: u32 = 3; // header len above XENSTORE_PAYLOAD_MAX
+export const XENSTORE_DOMAIN_INTERFACE_SIZE: u32 = 2076; // the per-domain ring page
+export const XENSTORE_DOMAIN_INTERFACE_REQ: u32 = 0; // char req[1024]
+export const XENSTORE_DOMAIN_INTERFACE_RSP: u32 = 1024; // char rsp[1024]
+export const XENSTORE_DOMAIN_INTERFACE_REQ_CONS: u32 = 2048; // u32
+export const XENSTORE_DOMAIN_INTERFACE_REQ_PROD: u32 = 2052; // u32
+export const XENSTORE_DOMAIN_INTERFACE_RSP_CONS: u32 = 2056; // u32
+export const XENSTORE_DOMAIN_INTERFACE_RSP_PROD: u32 = 2060; // u32
+export const XENSTORE_DOMAIN_INTERFACE_SERVER_FEATURES: u32 = 2064; // u32 XENSTORE_SERVER_FEATURE_*
+export const XENSTORE_DOMAIN_INTERFACE_CONNECTION: u32 = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
+export const XENSTORE_DOMAIN_INTERFACE_ERROR: u32 = 2072; // u32 XENSTORE_ERROR_*
+
+// io/xenbus.h: enum xenbus_state.
+export const XENBUS_STATE_UNKNOWN: u32 = 0;
+export const XENBUS_STATE_INITIALISING: u32 = 1;
+export const XENBUS_STATE_INIT_WAIT: u32 = 2;
+export const XENBUS_STATE_INITIALISED: u32 = 3;
+export const XENBUS_STATE_CONNECTED: u32 = 4;
+export const XENBUS_STATE_CLOSING: u32 = 5;
+export const XENBUS_STATE_CLOSED: u32 = 6;
+export const XENBUS_STATE_RECONFIGURING: u32 = 7;
+export const XENBUS_STATE_RECONFIGURED: u32 = 8;
 // ---- Argo implementation limits (xen/common/argo.c; the ABI is in the Xen ABI section) -------
 export const ARGO_MAX_RINGS_PER_DOMAIN: u32 = 128;
 export const ARGO_MAX_NOTIFY_COUNT: u32 = 256;
 export const ARGO_MAX_PENDING_PER_RING: u32 = 32;
 export const ARGO_MIN_RING_LEN: u32 = 48; // ring header slot + 2 slots
 export const ARGO_MAX_MESSAGE_SIZE: u32 = XEN_ARGO_MAX_RING_SIZE - ARGO_RING_MESSAGE_HEADER_SIZE - XEN_ARGO_MSG_SLOT_SIZE;
-export const ARGO_GFN_SIZE: u32 = 8; // xen_argo_gfn_t (u64)
 // ---- split virtqueue -------------------------------------------------------------------
 // Fields of a split queue's state block (QUEUE_STATE_SIZE) beyond the shared Q_* ones. A block
 // holds one split or one packed queue, so these may overlap the packed ring's own fields.
@@ -731,6 +975,15 @@ export const CNT_XSM_BASE: u32 = 336; // ..351
 export const CNT_XENSTORE_BASE: u32 = 352; // ..367
 export const CNT_HYPERCALL_BASE: u32 = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS: u32 = 368; // every hypercall any domain made
+// The hypervisor core (src/xen/hypervisor.ts, memory-op.ts), CNT_HYPERCALL_BASE..383.
+export const CNT_HC_UNKNOWN: u32 = 369; // hypercall numbers no subsystem serves (-ENOSYS)
+export const CNT_HC_MEMORY_OPS: u32 = 370; // HYPERVISOR_memory_op calls through the dispatcher
+export const CNT_HC_MEMORY_OP_ERRORS: u32 = 371; // ... that returned an error
+export const CNT_DOMAIN_PAUSES: u32 = 372; // domain_pause (toolstack and XSA-295 helpers)
+export const CNT_DOMAIN_PAUSES_XSA295: u32 = 373; // pauses of a sharing domain by Xen's guest-safe atomics
+export const CNT_DOMAINS_CREATED: u32 = 374;
+export const CNT_DOMAINS_DESTROYED: u32 = 375;
+export const CNT_DOMAINS_CRASHED: u32 = 376; // domain_crash (e.g. a backwards ioreq state)
 export const CNT_XSM_DENIED: u32 = 336; // every XSM denial
 // Argo (CNT_ARGO_BASE..335).
 export const CNT_ARGO_OPS: u32 = 296; // every HYPERVISOR_argo_op
@@ -808,35 +1061,7 @@ export const CNT_FOREIGN_BATCHES: u32 = 292; // XENMEM_add_to_physmap_batch call
 export const CNT_FOREIGN_TEARDOWN: u32 = 293; // entries dropped because the mapping domain died
 export const CNT_TRANSPORT_BASE: u32 = 448;
 
-// ---- xenstore (io/xs_wire.h) -------------------------------------------------------------
-// xenstore_domain_interface: the per-domain ring page shared with xenstored.
-export const XS_RING_SIZE: u32 = 1024; // bytes per direction; indices free-running, masked
-export const XS_RING_REQ: u32 = 0; // char req[1024]
-export const XS_RING_RSP: u32 = 1024; // char rsp[1024]
-export const XS_RING_REQ_CONS: u32 = 2048; // u32
-export const XS_RING_REQ_PROD: u32 = 2052; // u32
-export const XS_RING_RSP_CONS: u32 = 2056; // u32
-export const XS_RING_RSP_PROD: u32 = 2060; // u32
-export const XS_RING_SERVER_FEATURES: u32 = 2064; // u32 XENSTORE_SERVER_FEATURE_*
-export const XS_RING_CONNECTION: u32 = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
-export const XS_RING_ERROR: u32 = 2072; // u32 XENSTORE_ERROR_*
-export const XS_RING_INTERFACE_SIZE: u32 = 2076;
-export const XS_SERVER_FEATURE_RECONNECTION: u32 = 1;
-export const XS_SERVER_FEATURE_ERROR: u32 = 2;
-export const XS_ERROR_NONE: u32 = 0;
-export const XS_ERROR_COMM: u32 = 1;
-export const XS_ERROR_RINGIDX: u32 = 2; // prod - cons beyond the ring size
-export const XS_ERROR_PROTO: u32 = 3; // header len above XENSTORE_PAYLOAD_MAX
-// xsd_sockmsg {type, req_id, tx_id, len}, then len payload bytes.
-export const XSD_SOCKMSG_SIZE: u32 = 16;
-export const XSD_TYPE: u32 = 0;
-export const XSD_REQ_ID: u32 = 4;
-export const XSD_TX_ID: u32 = 8;
-export const XSD_LEN: u32 = 12;
-export const XENSTORE_PAYLOAD_MAX: u32 = 4096;
-export const XENSTORE_ABS_PATH_MAX: u32 = 3072;
-export const XENSTORE_REL_PATH_MAX: u32 = 2048;
-
+// ---- xenstore (the xs_wire.h ABI is in the Xen ABI section) ------------------------------
 // Counters CNT_XENSTORE_BASE..+15. Ring bytes are header + payload as they cross the shared
 // page (the toolstack's socket traffic is kept per connection by the model, not here).
 export const CNT_XS_REQUESTS: u32 = CNT_XENSTORE_BASE + 0; // requests processed (any connection)

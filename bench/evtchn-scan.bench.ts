@@ -5,7 +5,6 @@ import { Machine } from "../src/wasm/machine.ts";
 import * as L from "../src/wasm/layout.ts";
 import { evtchn2lScan, type Evtchn2lGpas } from "../src/wasm/evtchn.ts";
 import { evtchn2lScanRef } from "../src/wasm/evtchn-scan-ref.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
 
 const m = new Machine();
 m.createDomain(1, 16, 64);
@@ -14,12 +13,12 @@ m.p2mMap(1, 20, mfn, L.P2M_XEN);
 const image = new Uint8Array(4096);
 const dv = new DataView(image.buffer);
 for (let i = 0; i < 128; i++) {
-  dv.setUint32(A.SHARED_INFO_EVTCHN_PENDING + i * 4, 0x11111111 * ((i % 15) + 1), true);
-  dv.setUint32(A.SHARED_INFO_EVTCHN_MASK + i * 4, 0x0f0f0f0f, true);
+  dv.setUint32(L.SHARED_INFO_EVTCHN_PENDING + i * 4, 0x11111111 * ((i % 15) + 1), true);
+  dv.setUint32(L.SHARED_INFO_EVTCHN_MASK + i * 4, 0x0f0f0f0f, true);
 }
-dv.setUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL, 0xffffffff, true);
-dv.setUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL + 4, 0xffffffff, true);
-const g: Evtchn2lGpas = { vcpuInfo: 20 * 4096, pending: 20 * 4096 + A.SHARED_INFO_EVTCHN_PENDING, mask: 20 * 4096 + A.SHARED_INFO_EVTCHN_MASK };
+dv.setUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL, 0xffffffff, true);
+dv.setUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL + 4, 0xffffffff, true);
+const g: Evtchn2lGpas = { vcpuInfo: 20 * 4096, pending: 20 * 4096 + L.SHARED_INFO_EVTCHN_PENDING, mask: 20 * 4096 + L.SHARED_INFO_EVTCHN_MASK };
 
 const run = (scan: () => number[] | number) => () => {
   m.writeMfn(mfn, 0, image);

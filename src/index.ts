@@ -16,3 +16,38 @@ export * from "./cost/index.ts";
 export * from "./sim/index.ts";
 export * from "./workloads/index.ts";
 export * from "./transports/index.ts";
+
+// ---- the Xen model -------------------------------------------------------------------------
+export { createXen, type Xen, type XenOptions } from "./xen/xen.ts";
+export {
+  Hypervisor, XenConfigError, XEN_ARCHES, type XenArch, type HypervisorOptions, type Subsystem, type HypercallHandler,
+} from "./xen/hypervisor.ts";
+export { Domain, type DomainConfig, type DomainState } from "./xen/domain.ts";
+export { MemoryOps, type MemoryOpTable, type MemoryCmdHandler, type PhysmapHandler, type ResourceHandler } from "./xen/memory-op.ts";
+export { DummyPolicy, SiloPolicy, type XsmPolicy, type XsmOp } from "./xen/xsm.ts";
+export { FlaskPolicy, XsmPolicyError, parseXsmPolicy, loadXsmPolicy, type XsmRule } from "./xen/xsm-policy.ts";
+export * as errno from "./xen/errno.ts";
+export {
+  ArmV80GuestAtomics, ArmLseGuestAtomics, RiscvGuestAtomics, X86EmulatedGuestAtomics, ARCH_ISA,
+  type EmulatedAtomicsOptions, type GuestOpStats, type Interferer,
+} from "./xen/atomics.ts";
+export { GrantTables, type GrantOptions } from "./xen/grant-table.ts";
+export { GuestGrants, type GuestGrantsOptions, type MapOp, type MapOutcome, type UnmapOp, type CopyOp, type CopyEnd } from "./xen/grant-guest.ts";
+export { gntstName, XEN_GRANT_DMA_ADDR_OFF } from "./xen/grant-abi.ts";
+export { EventChannels, virqIsGlobal, type EventChannelsOptions, type EvtchnStatus, type Upcall, type XenConsumer } from "./xen/evtchn.ts";
+export { GuestEvtchn, HypercallError, must } from "./xen/evtchn-guest.ts";
+export { ForeignMapping, type ForeignEntry, type Exposure } from "./xen/foreign.ts";
+export { IoreqServers, type IoreqOptions, type IoreqServerInfo } from "./xen/ioreq.ts";
+export { IoreqEmulator, type IoRequest, type IoHandler, type IoreqEmulatorOptions } from "./xen/ioreq-emulator.ts";
+export { Privcmd } from "./xen/privcmd.ts";
+export type { IoDir, MmioResult, MmioDone } from "./xen/mmio.ts";
+export { Argo, parseArgoBootOption, type ArgoOptions } from "./xen/argo.ts";
+export { ArgoGuest, ArgoGuestRing, type ArgoAddr, type ArgoMessage, type ArgoRingQuery, type ArgoRingAnswer, type SendOptions } from "./xen/argo-guest.ts";
+export { Xenstore, type XenstoreOptions } from "./xen/xenstore.ts";
+export { XsClient, type XsWatchEvent } from "./xen/xenstore-client.ts";
+export type { XsResult, XsErrorName } from "./xen/xenstore-wire.ts";
+export {
+  XenbusState, xenbusStateName, toolstackAddDevice, toolstackRemoveDevice, toolstackDestroyDevice, runXenbus,
+  type XenbusDevice, type XenbusStateValue, type XenbusResult,
+} from "./xen/xenbus.ts";
+export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";

@@ -6,7 +6,6 @@ import * as L from "../src/wasm/layout.ts";
 import { CPU_MASK_WORDS, evtchn2lScan, type Evtchn2lGpas } from "../src/wasm/evtchn.ts";
 import { evtchn2lScanRef } from "../src/wasm/evtchn-scan-ref.ts";
 import { newHostCounters } from "../src/wasm/ts-guest-memory.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
 
 const SI_GFN = 20;
 
@@ -17,7 +16,7 @@ function guest(build: "release" | "debug", image: Uint8Array): { m: Machine; mfn
   expect(m.p2mMap(1, SI_GFN, mfn, L.P2M_XEN)).toBe(L.MST_OK);
   m.writeMfn(mfn, 0, image);
   const base = SI_GFN * 4096;
-  return { m, mfn, g: { vcpuInfo: base + A.SHARED_INFO_VCPU_INFO, pending: base + A.SHARED_INFO_EVTCHN_PENDING, mask: base + A.SHARED_INFO_EVTCHN_MASK } };
+  return { m, mfn, g: { vcpuInfo: base + L.SHARED_INFO_VCPU_INFO, pending: base + L.SHARED_INFO_EVTCHN_PENDING, mask: base + L.SHARED_INFO_EVTCHN_MASK } };
 }
 
 const bit = (words: Uint32Array, p: number) => ((words[p >>> 5]! >>> (p & 31)) & 1) === 1;
@@ -26,9 +25,9 @@ const bit = (words: Uint32Array, p: number) => ((words[p >>> 5]! >>> (p & 31)) &
 function oracle(image: Uint8Array, cpu: Uint32Array | undefined): number[] {
   const dv = new DataView(image.buffer);
   const u32s = (off: number) => Uint32Array.from({ length: 128 }, (_, i) => dv.getUint32(off + i * 4, true));
-  const pending = u32s(A.SHARED_INFO_EVTCHN_PENDING);
-  const mask = u32s(A.SHARED_INFO_EVTCHN_MASK);
-  const sel = [dv.getUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL, true), dv.getUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL + 4, true)];
+  const pending = u32s(L.SHARED_INFO_EVTCHN_PENDING);
+  const mask = u32s(L.SHARED_INFO_EVTCHN_MASK);
+  const sel = [dv.getUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL, true), dv.getUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL + 4, true)];
   const out: number[] = [];
   for (let w = 0; w < 64; w++) {
     if (((sel[w >>> 5]! >>> (w & 31)) & 1) === 0) continue;
@@ -49,12 +48,12 @@ const imageArb = fc
     const image = new Uint8Array(4096);
     const dv = new DataView(image.buffer);
     for (let i = 0; i < 128; i++) {
-      dv.setUint32(A.SHARED_INFO_EVTCHN_PENDING + i * 4, pending[i]!, true);
-      dv.setUint32(A.SHARED_INFO_EVTCHN_MASK + i * 4, mask[i]!, true);
+      dv.setUint32(L.SHARED_INFO_EVTCHN_PENDING + i * 4, pending[i]!, true);
+      dv.setUint32(L.SHARED_INFO_EVTCHN_MASK + i * 4, mask[i]!, true);
     }
-    dv.setUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL, sel[0], true);
-    dv.setUint32(A.VCPU_INFO_EVTCHN_PENDING_SEL + 4, sel[1], true);
-    image[A.VCPU_INFO_EVTCHN_UPCALL_PENDING] = upcall;
+    dv.setUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL, sel[0], true);
+    dv.setUint32(L.VCPU_INFO_EVTCHN_PENDING_SEL + 4, sel[1], true);
+    image[L.VCPU_INFO_EVTCHN_UPCALL_PENDING] = upcall;
     return { image, cpu };
   });
 
@@ -75,12 +74,12 @@ describe.each(["release", "debug"] as const)("2-level handler scan kernel (%s)",
         // Exactly the dispatched ports lost their pending bit; selector and upcall are clear.
         const dv = new DataView(after.buffer);
         for (let p = 0; p < 4096; p++) {
-          const before = ((image[A.SHARED_INFO_EVTCHN_PENDING + (p >>> 3)]! >>> (p & 7)) & 1) === 1;
-          const now = ((after[A.SHARED_INFO_EVTCHN_PENDING + (p >>> 3)]! >>> (p & 7)) & 1) === 1;
+          const before = ((image[L.SHARED_INFO_EVTCHN_PENDING + (p >>> 3)]! >>> (p & 7)) & 1) === 1;
+          const now = ((after[L.SHARED_INFO_EVTCHN_PENDING + (p >>> 3)]! >>> (p & 7)) & 1) === 1;
           if (before !== now) expect(want.includes(p) && !now).toBe(true);
         }
-        expect(dv.getBigUint64(A.VCPU_INFO_EVTCHN_PENDING_SEL, true)).toBe(0n);
-        expect(after[A.VCPU_INFO_EVTCHN_UPCALL_PENDING]).toBe(0);
+        expect(dv.getBigUint64(L.VCPU_INFO_EVTCHN_PENDING_SEL, true)).toBe(0n);
+        expect(after[L.VCPU_INFO_EVTCHN_UPCALL_PENDING]).toBe(0);
         for (const id of [L.CNT_EVTCHN_SCANS, L.CNT_EVTCHN_DISPATCHED, L.CNT_ACCESS_REFUSED]) {
           expect(k.m.counter(id), `counter ${id}`).toBe(host[id]);
         }

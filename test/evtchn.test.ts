@@ -8,7 +8,6 @@ import { SiloPolicy, type XsmOp, type XsmPolicy } from "../src/xen/xsm.ts";
 import type { Domain } from "../src/xen/domain.ts";
 import { X86GuestAtomics } from "../src/xen/atomics.ts";
 import * as E from "../src/xen/errno.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
 
 /** A Flask-like policy that denies the listed operations (denials are -EACCES). */
 class DenyPolicy implements XsmPolicy {
@@ -49,19 +48,19 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(si.gfn).toBeGreaterThanOrEqual(64);
     expect(m.p2mLookup(1, si.gfn) & L.P2M_TYPE_MASK).toBe(L.P2M_XEN);
     expect(m.frameKind(si.mfn)).toBe(L.FRAME_XEN);
-    m.write(1, si.gfn * 4096 + A.SHARED_INFO_WC_VERSION, Uint8Array.of(7));
-    expect(m.readMfn(si.mfn, A.SHARED_INFO_WC_VERSION, 1)[0]).toBe(7);
+    m.write(1, si.gfn * 4096 + L.SHARED_INFO_WC_VERSION, Uint8Array.of(7));
+    expect(m.readMfn(si.mfn, L.SHARED_INFO_WC_VERSION, 1)[0]).toBe(7);
   });
 
   it("alloc_unbound + bind_interdomain: the bound port is marked pending once and raises an upcall", () => {
     const { ev, m, ga, gb } = setup({ build });
     const pa = ga.allocUnbound(2);
     expect(pa).toBe(1); // port 0 is reserved
-    expect(ga.status(pa)).toEqual({ status: A.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
+    expect(ga.status(pa)).toEqual({ status: L.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
     const pb = gb.bindInterdomain(1, pa);
     expect(pb).toBe(1);
-    expect(ga.status(pa)).toEqual({ status: A.EVTCHNSTAT_INTERDOMAIN, vcpu: 0, dom: 2, port: pb });
-    expect(gb.status(pb)).toEqual({ status: A.EVTCHNSTAT_INTERDOMAIN, vcpu: 0, dom: 1, port: pa });
+    expect(ga.status(pa)).toEqual({ status: L.EVTCHNSTAT_INTERDOMAIN, vcpu: 0, dom: 2, port: pb });
+    expect(gb.status(pb)).toEqual({ status: L.EVTCHNSTAT_INTERDOMAIN, vcpu: 0, dom: 1, port: pa });
     expect(ev.isPending(2, pb)).toBe(true);
     expect(ev.isPending(1, pa)).toBe(false);
     expect(ev.takeUpcalls()).toEqual([{ domid: 2, vcpu: 0 }]);
@@ -74,7 +73,7 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
   it("alloc_unbound with remote DOMID_SELF allows the caller itself (loopback)", () => {
     const { ga } = setup({ build });
     const p = ga.allocUnbound(L.DOMID_SELF);
-    expect(ga.status(p)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 1 });
+    expect(ga.status(p)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 1 });
     const q = ga.bindInterdomain(L.DOMID_SELF, p);
     expect(ga.send(q)).toBe(0);
     expect(ga.handleUpcall().sort()).toEqual([p, q]); // q from the bind, p from the send
@@ -87,10 +86,10 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(m.counter(L.CNT_XSM_DENIED)).toBe(1);
     const p = g0.allocUnbound(0, 2); // dom0 allocates in b's table for a
     expect(p).toBe(1);
-    expect(ev.portStatus(2, p)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 0 });
+    expect(ev.portStatus(2, p)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 0 });
     hv.createDomain({ domid: 3, name: "dm", ramPages: 16, target: 2 });
     expect(new GuestEvtchn(ev, 3, 0).allocUnbound(3, 2)).toBe(2); // the device model of b may too
-    expect(ev.eventChannelOp(1, A.EVTCHNOP_ALLOC_UNBOUND, 64 * 4096 + 8)).toBe(-E.EFAULT); // not mapped
+    expect(ev.eventChannelOp(1, L.EVTCHNOP_ALLOC_UNBOUND, 64 * 4096 + 8)).toBe(-E.EFAULT); // not mapped
     expect(m.counter(L.CNT_EVTCHN_OP_ERRORS)).toBe(3);
   });
 
@@ -99,11 +98,11 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(ga.status(64)).toBe(-E.EINVAL); // not yet a valid port
     expect(ga.unmask(64)).toBe(-E.EINVAL);
     for (let i = 1; i <= 100; i++) expect(ga.allocUnbound(2)).toBe(i);
-    expect(ga.status(64)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND });
-    expect(ga.status(127)).toEqual({ status: A.EVTCHNSTAT_CLOSED, vcpu: 0 }); // valid, free
+    expect(ga.status(64)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND });
+    expect(ga.status(127)).toEqual({ status: L.EVTCHNSTAT_CLOSED, vcpu: 0 }); // valid, free
     expect(ga.unmask(127)).toBe(0);
     expect(ga.allocUnbound(2)).toBe(-E.ENOSPC);
-    expect(ga.bindVirq(A.VIRQ_ARGO)).toBe(-E.ENOSPC);
+    expect(ga.bindVirq(L.VIRQ_ARGO)).toBe(-E.ENOSPC);
     expect(ga.bindIpi(0)).toBe(-E.ENOSPC);
     expect(gb.bindInterdomain(1, 1)).toBeGreaterThan(0);
     expect(ga.bindInterdomain(2, 1)).toBe(-E.ENOSPC); // local port first, then the remote checks
@@ -127,7 +126,7 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     hv.xsm = new DenyPolicy(["evtchn_interdomain"]);
     expect(gb.bindInterdomain(0, p2)).toBe(-E.EACCES);
     expect(g0.allocUnbound(2)).toBe(-E.EACCES); // the port is taken first, then XSM refuses
-    expect(ev.portStatus(0, p2)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND });
+    expect(ev.portStatus(0, p2)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND });
   });
 
   it("SILO refuses domU-to-domU channels and sends with -EPERM but allows a channel with dom0", () => {
@@ -207,7 +206,7 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(ga.send(4095)).toBe(-E.EINVAL); // invalid
     expect(ga.send(9)).toBe(-E.EINVAL); // free
     expect(ga.send(0)).toBe(-E.EINVAL); // reserved
-    const v = ga.bindVirq(A.VIRQ_ARGO);
+    const v = ga.bindVirq(L.VIRQ_ARGO);
     expect(ga.send(v)).toBe(-E.EINVAL); // a VIRQ port cannot be sent on
   });
 
@@ -217,8 +216,8 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(ev.isPending(2, pb)).toBe(true);
     expect(gb.close(pb)).toBe(0);
     expect(ev.isPending(2, pb)).toBe(false);
-    expect(gb.status(pb)).toEqual({ status: A.EVTCHNSTAT_CLOSED, vcpu: 0 });
-    expect(ga.status(pa)).toEqual({ status: A.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
+    expect(gb.status(pb)).toEqual({ status: L.EVTCHNSTAT_CLOSED, vcpu: 0 });
+    expect(ga.status(pa)).toEqual({ status: L.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
     expect(gb.bindInterdomain(1, pa)).toBe(pb);
     expect(gb.close(pb)).toBe(0);
     expect(gb.close(pb)).toBe(-E.EINVAL); // free now
@@ -229,34 +228,34 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
 
   it("bind_virq: global VIRQs on vCPU0, per-vCPU VIRQs anywhere, and every error", () => {
     const { ev, ga } = setup({ build });
-    const p = ga.bindVirq(A.VIRQ_ARGO, 0);
-    expect(ga.status(p)).toEqual({ status: A.EVTCHNSTAT_VIRQ, vcpu: 0, virq: A.VIRQ_ARGO });
-    expect(ga.bindVirq(A.VIRQ_ARGO, 0)).toBe(-E.EEXIST);
-    expect(ga.bindVirq(A.VIRQ_ARGO, 1)).toBe(-E.EINVAL); // global: vCPU0 only
-    expect(ga.bindVirq(A.VIRQ_ARCH_0 + 2, 1)).toBe(-E.EINVAL);
-    expect(ga.bindVirq(A.NR_VIRQS, 0)).toBe(-E.EINVAL);
-    expect(ga.bindVirq(A.VIRQ_TIMER, 2)).toBe(-E.ENOENT); // vCPU 2 does not exist
-    const t1 = ga.bindVirq(A.VIRQ_TIMER, 1);
-    expect(ga.status(t1)).toMatchObject({ status: A.EVTCHNSTAT_VIRQ, vcpu: 1, virq: A.VIRQ_TIMER });
-    expect(ga.bindVirq(A.VIRQ_TIMER, 0)).toBeGreaterThan(0); // per vCPU: a second binding
-    expect(ev.raiseVirq(1, A.VIRQ_ARGO)).toBe(true);
-    expect(ev.raiseVirq(1, A.VIRQ_TIMER, 1)).toBe(true);
-    expect(ev.raiseVirq(2, A.VIRQ_ARGO)).toBe(false); // b did not bind it
+    const p = ga.bindVirq(L.VIRQ_ARGO, 0);
+    expect(ga.status(p)).toEqual({ status: L.EVTCHNSTAT_VIRQ, vcpu: 0, virq: L.VIRQ_ARGO });
+    expect(ga.bindVirq(L.VIRQ_ARGO, 0)).toBe(-E.EEXIST);
+    expect(ga.bindVirq(L.VIRQ_ARGO, 1)).toBe(-E.EINVAL); // global: vCPU0 only
+    expect(ga.bindVirq(L.VIRQ_ARCH_0 + 2, 1)).toBe(-E.EINVAL);
+    expect(ga.bindVirq(L.NR_VIRQS, 0)).toBe(-E.EINVAL);
+    expect(ga.bindVirq(L.VIRQ_TIMER, 2)).toBe(-E.ENOENT); // vCPU 2 does not exist
+    const t1 = ga.bindVirq(L.VIRQ_TIMER, 1);
+    expect(ga.status(t1)).toMatchObject({ status: L.EVTCHNSTAT_VIRQ, vcpu: 1, virq: L.VIRQ_TIMER });
+    expect(ga.bindVirq(L.VIRQ_TIMER, 0)).toBeGreaterThan(0); // per vCPU: a second binding
+    expect(ev.raiseVirq(1, L.VIRQ_ARGO)).toBe(true);
+    expect(ev.raiseVirq(1, L.VIRQ_TIMER, 1)).toBe(true);
+    expect(ev.raiseVirq(2, L.VIRQ_ARGO)).toBe(false); // b did not bind it
     expect(ev.takeUpcalls()).toEqual([{ domid: 1, vcpu: 0 }, { domid: 1, vcpu: 1 }]);
     expect(ga.handleUpcall(0)).toEqual([p]);
     expect(ga.handleUpcall(1)).toEqual([t1]);
     expect(ga.close(p)).toBe(0);
-    expect(ev.raiseVirq(1, A.VIRQ_ARGO)).toBe(false);
-    expect(ga.bindVirq(A.VIRQ_ARGO, 0)).toBe(p); // free again
+    expect(ev.raiseVirq(1, L.VIRQ_ARGO)).toBe(false);
+    expect(ga.bindVirq(L.VIRQ_ARGO, 0)).toBe(p); // free again
   });
 
   it("bind_vcpu moves a global VIRQ or an interdomain port to another vCPU; errors", () => {
     const { ev, ga, gb } = setup({ build });
-    const v = ga.bindVirq(A.VIRQ_ARGO);
+    const v = ga.bindVirq(L.VIRQ_ARGO);
     expect(ga.bindVcpu(v, 1)).toBe(0);
-    expect(ev.raiseVirq(1, A.VIRQ_ARGO)).toBe(true);
+    expect(ev.raiseVirq(1, L.VIRQ_ARGO)).toBe(true);
     expect(ev.takeUpcalls()).toEqual([{ domid: 1, vcpu: 1 }]);
-    const t = ga.bindVirq(A.VIRQ_TIMER, 0);
+    const t = ga.bindVirq(L.VIRQ_TIMER, 0);
     expect(ga.bindVcpu(t, 1)).toBe(-E.EINVAL); // per-vCPU VIRQ
     expect(ga.bindVcpu(v, 2)).toBe(-E.ENOENT);
     expect(ga.bindVcpu(4000, 0)).toBe(-E.EINVAL);
@@ -275,7 +274,7 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
   it("bind_ipi: send marks the port pending on the bound vCPU; -ENOENT for a missing vCPU", () => {
     const { ev, ga } = setup({ build });
     const p = ga.bindIpi(1);
-    expect(ga.status(p)).toEqual({ status: A.EVTCHNSTAT_IPI, vcpu: 1 });
+    expect(ga.status(p)).toEqual({ status: L.EVTCHNSTAT_IPI, vcpu: 1 });
     expect(ga.send(p)).toBe(0);
     expect(ev.takeUpcalls()).toEqual([{ domid: 1, vcpu: 1 }]);
     expect(ga.handleUpcall(1)).toEqual([p]);
@@ -288,15 +287,15 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     expect(ga.status(p, 9)).toBe(-E.ESRCH);
     expect(ga.status(4095)).toBe(-E.EINVAL);
     expect(ga.status(p, 2)).toBe(-E.EPERM);
-    expect(g0.status(p, 1)).toEqual({ status: A.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
-    expect(ga.status(0)).toEqual({ status: A.EVTCHNSTAT_CLOSED, vcpu: 0 }); // reserved reads as closed
+    expect(g0.status(p, 1)).toEqual({ status: L.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 2 });
+    expect(ga.status(0)).toEqual({ status: L.EVTCHNSTAT_CLOSED, vcpu: 0 }); // reserved reads as closed
     hv.createDomain({ domid: 5, name: "dm", ramPages: 8, target: 1 });
-    expect(new GuestEvtchn(ev, 5, 0).status(p, 1)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND });
+    expect(new GuestEvtchn(ev, 5, 0).status(p, 1)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND });
   });
 
   it("unknown and unmodelled commands are -ENOSYS; a struct the caller cannot write back is -EFAULT", () => {
     const { ev, m } = setup({ build });
-    for (const cmd of [A.EVTCHNOP_BIND_PIRQ, A.EVTCHNOP_RESET, A.EVTCHNOP_INIT_CONTROL, 99]) {
+    for (const cmd of [L.EVTCHNOP_BIND_PIRQ, L.EVTCHNOP_RESET, L.EVTCHNOP_INIT_CONTROL, 99]) {
       expect(ev.eventChannelOp(1, cmd, 0)).toBe(-E.ENOSYS);
     }
     // alloc_unbound whose argument sits in a read-only page: the port is allocated, the
@@ -304,16 +303,16 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     const mfn = m.populate(2, 3);
     expect(m.p2mMap(1, 100, mfn, L.P2M_GRANT | L.P2MF_RO)).toBe(L.MST_OK);
     m.write(2, 3 * 4096, Uint8Array.of(0xf0, 0x7f, 2, 0)); // dom = SELF, remote = 2
-    expect(ev.eventChannelOp(1, A.EVTCHNOP_ALLOC_UNBOUND, 100 * 4096)).toBe(-E.EFAULT);
-    expect(ev.portStatus(1, 1)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 2 });
+    expect(ev.eventChannelOp(1, L.EVTCHNOP_ALLOC_UNBOUND, 100 * 4096)).toBe(-E.EFAULT);
+    expect(ev.portStatus(1, 1)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 2 });
   });
 
   it("every command reads its struct from the caller: an unmapped argument is -EFAULT", () => {
     const { ev } = setup({ build });
-    const cmds = [A.EVTCHNOP_ALLOC_UNBOUND, A.EVTCHNOP_BIND_INTERDOMAIN, A.EVTCHNOP_BIND_VIRQ, A.EVTCHNOP_BIND_IPI,
-      A.EVTCHNOP_BIND_VCPU, A.EVTCHNOP_SEND, A.EVTCHNOP_CLOSE, A.EVTCHNOP_UNMASK, A.EVTCHNOP_STATUS];
+    const cmds = [L.EVTCHNOP_ALLOC_UNBOUND, L.EVTCHNOP_BIND_INTERDOMAIN, L.EVTCHNOP_BIND_VIRQ, L.EVTCHNOP_BIND_IPI,
+      L.EVTCHNOP_BIND_VCPU, L.EVTCHNOP_SEND, L.EVTCHNOP_CLOSE, L.EVTCHNOP_UNMASK, L.EVTCHNOP_STATUS];
     for (const cmd of cmds) expect(ev.eventChannelOp(1, cmd, 100 * 4096), `cmd ${cmd}`).toBe(-E.EFAULT);
-    expect(ev.eventChannelOp(1, A.EVTCHNOP_SEND, 2 ** 53)).toBe(-E.EFAULT);
+    expect(ev.eventChannelOp(1, L.EVTCHNOP_SEND, 2 ** 53)).toBe(-E.EFAULT);
   });
 
   it("counts every hypercall and refuses callers that are not live domains", () => {
@@ -323,9 +322,9 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     ga.status(1);
     expect(m.counter(L.CNT_HYPERCALLS) - before).toBe(2);
     expect(m.counter(L.CNT_EVTCHN_OPS)).toBe(2);
-    expect(() => ev.eventChannelOp(42, A.EVTCHNOP_SEND, 0)).toThrow(XenConfigError);
+    expect(() => ev.eventChannelOp(42, L.EVTCHNOP_SEND, 0)).toThrow(XenConfigError);
     hv.destroyDomain(2);
-    expect(() => ev.eventChannelOp(2, A.EVTCHNOP_SEND, 0)).toThrow(XenConfigError);
+    expect(() => ev.eventChannelOp(2, L.EVTCHNOP_SEND, 0)).toThrow(XenConfigError);
   });
 
   it("vCPUs beyond the legacy vcpu_info array get the pending bit only", () => {
@@ -354,10 +353,10 @@ describe.each(["release", "debug"] as const)("event channels, 2-level (%s)", (bu
     const [, pb] = connect(ga, gb);
     const mfn = ev.sharedInfo(2).mfn;
     // bind: test_and_set pending, test_and_set selector, test_and_set upcall_pending.
-    expect(seen).toEqual([`${mfn}:${A.SHARED_INFO_EVTCHN_PENDING}`, `${mfn}:${A.VCPU_INFO_EVTCHN_PENDING_SEL}`, `${mfn}:0`]);
+    expect(seen).toEqual([`${mfn}:${L.SHARED_INFO_EVTCHN_PENDING}`, `${mfn}:${L.VCPU_INFO_EVTCHN_PENDING_SEL}`, `${mfn}:0`]);
     expect(machine.counter(L.CNT_ATOMIC_OPS) - atomicsBefore).toBe(3);
     seen.length = 0;
     gb.close(pb); // evtchn_free clears the pending bit
-    expect(seen).toEqual([`${mfn}:${A.SHARED_INFO_EVTCHN_PENDING}`]);
+    expect(seen).toEqual([`${mfn}:${L.SHARED_INFO_EVTCHN_PENDING}`]);
   });
 });

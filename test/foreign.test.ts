@@ -8,7 +8,6 @@ import { ForeignMapping } from "../src/xen/foreign.ts";
 import { Privcmd } from "../src/xen/privcmd.ts";
 import type { XsmOp, XsmPolicy } from "../src/xen/xsm.ts";
 import * as E from "../src/xen/errno.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
 
 const GUEST = 1;
 const BE = 2; // device-model target of the guest
@@ -104,33 +103,33 @@ describe.each(["release", "debug"] as const)("foreign mapping (%s)", (build) => 
     const s = setup(build);
     const pc = s.pc(BE);
     const batch = (f: (a: DataView) => void) => {
-      const a = new DataView(new ArrayBuffer(A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE));
-      a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, L.DOMID_SELF, true);
-      a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SPACE, A.XENMAPSPACE_GMFN_FOREIGN, true);
-      a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE_OFF, 1, true);
-      a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, GUEST, true);
-      a.setBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_IDXS, 4096n + 64n, true);
-      a.setBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_GPFNS, 4096n + 72n, true);
-      a.setBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_ERRS, 4096n + 80n, true);
+      const a = new DataView(new ArrayBuffer(L.ADD_TO_PHYSMAP_BATCH_SIZE));
+      a.setUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, L.DOMID_SELF, true);
+      a.setUint16(L.ADD_TO_PHYSMAP_BATCH_SPACE, L.XENMAPSPACE_GMFN_FOREIGN, true);
+      a.setUint16(L.ADD_TO_PHYSMAP_BATCH_SIZE_OFF, 1, true);
+      a.setUint16(L.ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, GUEST, true);
+      a.setBigUint64(L.ADD_TO_PHYSMAP_BATCH_IDXS, 4096n + 64n, true);
+      a.setBigUint64(L.ADD_TO_PHYSMAP_BATCH_GPFNS, 4096n + 72n, true);
+      a.setBigUint64(L.ADD_TO_PHYSMAP_BATCH_ERRS, 4096n + 80n, true);
       f(a);
       s.m.write(BE, 4096, new Uint8Array(a.buffer));
       s.m.write(BE, 4096 + 64, Uint8Array.of(3, 0, 0, 0, 0, 0, 0, 0, W, 0, 0, 0, 0, 0, 0, 0));
       return s.fm.addToPhysmapBatch(BE, 4096);
     };
     expect(s.fm.addToPhysmapBatch(BE, W * 4096)).toBe(-E.EFAULT);
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SPACE, A.XENMAPSPACE_GMFN_RANGE, true))).toBe(-E.EOPNOTSUPP);
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SPACE, A.XENMAPSPACE_SHARED_INFO, true))).toBe(-E.EOPNOTSUPP);
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, 9, true))).toBe(-E.ESRCH);
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, DRV, true))).toBe(-E.EPERM);
-    expect(batch((a) => a.setBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_IDXS, BigInt(W * 4096), true))).toBe(-E.EFAULT);
-    expect(batch((a) => a.setBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_ERRS, 2n ** 60n, true))).toBe(-E.EFAULT); // mapped, then the write fails
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_SPACE, L.XENMAPSPACE_GMFN_RANGE, true))).toBe(-E.EOPNOTSUPP);
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_SPACE, L.XENMAPSPACE_SHARED_INFO, true))).toBe(-E.EOPNOTSUPP);
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, 9, true))).toBe(-E.ESRCH);
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, DRV, true))).toBe(-E.EPERM);
+    expect(batch((a) => a.setBigUint64(L.ADD_TO_PHYSMAP_BATCH_IDXS, BigInt(W * 4096), true))).toBe(-E.EFAULT);
+    expect(batch((a) => a.setBigUint64(L.ADD_TO_PHYSMAP_BATCH_ERRS, 2n ** 60n, true))).toBe(-E.EFAULT); // mapped, then the write fails
     expect(s.fm.entries(BE)).toHaveLength(1);
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE_OFF, 0, true))).toBe(0);
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_SIZE_OFF, 0, true))).toBe(0);
     // The guest's device model may edit the guest's physmap (XSM_TARGET).
-    expect(batch((a) => a.setUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, GUEST, true))).toBe(0);
+    expect(batch((a) => a.setUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, GUEST, true))).toBe(0);
     expect(new DataView(s.m.read(BE, 4096 + 80, 4).buffer).getInt32(0, true)).toBe(-E.EINVAL); // foreign == itself
-    expect(s.fm.memoryOp(BE, A.XENMEM_ACQUIRE_RESOURCE, 0)).toBe(-E.ENOSYS);
-    expect(() => s.fm.memoryOp(42, A.XENMEM_ADD_TO_PHYSMAP_BATCH, 0)).toThrow(XenConfigError);
+    expect(s.fm.memoryOp(BE, L.XENMEM_ACQUIRE_RESOURCE, 0)).toBe(-E.ENOSYS);
+    expect(() => s.fm.memoryOp(42, L.XENMEM_ADD_TO_PHYSMAP_BATCH, 0)).toThrow(XenConfigError);
     expect(() => s.pc(BE).mapForeign(GUEST, [1], [])).toThrow(XenConfigError);
     expect(pc.mapForeign(GUEST, [], [])).toEqual([]);
   });
@@ -152,11 +151,11 @@ describe.each(["release", "debug"] as const)("foreign mapping (%s)", (build) => 
     expect(pc.unmapGfn(W + 2)).toBe(0);
     expect(s.m.p2mLookup(BE, W + 2)).toBe(0);
     const rm = (domid: number, gpfn: bigint) => {
-      const a = new DataView(new ArrayBuffer(A.XEN_REMOVE_FROM_PHYSMAP_SIZE));
-      a.setUint16(A.XEN_REMOVE_FROM_PHYSMAP_DOMID, domid, true);
-      a.setBigUint64(A.XEN_REMOVE_FROM_PHYSMAP_GPFN, gpfn, true);
+      const a = new DataView(new ArrayBuffer(L.REMOVE_FROM_PHYSMAP_SIZE));
+      a.setUint16(L.REMOVE_FROM_PHYSMAP_DOMID, domid, true);
+      a.setBigUint64(L.REMOVE_FROM_PHYSMAP_GPFN, gpfn, true);
       s.m.write(BE, 4096, new Uint8Array(a.buffer));
-      return s.fm.memoryOp(BE, A.XENMEM_REMOVE_FROM_PHYSMAP, 4096);
+      return s.fm.memoryOp(BE, L.XENMEM_REMOVE_FROM_PHYSMAP, 4096);
     };
     expect(rm(9, 64n)).toBe(-E.ESRCH);
     expect(rm(DRV, 64n)).toBe(-E.EPERM);

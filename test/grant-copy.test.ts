@@ -4,7 +4,6 @@ import { Machine } from "../src/wasm/machine.ts";
 import * as L from "../src/wasm/layout.ts";
 import { GrantCopyBatch } from "../src/wasm/grant.ts";
 import { newHostCounters } from "../src/wasm/ts-guest-memory.ts";
-import * as A from "../src/xen/grant-abi.ts";
 import { SiloPolicy } from "../src/xen/xsm.ts";
 import { X86GuestAtomics } from "../src/xen/atomics.ts";
 import { EFAULT } from "../src/xen/errno.ts";
@@ -88,9 +87,9 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     w.g[1]!.grantAccess(8, 0, fillPage(w, 1, 5, 3), true);
     const { rc, statuses } = w.g[0]!.copy([{ source: { domid: 1, ref: 8, offset: 10 }, dest: { gmfn: 20, offset: 30 }, len: 100 }]);
     expect(rc).toBe(0);
-    expect(statuses).toEqual([A.GNTST_okay]);
+    expect(statuses).toEqual([L.GNTST_OKAY]);
     expect(w.m.read(0, 20 * 4096 + 30, 100)).toEqual(pattern(4096, 3).subarray(10, 110));
-    expect(w.g[1]!.flags(8)).toBe(A.GTF_permit_access | A.GTF_readonly);
+    expect(w.g[1]!.flags(8)).toBe(L.GTF_PERMIT_ACCESS | L.GTF_READONLY);
     expect(w.gt.pin(1, 8)).toBe(0);
     expect(w.m.counter(L.CNT_GNT_OP_COPY)).toBe(1);
     expect(w.m.counter(L.CNT_GNT_COPIES)).toBe(1);
@@ -111,7 +110,7 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     expect(statuses).toEqual([0, 0]);
     expect(w.m.read(1, 6 * 4096, 2048)).toEqual(pattern(4096, 5).subarray(0, 2048));
     expect(w.m.read(1, 6 * 4096 + 2048, 2048)).toEqual(pattern(4096, 4).subarray(0, 2048));
-    expect([w.g[1]!.flags(9), w.g[2]!.flags(9)]).toEqual([A.GTF_permit_access, A.GTF_permit_access | A.GTF_readonly]);
+    expect([w.g[1]!.flags(9), w.g[2]!.flags(9)]).toEqual([L.GTF_PERMIT_ACCESS, L.GTF_PERMIT_ACCESS | L.GTF_READONLY]);
   });
 
   it("keeps a claimed buffer across consecutive ops on the same grant, as Xen does", () => {
@@ -136,7 +135,7 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     expect(w.g[0]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 64 }]).statuses).toEqual([0]);
     expect(w.m.counter(L.CNT_GNT_CMPXCHG)).toBe(1);
     expect(w.gt.pin(1, 8)).toBe(1);
-    expect(w.g[1]!.flags(8)).toBe(A.GTF_permit_access | A.GTF_reading | A.GTF_writing);
+    expect(w.g[1]!.flags(8)).toBe(L.GTF_PERMIT_ACCESS | L.GTF_READING | L.GTF_WRITING);
   });
 
   it("returns each copy error status exactly and releases whatever the op had claimed", () => {
@@ -149,22 +148,22 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     expect(w.g[0]!.map([{ dom: 1, ref: 9, hostAddr: WINDOW_GFN * 4096 }]).results[0]!.status).toBe(0);
     const src = { domid: 1, ref: 9, offset: 0 };
     const cases: [string, Parameters<typeof w.g[0]["copy"]>[0][0], number][] = [
-      ["gmfn of another domain", { source: { domid: 1, gmfn: 5, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_permission_denied],
-      ["no such domain", { source: { domid: 33, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_bad_domain],
-      ["ref beyond the table", { source: { domid: 1, ref: 4096, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_bad_gntref],
-      ["write into a read-only grant", { source: { gmfn: 30, offset: 0 }, dest: { domid: 1, ref: 8, offset: 0 }, len: 8 }, A.GNTST_general_error],
-      ["grant for another domain", { source: { domid: 1, ref: 10, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_general_error],
-      ["never granted", { source: { domid: 1, ref: 100, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_general_error],
-      ["source past the page", { source: { domid: 1, ref: 8, offset: 4000 }, dest: { gmfn: 30, offset: 0 }, len: 97 }, A.GNTST_bad_copy_arg],
-      ["dest past the page", { source: src, dest: { gmfn: 30, offset: 4095 }, len: 2 }, A.GNTST_bad_copy_arg],
-      ["gmfn outside RAM", { source: src, dest: { gmfn: RAM + 2, offset: 0 }, len: 8 }, A.GNTST_bad_page],
-      ["gmfn that is a grant mapping", { source: src, dest: { gmfn: WINDOW_GFN, offset: 0 }, len: 8 }, A.GNTST_bad_page],
-      ["gmfn past 2^53", { source: src, dest: { gmfn: 2 ** 60, offset: 0 }, len: 8 }, A.GNTST_bad_page],
-      ["granted frame not RAM", { source: { domid: 1, ref: 11, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, A.GNTST_bad_page],
+      ["gmfn of another domain", { source: { domid: 1, gmfn: 5, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_PERMISSION_DENIED],
+      ["no such domain", { source: { domid: 33, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_BAD_DOMAIN],
+      ["ref beyond the table", { source: { domid: 1, ref: 4096, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_BAD_GNTREF],
+      ["write into a read-only grant", { source: { gmfn: 30, offset: 0 }, dest: { domid: 1, ref: 8, offset: 0 }, len: 8 }, L.GNTST_GENERAL_ERROR],
+      ["grant for another domain", { source: { domid: 1, ref: 10, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_GENERAL_ERROR],
+      ["never granted", { source: { domid: 1, ref: 100, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_GENERAL_ERROR],
+      ["source past the page", { source: { domid: 1, ref: 8, offset: 4000 }, dest: { gmfn: 30, offset: 0 }, len: 97 }, L.GNTST_BAD_COPY_ARG],
+      ["dest past the page", { source: src, dest: { gmfn: 30, offset: 4095 }, len: 2 }, L.GNTST_BAD_COPY_ARG],
+      ["gmfn outside RAM", { source: src, dest: { gmfn: RAM + 2, offset: 0 }, len: 8 }, L.GNTST_BAD_PAGE],
+      ["gmfn that is a grant mapping", { source: src, dest: { gmfn: WINDOW_GFN, offset: 0 }, len: 8 }, L.GNTST_BAD_PAGE],
+      ["gmfn past 2^53", { source: src, dest: { gmfn: 2 ** 60, offset: 0 }, len: 8 }, L.GNTST_BAD_PAGE],
+      ["granted frame not RAM", { source: { domid: 1, ref: 11, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }, L.GNTST_BAD_PAGE],
     ];
     for (const [name, op, want] of cases) {
       expect(w.g[0]!.copy([op]).statuses, name).toEqual([want]);
-      expect([8, 10, 11].map((r) => g1.flags(r) & (A.GTF_reading | A.GTF_writing)), name).toEqual([0, 0, 0]);
+      expect([8, 10, 11].map((r) => g1.flags(r) & (L.GTF_READING | L.GTF_WRITING)), name).toEqual([0, 0, 0]);
       expect([8, 9, 10, 11].map((r) => w.gt.pin(1, r)), name).toEqual([0, 1, 0, 0]);
     }
     // The same errors inside one batch, between good copies: each op gets its own status.
@@ -185,7 +184,7 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
       { source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 },
       { source: { domid: 1, gmfn: 6, offset: 0 }, dest: { gmfn: 31, offset: 0 }, len: 4096 },
     ]);
-    expect(statuses).toEqual([A.GNTST_okay, A.GNTST_permission_denied]);
+    expect(statuses).toEqual([L.GNTST_OKAY, L.GNTST_PERMISSION_DENIED]);
     expect(w.m.read(0, 31 * 4096, 4096)).toEqual(new Uint8Array(4096));
   });
 
@@ -193,7 +192,7 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     const w = world(build);
     w.g[1]!.grantAccess(8, 0, 5);
     expect(w.g[0]!.map([{ dom: 1, ref: 8, hostAddr: WINDOW_GFN * 4096 }]).results[0]!.status).toBe(0);
-    expect(w.g[2]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }]).statuses).toEqual([A.GNTST_general_error]);
+    expect(w.g[2]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }]).statuses).toEqual([L.GNTST_GENERAL_ERROR]);
   });
 
   it("SILO denies domU->domU copies with permission_denied (counted once per domain pair)", () => {
@@ -201,9 +200,9 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     w.g[1]!.grantAccess(8, 2, 5);
     w.g[1]!.grantAccess(9, 0, 5);
     const op = { source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 };
-    expect(w.g[2]!.copy([op, op]).statuses).toEqual([A.GNTST_permission_denied, A.GNTST_permission_denied]);
+    expect(w.g[2]!.copy([op, op]).statuses).toEqual([L.GNTST_PERMISSION_DENIED, L.GNTST_PERMISSION_DENIED]);
     expect(w.m.counter(L.CNT_XSM_DENIED)).toBe(2);
-    expect(w.g[1]!.flags(8)).toBe(A.GTF_permit_access);
+    expect(w.g[1]!.flags(8)).toBe(L.GTF_PERMIT_ACCESS);
     expect(w.g[0]!.copy([{ ...op, source: { domid: 1, ref: 9, offset: 0 } }]).statuses).toEqual([0]);
     // The caller's own frames are always fine.
     expect(w.g[2]!.copy([{ source: { gmfn: 3, offset: 0 }, dest: { gmfn: 4, offset: 0 }, len: 8 }]).statuses).toEqual([0]);
@@ -215,12 +214,12 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
     const atomics = w.hv.atomics as X86GuestAtomics;
     atomics.interferer = (mfn, off) => {
       const f = w.m.readMfn(mfn, off, 2);
-      f[0]! ^= A.GTF_PWT;
+      f[0]! ^= L.GTF_PWT;
       w.m.writeMfn(mfn, off, f);
     };
     const r = w.g[0]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }]);
     atomics.interferer = undefined;
-    expect(r.statuses).toEqual([A.GNTST_general_error]);
+    expect(r.statuses).toEqual([L.GNTST_GENERAL_ERROR]);
     expect(w.m.counter(L.CNT_GNT_CMPXCHG)).toBe(5);
     expect(w.m.counter(L.CNT_GNT_UNSTABLE)).toBe(1);
     expect(w.gt.pin(1, 8)).toBe(0);
@@ -229,19 +228,19 @@ describe.each(["release", "debug"] as const)("GNTTABOP_copy (%s)", (build) => {
   it("faults at the first unreadable struct after doing the copies before it", () => {
     const w = world(build);
     w.g[1]!.grantAccess(8, 0, fillPage(w, 1, 5, 9));
-    const gpa = RAM * 4096 - A.COPY_SIZE;
-    const s = new DataView(new ArrayBuffer(A.COPY_SIZE));
-    s.setUint32(A.COPY_SRC_REF, 8, true);
-    s.setUint16(A.COPY_SRC_DOMID, 1, true);
-    s.setBigUint64(A.COPY_DST_GMFN, 30n, true);
-    s.setUint16(A.COPY_DST_DOMID, SELF, true);
-    s.setUint16(A.COPY_LEN, 16, true);
-    s.setUint16(A.COPY_FLAGS, A.GNTCOPY_source_gref, true);
-    s.setInt16(A.COPY_STATUS, 0x5555, true);
+    const gpa = RAM * 4096 - L.GNTTAB_COPY_SIZE;
+    const s = new DataView(new ArrayBuffer(L.GNTTAB_COPY_SIZE));
+    s.setUint32(L.GNTTAB_COPY_SOURCE_REF, 8, true);
+    s.setUint16(L.GNTTAB_COPY_SOURCE_DOMID, 1, true);
+    s.setBigUint64(L.GNTTAB_COPY_DEST_GMFN, 30n, true);
+    s.setUint16(L.GNTTAB_COPY_DEST_DOMID, SELF, true);
+    s.setUint16(L.GNTTAB_COPY_LEN, 16, true);
+    s.setUint16(L.GNTTAB_COPY_FLAGS, L.GNTCOPY_SOURCE_GREF, true);
+    s.setInt16(L.GNTTAB_COPY_STATUS, 0x5555, true);
     w.m.write(0, gpa, new Uint8Array(s.buffer));
-    expect(w.gt.grantTableOp(0, A.GNTTABOP_copy, gpa, 3)).toBe(-EFAULT);
+    expect(w.gt.grantTableOp(0, L.GNTTABOP_COPY, gpa, 3)).toBe(-EFAULT);
     expect(w.m.read(0, 30 * 4096, 16)).toEqual(pattern(4096, 9).subarray(0, 16));
-    expect(new DataView(w.m.read(0, gpa, A.COPY_SIZE).buffer).getInt16(A.COPY_STATUS, true)).toBe(0);
-    expect(w.g[1]!.flags(8)).toBe(A.GTF_permit_access);
+    expect(new DataView(w.m.read(0, gpa, L.GNTTAB_COPY_SIZE).buffer).getInt16(L.GNTTAB_COPY_STATUS, true)).toBe(0);
+    expect(w.g[1]!.flags(8)).toBe(L.GTF_PERMIT_ACCESS);
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import * as L from "../src/wasm/layout.ts";
-import * as A from "../src/xen/grant-abi.ts";
 import { GuestGrants } from "../src/xen/grant-guest.ts";
 import { RAM, SCRATCH_GPA, TABLE_GFN, WINDOW_GFN, fillPage, pattern, world } from "./grant-helpers.ts";
 
@@ -20,16 +19,16 @@ describe.each(["release", "debug"] as const)("grant state across domain death (%
     expect(w.m.frameKind(tableMfn)).toBe(L.FRAME_XEN); // the table lives on for the release
     expect(w.m.counter(L.CNT_GNT_TABLE_FRAMES)).toBe(3);
     // Nothing new can be reached through the dead domain.
-    expect(w.g[0]!.map([{ dom: 1, ref: 8, hostAddr: at(1) }]).results[0]!.status).toBe(A.GNTST_bad_domain);
-    expect(w.g[0]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }]).statuses).toEqual([A.GNTST_bad_domain]);
+    expect(w.g[0]!.map([{ dom: 1, ref: 8, hostAddr: at(1) }]).results[0]!.status).toBe(L.GNTST_BAD_DOMAIN);
+    expect(w.g[0]!.copy([{ source: { domid: 1, ref: 8, offset: 0 }, dest: { gmfn: 30, offset: 0 }, len: 8 }]).statuses).toEqual([L.GNTST_BAD_DOMAIN]);
     // A new domain may take the domid meanwhile; its table is its own.
     w.hv.createDomain({ domid: 1, name: "reborn", ramPages: RAM });
     const g1 = new GuestGrants(w.gt, 1, { baseGfn: TABLE_GFN, scratchGpa: SCRATCH_GPA });
     expect(g1.setup(1)).toBe(0);
     expect(g1.flags(8)).toBe(0);
-    expect(w.g[0]!.map([{ dom: 1, ref: 8, hostAddr: at(1) }]).results[0]!.status).toBe(A.GNTST_general_error);
+    expect(w.g[0]!.map([{ dom: 1, ref: 8, hostAddr: at(1) }]).results[0]!.status).toBe(L.GNTST_GENERAL_ERROR);
     // The old mapping unmaps normally; the orphan frame and the dead table go.
-    expect(w.g[0]!.unmap([{ handle: r.handle, hostAddr: at(0) }]).statuses).toEqual([A.GNTST_okay]);
+    expect(w.g[0]!.unmap([{ handle: r.handle, hostAddr: at(0) }]).statuses).toEqual([L.GNTST_OKAY]);
     expect(w.m.frameOwner(mfn)).toBe(-1);
     expect(w.m.frameKind(tableMfn)).toBe(L.FRAME_FREE);
     expect(w.m.counter(L.CNT_GNT_TABLE_FRAMES)).toBe(3); // dom0, d2 and the new d1
@@ -64,7 +63,7 @@ describe.each(["release", "debug"] as const)("grant state across domain death (%
     const clearsBefore = w.m.counter(L.CNT_GNT_FLAG_CLEARS);
     const flushesBefore = w.m.counter(L.CNT_GNT_TLB_FLUSHES);
     w.hv.destroyDomain(2);
-    expect([w.g[1]!.flags(8), w.g[1]!.flags(9)]).toEqual([A.GTF_permit_access, A.GTF_permit_access | A.GTF_readonly]);
+    expect([w.g[1]!.flags(8), w.g[1]!.flags(9)]).toEqual([L.GTF_PERMIT_ACCESS, L.GTF_PERMIT_ACCESS | L.GTF_READONLY]);
     expect([w.gt.pin(1, 8), w.gt.pin(1, 9)]).toEqual([0, 0]);
     expect(w.m.frameRefs(mfn)).toBe(0);
     expect(w.m.counter(L.CNT_GNT_FLAG_CLEARS) - clearsBefore).toBe(3);

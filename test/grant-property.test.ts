@@ -69,13 +69,13 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
 
         /** The model's verdict on acquiring (granter, ref) for `user`: a status, or the gfn. */
         const acquire = (r: number, rf: number, user: number, readonly: boolean): { st: number; gfn: number } => {
-          if (rf >= 512) return { st: A.GNTST_bad_gntref, gfn: 0 };
+          if (rf >= 512) return { st: L.GNTST_BAD_GNTREF, gfn: 0 };
           const p = pinOf(r, rf);
-          if (p && p.owner !== user) return { st: A.GNTST_general_error, gfn: 0 };
+          if (p && p.owner !== user) return { st: L.GNTST_GENERAL_ERROR, gfn: 0 };
           const e = entries.get(`${r}:${rf}`);
-          if (!p && (!e || !e.valid || e.grantee !== user)) return { st: A.GNTST_general_error, gfn: 0 };
-          if ((!p || p.w === 0) && !readonly && e!.ro) return { st: A.GNTST_general_error, gfn: 0 };
-          if (!p && e!.gfn >= RAM) return { st: A.GNTST_bad_page, gfn: 0 };
+          if (!p && (!e || !e.valid || e.grantee !== user)) return { st: L.GNTST_GENERAL_ERROR, gfn: 0 };
+          if ((!p || p.w === 0) && !readonly && e!.ro) return { st: L.GNTST_GENERAL_ERROR, gfn: 0 };
+          if (!p && e!.gfn >= RAM) return { st: L.GNTST_BAD_PAGE, gfn: 0 };
           return { st: 0, gfn: p ? p.gfn : e!.gfn };
         };
 
@@ -102,14 +102,14 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
               for (let i = 0; i < SLOTS && slots.has(`${o.grantee}:${o.slot}`); i++) o.slot = (o.slot + 1) % SLOTS;
             }
             const host = o.hostile === "ram" ? 3 * 4096 : o.hostile === "table" ? TABLE_GFN * 4096 : slotAddr(o.slot);
-            const flags = o.hostile === "noflags" ? 0 : A.GNTMAP_host_map | (o.ro ? A.GNTMAP_readonly : 0) | (o.hostile === "device" ? A.GNTMAP_device_map : 0);
+            const flags = o.hostile === "noflags" ? 0 : L.GNTMAP_HOST_MAP | (o.ro ? L.GNTMAP_READONLY : 0) | (o.hostile === "device" ? L.GNTMAP_DEVICE_MAP : 0);
             const r = w.g[o.grantee]!.map([{ dom: o.granter, ref: o.ref, hostAddr: host, flags }]).results[0]!;
             let want: { st: number; gfn: number };
-            if (o.hostile === "noflags") want = { st: A.GNTST_bad_gntref, gfn: 0 };
-            else if (o.hostile === "device") want = { st: A.GNTST_general_error, gfn: 0 };
-            else if (!live(o.granter)) want = { st: A.GNTST_bad_domain, gfn: 0 };
+            if (o.hostile === "noflags") want = { st: L.GNTST_BAD_GNTREF, gfn: 0 };
+            else if (o.hostile === "device") want = { st: L.GNTST_GENERAL_ERROR, gfn: 0 };
+            else if (!live(o.granter)) want = { st: L.GNTST_BAD_DOMAIN, gfn: 0 };
             else want = acquire(o.granter, o.ref, o.grantee, o.ro);
-            if (want.st === 0 && (o.hostile !== "none" || slots.has(`${o.grantee}:${o.slot}`))) want = { st: A.GNTST_general_error, gfn: 0 };
+            if (want.st === 0 && (o.hostile !== "none" || slots.has(`${o.grantee}:${o.slot}`))) want = { st: L.GNTST_GENERAL_ERROR, gfn: 0 };
             expect(r.status, JSON.stringify(o)).toBe(want.st);
             seen(r.status);
             if (r.status === 0) {
@@ -130,7 +130,7 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
             const mine = [...maps.entries()].filter(([k]) => k.startsWith(`${o.grantee}:`));
             let handle = o.stale;
             let host = 0;
-            let want = A.GNTST_bad_handle;
+            let want = L.GNTST_BAD_HANDLE;
             let target: string | undefined;
             if (o.how !== "stale" && mine.length > 0) {
               const [k, mp] = mine[o.pick % mine.length]!;
@@ -150,7 +150,7 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
                 if (tm && mfnOf(tm.granter, tm.gfn) === mfnOf(mp.granter, mp.gfn)) {
                   want = 0;
                   target = there; // that p2m entry goes, accounted to this handle
-                } else want = A.GNTST_general_error;
+                } else want = L.GNTST_GENERAL_ERROR;
               }
             } else if (maps.has(`${o.grantee}:${handle}`)) {
               continue; // a "stale" number that is live: not what this op is about
@@ -196,12 +196,12 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
             const { statuses } = w.g[me]!.copy(ops2);
             o.ops.forEach((c, i) => {
               const lock = (s: typeof c.src): number => {
-                if (s.kind === "gmfn" && s.dom !== L.DOMID_SELF) return A.GNTST_permission_denied;
+                if (s.kind === "gmfn" && s.dom !== L.DOMID_SELF) return L.GNTST_PERMISSION_DENIED;
                 const d = s.dom === L.DOMID_SELF ? me : s.dom;
-                return live(d) ? 0 : A.GNTST_bad_domain;
+                return live(d) ? 0 : L.GNTST_BAD_DOMAIN;
               };
               const claim = (s: typeof c.src, readonly: boolean): { st: number; page: string } => {
-                if (s.kind === "gmfn") return s.gfn < DATA ? { st: 0, page: `${me}:${s.gfn}` } : { st: A.GNTST_bad_page, page: "" };
+                if (s.kind === "gmfn") return s.gfn < DATA ? { st: 0, page: `${me}:${s.gfn}` } : { st: L.GNTST_BAD_PAGE, page: "" };
                 const d = s.dom === L.DOMID_SELF ? me : s.dom;
                 const a = acquire(d, s.ref, me, readonly);
                 return { st: a.st, page: `${d}:${a.gfn}` };
@@ -219,7 +219,7 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
                 want = t.st;
                 to = t.page;
               }
-              if (!want && (c.so + c.len > 4096 || c.dof + c.len > 4096)) want = A.GNTST_bad_copy_arg;
+              if (!want && (c.so + c.len > 4096 || c.dof + c.len > 4096)) want = L.GNTST_BAD_COPY_ARG;
               expect(statuses[i], JSON.stringify(c)).toBe(want);
               seen(statuses[i]!);
               if (want === 0) {
@@ -274,7 +274,7 @@ describe.each(["release", "debug"] as const)("grant isolation (property, %s)", (
         expect(w.m.counter(L.CNT_GNT_MAPTRACK_IN_USE)).toBe(maps.size);
         // Entries show in use exactly what the model pins.
         for (const d of DOMS) for (let r = 8; r < 16; r++) {
-          const inUse = (w.g[d]!.flags(r) & (A.GTF_reading | A.GTF_writing)) !== 0;
+          const inUse = (w.g[d]!.flags(r) & (L.GTF_READING | L.GTF_WRITING)) !== 0;
           expect(inUse, `d${d} ref ${r}`).toBe(pins.has(`${d}:${r}`));
         }
       }),

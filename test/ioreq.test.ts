@@ -10,7 +10,7 @@ import { Privcmd } from "../src/xen/privcmd.ts";
 import { GuestEvtchn } from "../src/xen/evtchn-guest.ts";
 import type { XsmOp, XsmPolicy } from "../src/xen/xsm.ts";
 import * as E from "../src/xen/errno.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
+import { MAX_NR_IOREQ_SERVERS, XEN_DMOP_NR_OPS } from "../src/xen/ioreq-state.ts";
 
 const MMIO = 0x0200_0000; // GUEST_VIRTIO_MMIO_BASE
 const GUEST = 1;
@@ -61,16 +61,16 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const emu = s.emulator();
     expect(emu.start()).toBe(0);
     const [info] = s.io.servers(GUEST);
-    expect(info).toMatchObject({ id: 0, emulator: BE, enabled: true, bufioreq: A.HVM_IOREQSRV_BUFIOREQ_LEGACY });
+    expect(info).toMatchObject({ id: 0, emulator: BE, enabled: true, bufioreq: L.HVM_IOREQSRV_BUFIOREQ_LEGACY });
     expect(info!.ports).toHaveLength(2);
     // The emulator reads vp_eport through its own mapping of the ioreq page.
     expect(emu.ioreqGfn).toBe(65);
     expect(s.m.p2mLookup(BE, 65) >>> L.P2M_MFN_SHIFT).toBe(info!.ioreqMfn);
     expect(s.m.p2mLookup(BE, 64) >>> L.P2M_MFN_SHIFT).toBe(info!.bufMfn);
-    expect(emu.slotView(1).getUint32(A.IOREQ_VP_EPORT, true)).toBe(info!.ports[1]);
+    expect(emu.slotView(1).getUint32(L.IOREQ_VP_EPORT, true)).toBe(info!.ports[1]);
     for (const p of info!.ports) {
       expect(s.ev.isXenConsumed(GUEST, p)).toBe(true);
-      expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: A.EVTCHNSTAT_INTERDOMAIN, dom: BE });
+      expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: L.EVTCHNSTAT_INTERDOMAIN, dom: BE });
     }
     expect(emu.bufioreqPort).toBe(info!.bufPort);
     // The guest can neither send on nor close nor move Xen's ports.
@@ -87,29 +87,29 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const got: bigint[] = [];
     const r = s.hv.mmioAccess(GUEST, 1, MMIO + 0x70, 4, "read", 0n, (v) => got.push(v));
     expect(r).toEqual({ kind: "pending", server: 0 });
-    expect(emu.slotState(1)).toBe(A.STATE_IOREQ_READY);
-    expect(emu.slotState(0)).toBe(A.STATE_IOREQ_NONE);
+    expect(emu.slotState(1)).toBe(L.STATE_IOREQ_READY);
+    expect(emu.slotState(0)).toBe(L.STATE_IOREQ_NONE);
     const slot = emu.slotView(1);
-    expect(slot.getBigUint64(A.IOREQ_ADDR, true)).toBe(BigInt(MMIO + 0x70));
-    expect(slot.getUint32(A.IOREQ_SIZE_OFF, true)).toBe(4);
-    expect(slot.getUint32(A.IOREQ_COUNT, true)).toBe(1);
-    expect(slot.getUint8(A.IOREQ_TYPE)).toBe(A.IOREQ_TYPE_COPY);
-    expect((slot.getUint8(A.IOREQ_STATE_BYTE) >> A.IOREQ_DIR_SHIFT) & 1).toBe(A.IOREQ_READ);
+    expect(slot.getBigUint64(L.IOREQ_ADDR, true)).toBe(BigInt(MMIO + 0x70));
+    expect(slot.getUint32(L.IOREQ_SIZE_OFF, true)).toBe(4);
+    expect(slot.getUint32(L.IOREQ_COUNT, true)).toBe(1);
+    expect(slot.getUint8(L.IOREQ_TYPE)).toBe(L.IOREQ_TYPE_COPY);
+    expect((slot.getUint8(L.IOREQ_STATE_BYTE) >> L.IOREQ_DIR_SHIFT) & 1).toBe(L.IOREQ_READ);
     expect(s.io.isBlocked(GUEST, 1)).toBe(true);
     expect(s.io.isBlocked(GUEST, 0)).toBe(false);
     expect(s.ev.takeUpcalls()).toEqual([{ domid: BE, vcpu: 0 }]);
 
     const { requests } = emu.take();
-    expect(requests).toEqual([{ vcpu: 1, type: A.IOREQ_TYPE_COPY, addr: BigInt(MMIO + 0x70), size: 4, count: 1, dir: "read", data: 0n }]);
-    expect(emu.slotState(1)).toBe(A.STATE_IOREQ_INPROCESS);
+    expect(requests).toEqual([{ vcpu: 1, type: L.IOREQ_TYPE_COPY, addr: BigInt(MMIO + 0x70), size: 4, count: 1, dir: "read", data: 0n }]);
+    expect(emu.slotState(1)).toBe(L.STATE_IOREQ_INPROCESS);
     expect(s.io.isBlocked(GUEST, 1)).toBe(true);
 
     emu.respond(requests[0]!, 0x1_2345_6789n, false); // data wider than the access
-    expect(emu.slotState(1)).toBe(A.STATE_IORESP_READY);
+    expect(emu.slotState(1)).toBe(L.STATE_IORESP_READY);
     expect(s.io.isBlocked(GUEST, 1)).toBe(true);
     expect(got).toEqual([]);
     expect(emu.notify(1)).toBe(0);
-    expect(emu.slotState(1)).toBe(A.STATE_IOREQ_NONE);
+    expect(emu.slotState(1)).toBe(L.STATE_IOREQ_NONE);
     expect(s.io.isBlocked(GUEST, 1)).toBe(false);
     expect(got).toEqual([0x2345_6789n]); // truncated to 4 bytes
     expect(s.io.lastCompletion(GUEST, 1)).toBe(0x2345_6789n);
@@ -124,8 +124,8 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const got: bigint[] = [];
     expect(s.hv.mmioAccess(GUEST, 0, MMIO + 0x50, 4, "write", 0x1_0000_0003n, (v) => got.push(v)).kind).toBe("pending");
     const slot = emu.slotView(0);
-    expect(slot.getBigUint64(A.IOREQ_DATA, true)).toBe(3n); // truncated to the access size
-    expect((slot.getUint8(A.IOREQ_STATE_BYTE) >> A.IOREQ_DIR_SHIFT) & 1).toBe(A.IOREQ_WRITE);
+    expect(slot.getBigUint64(L.IOREQ_DATA, true)).toBe(3n); // truncated to the access size
+    expect((slot.getUint8(L.IOREQ_STATE_BYTE) >> L.IOREQ_DIR_SHIFT) & 1).toBe(L.IOREQ_WRITE);
     expect(emu.poll()).toEqual({ handled: 1, others: [] });
     expect(s.regs.get(BigInt(MMIO + 0x50))).toBe(3n);
     expect(got).toEqual([0n]);
@@ -199,12 +199,12 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     // x86 port I/O goes to a server that claimed the port range.
     const emu = x86.emulator();
     expect(emu.start()).toBe(0);
-    expect(emu.mapRange(0x3f8, 0x3ff, A.XEN_DMOP_IO_RANGE_PORT)).toBe(0);
+    expect(emu.mapRange(0x3f8, 0x3ff, L.XEN_DMOP_IO_RANGE_PORT)).toBe(0);
     emu.take();
     const r = x86.hv.pioAccess(GUEST, 0, 0x3f9, 1, "write", 0x41);
     expect(r).toEqual({ kind: "pending", server: 0 });
     const { requests } = emu.take();
-    expect(requests[0]).toMatchObject({ type: A.IOREQ_TYPE_PIO, addr: 0x3f9n, size: 1, dir: "write", data: 0x41n });
+    expect(requests[0]).toMatchObject({ type: L.IOREQ_TYPE_PIO, addr: 0x3f9n, size: 1, dir: "write", data: 0x41n });
     // set_irq_level is Arm's; x86 has no such op.
     expect(emu.privcmd.setIrqLevel(GUEST, 40, 1)).toBe(-E.EOPNOTSUPP);
   });
@@ -225,13 +225,13 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
   });
 
   it("a backwards slot transition crashes the guest; an unknown state too", () => {
-    for (const bad of [A.STATE_IOREQ_READY, 9]) {
+    for (const bad of [L.STATE_IOREQ_READY, 9]) {
       const s = setup("arm64", build);
       const emu = started(s);
       let called = false;
       s.hv.mmioAccess(GUEST, 0, MMIO, 4, "read", 0n, () => (called = true));
       const [req] = emu.take().requests;
-      expect(emu.slotState(0)).toBe(A.STATE_IOREQ_INPROCESS);
+      expect(emu.slotState(0)).toBe(L.STATE_IOREQ_INPROCESS);
       emu.notify(0); // still INPROCESS: Xen keeps waiting
       expect(s.io.isBlocked(GUEST, 0)).toBe(true);
       emu.writeState(0, bad); // INPROCESS -> READY is backwards
@@ -258,7 +258,7 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const got: bigint[] = [];
     s.hv.mmioAccess(GUEST, 0, MMIO, 2, "read", 0n, (v) => got.push(v));
     emu.take();
-    emu.writeState(0, A.STATE_IOREQ_NONE);
+    emu.writeState(0, L.STATE_IOREQ_NONE);
     emu.notify(0);
     expect(got).toEqual([0xffffn]);
     expect(s.hv.crashReason(GUEST)).toBeUndefined();
@@ -267,10 +267,10 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
   it("a slot the emulator left busy, or whose vp_eport it changed, is refused: fault injected", () => {
     const s = setup("arm64", build);
     const emu = started(s);
-    emu.writeState(1, A.STATE_IOREQ_INPROCESS);
+    emu.writeState(1, L.STATE_IOREQ_INPROCESS);
     expect(s.hv.mmioAccess(GUEST, 1, MMIO, 4, "read")).toEqual({ kind: "fault" });
-    emu.writeState(1, A.STATE_IOREQ_NONE);
-    s.m.write(BE, emu.ioreqGfn * 4096 + A.IOREQ_SIZE + A.IOREQ_VP_EPORT, Uint8Array.of(99, 0, 0, 0));
+    emu.writeState(1, L.STATE_IOREQ_NONE);
+    s.m.write(BE, emu.ioreqGfn * 4096 + L.IOREQ_SIZE + L.IOREQ_VP_EPORT, Uint8Array.of(99, 0, 0, 0));
     expect(s.hv.mmioAccess(GUEST, 1, MMIO, 4, "read")).toEqual({ kind: "fault" });
     expect(s.io.isBlocked(GUEST, 1)).toBe(false);
     expect(s.m.counter(L.CNT_IOREQ_FAULTS)).toBe(2);
@@ -287,7 +287,7 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(s.io.isBlocked(GUEST, 0)).toBe(false);
     expect(got).toEqual([0x55n]); // the register keeps what the access carried
     expect(s.io.servers(GUEST)).toEqual([]);
-    for (const p of info!.ports) expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: A.EVTCHNSTAT_CLOSED });
+    for (const p of info!.ports) expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: L.EVTCHNSTAT_CLOSED });
     expect(s.m.p2mLookup(BE, emu.ioreqGfn)).toBe(0);
     expect(s.m.frameKind(info!.ioreqMfn)).toBe(L.FRAME_FREE);
     expect(s.m.frameKind(info!.bufMfn)).toBe(L.FRAME_FREE);
@@ -301,7 +301,7 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const [info] = s.io.servers(GUEST);
     s.hv.destroyDomain(BE);
     expect(s.io.servers(GUEST)).toHaveLength(1);
-    for (const p of info!.ports) expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: BE });
+    for (const p of info!.ports) expect(s.ev.portStatus(GUEST, p)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: BE });
     expect(s.hv.mmioAccess(GUEST, 0, MMIO, 4, "read").kind).toBe("pending");
     expect(s.ev.takeUpcalls()).toEqual([]); // nobody is told
     expect(s.io.isBlocked(GUEST, 0)).toBe(true);
@@ -322,25 +322,25 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(s.m.p2mLookup(BE, emu.ioreqGfn)).toBe(0);
     expect(s.m.p2mLookup(BE, emu.ioreqGfn - 1)).toBe(0);
     expect(s.m.frameKind(info!.ioreqMfn)).toBe(L.FRAME_FREE);
-    for (const p of emu.localPorts) expect(s.ev.portStatus(BE, p)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: GUEST });
+    for (const p of emu.localPorts) expect(s.ev.portStatus(BE, p)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: GUEST });
   });
 
   it("dm_op: domain, privilege, buffer and op errors", () => {
     const s = setup("arm64", build);
     const be = s.pc(BE);
-    expect(be.dmOp(9, A.XEN_DMOP_NR_VCPUS).rc).toBe(-E.ESRCH);
-    expect(be.dmOp(BE, A.XEN_DMOP_NR_VCPUS).rc).toBe(-E.EPERM); // on itself
+    expect(be.dmOp(9, L.XEN_DMOP_NR_VCPUS).rc).toBe(-E.ESRCH);
+    expect(be.dmOp(BE, L.XEN_DMOP_NR_VCPUS).rc).toBe(-E.EPERM); // on itself
     expect(s.pc(DRV).createIoreqServer(GUEST)).toBe(-E.EPERM); // no device-model privilege
     expect(s.m.counter(L.CNT_IOREQ_DM_OP_DENIED)).toBe(1);
     expect(s.m.counter(L.CNT_XSM_DENIED)).toBe(1);
     expect(s.pc(0).nrVcpus(GUEST)).toBe(2); // dom0 may
     expect(be.nrVcpus(GUEST)).toBe(2); // the guest's device model may
-    expect(be.dmOp(GUEST, A.XEN_DMOP_NR_VCPUS, undefined, 7).rc).toBe(-E.EFAULT);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_CREATE_IOREQ_SERVER, undefined, 8 + 5).rc).toBe(-E.EFAULT);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_NR_VCPUS, undefined, 7).rc).toBe(-E.EFAULT);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_CREATE_IOREQ_SERVER, undefined, 8 + 5).rc).toBe(-E.EFAULT);
     expect(s.io.dmOp(BE, GUEST, 64 * 4096, 32)).toBe(-E.EFAULT); // not mapped
-    expect(be.dmOp(GUEST, A.XEN_DMOP_NR_OPS).rc).toBe(-E.EOPNOTSUPP);
+    expect(be.dmOp(GUEST, XEN_DMOP_NR_OPS).rc).toBe(-E.EOPNOTSUPP);
     expect(be.dmOp(GUEST, 7).rc).toBe(-E.EOPNOTSUPP); // track_dirty_vram: not modelled
-    s.m.write(BE, 2 * 4096, Uint8Array.of(A.XEN_DMOP_NR_VCPUS, 0, 0, 0, 1, 0, 0, 0));
+    s.m.write(BE, 2 * 4096, Uint8Array.of(L.XEN_DMOP_NR_VCPUS, 0, 0, 0, 1, 0, 0, 0));
     expect(s.io.dmOp(BE, GUEST, 2 * 4096, 32)).toBe(-E.EINVAL); // pad
     s.hv.xsm = new DenyAll();
     expect(be.nrVcpus(GUEST)).toBe(-E.EACCES);
@@ -354,9 +354,9 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const s = setup("arm64", build);
     const be = s.pc(BE);
     const d0 = s.pc(0);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_CREATE_IOREQ_SERVER, (u) => u.setUint8(0, 3)).rc).toBe(-E.EINVAL);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_CREATE_IOREQ_SERVER, (u) => u.setUint8(2, 1)).rc).toBe(-E.EINVAL);
-    const ids = Array.from({ length: A.MAX_NR_IOREQ_SERVERS }, (_, i) => be.createIoreqServer(GUEST, i % 3));
+    expect(be.dmOp(GUEST, L.XEN_DMOP_CREATE_IOREQ_SERVER, (u) => u.setUint8(0, 3)).rc).toBe(-E.EINVAL);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_CREATE_IOREQ_SERVER, (u) => u.setUint8(2, 1)).rc).toBe(-E.EINVAL);
+    const ids = Array.from({ length: MAX_NR_IOREQ_SERVERS }, (_, i) => be.createIoreqServer(GUEST, i % 3));
     expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(be.createIoreqServer(GUEST)).toBe(-E.ENOSPC);
     expect(be.getIoreqServerInfo(GUEST, 1)).toEqual({ bufioreqPort: s.io.servers(GUEST)[1]!.bufPort });
@@ -367,10 +367,10 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(be.getIoreqServerInfo(GUEST, 1, 0)).toBe(-E.EOPNOTSUPP); // legacy gfn mode
     expect(be.setIoreqServerState(GUEST, 9, true)).toBe(-E.ENOENT);
     expect(d0.setIoreqServerState(GUEST, 0, true)).toBe(-E.EPERM);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_SET_IOREQ_SERVER_STATE, (u) => u.setUint8(3, 1)).rc).toBe(-E.EINVAL);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_SET_IOREQ_SERVER_STATE, (u) => u.setUint8(3, 1)).rc).toBe(-E.EINVAL);
     expect(be.destroyIoreqServer(GUEST, 9)).toBe(-E.ENOENT);
     expect(d0.destroyIoreqServer(GUEST, 0)).toBe(-E.EPERM);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_DESTROY_IOREQ_SERVER, (u) => u.setUint16(2, 1, true)).rc).toBe(-E.EINVAL);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_DESTROY_IOREQ_SERVER, (u) => u.setUint16(2, 1, true)).rc).toBe(-E.EINVAL);
     expect(be.destroyIoreqServer(GUEST, 3)).toBe(0);
     expect(be.destroyIoreqServer(GUEST, 3)).toBe(-E.ENOENT);
     expect(d0.createIoreqServer(GUEST)).toBe(3); // lowest free id
@@ -388,15 +388,15 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     const s = setup("arm64", build);
     const be = s.pc(BE);
     const id = be.createIoreqServer(GUEST);
-    const MEM = A.XEN_DMOP_IO_RANGE_MEMORY;
+    const MEM = L.XEN_DMOP_IO_RANGE_MEMORY;
     expect(be.mapIoRange(GUEST, id, MEM, 0x2000, 0x1fff)).toBe(-E.EINVAL); // start > end
     expect(be.mapIoRange(GUEST, 5, MEM, 0, 1)).toBe(-E.ENOENT);
     expect(s.pc(0).mapIoRange(GUEST, id, MEM, 0, 1)).toBe(-E.EPERM);
     expect(be.mapIoRange(GUEST, id, 3, 0, 1)).toBe(-E.EINVAL); // type
-    expect(be.dmOp(GUEST, A.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER, (u) => u.setUint16(2, 1, true)).rc).toBe(-E.EINVAL); // pad
+    expect(be.dmOp(GUEST, L.XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER, (u) => u.setUint16(2, 1, true)).rc).toBe(-E.EINVAL); // pad
     expect(be.mapIoRange(GUEST, id, MEM, 0x1000, 0x1fff)).toBe(0);
     expect(be.mapIoRange(GUEST, id, MEM, 0x1fff, 0x2fff)).toBe(-E.EEXIST);
-    expect(be.mapIoRange(GUEST, id, A.XEN_DMOP_IO_RANGE_PORT, 0x1000, 0x1fff)).toBe(0); // another type
+    expect(be.mapIoRange(GUEST, id, L.XEN_DMOP_IO_RANGE_PORT, 0x1000, 0x1fff)).toBe(0); // another type
     expect(be.mapIoRange(GUEST, id, MEM, 0, 2n ** 64n - 1n)).toBe(-E.EEXIST);
     // 256 separate ranges fit; the 257th is -ENOMEM; an adjacent one merges and still fits.
     for (let i = 1; i < 256; i++) expect(be.mapIoRange(GUEST, id, MEM, 0x10000 * i, 0x10000 * i + 0xff)).toBe(0);
@@ -427,7 +427,7 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(be.setIrqLevel(GUEST, 31, 1)).toBe(-E.EINVAL); // a PPI
     expect(be.setIrqLevel(GUEST, 32 + 32, 1)).toBe(-E.EINVAL); // beyond nr_spis
     expect(be.setIrqLevel(GUEST, 40, 2)).toBe(-E.EINVAL);
-    expect(be.dmOp(GUEST, A.XEN_DMOP_SET_IRQ_LEVEL, (u) => { u.setUint32(0, 40, true); u.setUint8(6, 1); }).rc).toBe(-E.EINVAL);
+    expect(be.dmOp(GUEST, L.XEN_DMOP_SET_IRQ_LEVEL, (u) => { u.setUint32(0, 40, true); u.setUint8(6, 1); }).rc).toBe(-E.EINVAL);
     expect(s.pc(DRV).setIrqLevel(GUEST, 40, 1)).toBe(-E.EPERM);
     expect(s.io.spi(GUEST, 40)).toEqual({ level: 0, assertions: 0 });
   });
@@ -435,22 +435,22 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
   it("acquire_resource: every error, the size query, and -EIO after a first mapped frame", () => {
     const s = setup("arm64", build);
     const be = s.pc(BE);
-    const id = be.createIoreqServer(GUEST, A.HVM_IOREQSRV_BUFIOREQ_OFF);
+    const id = be.createIoreqServer(GUEST, L.HVM_IOREQSRV_BUFIOREQ_OFF);
     const raw = (f: (a: DataView) => void) => {
-      const a = new DataView(new ArrayBuffer(A.XEN_MEM_ACQUIRE_RESOURCE_SIZE));
-      a.setUint16(A.XEN_MEM_ACQUIRE_RESOURCE_DOMID, GUEST, true);
+      const a = new DataView(new ArrayBuffer(L.MEM_ACQUIRE_RESOURCE_SIZE));
+      a.setUint16(L.MEM_ACQUIRE_RESOURCE_DOMID, GUEST, true);
       f(a);
       s.m.write(BE, 2 * 4096, new Uint8Array(a.buffer));
       return s.io.acquireResource(BE, 2 * 4096);
     };
     expect(s.io.acquireResource(BE, 70 * 4096)).toBe(-E.EFAULT);
-    expect(raw((a) => a.setUint32(A.XEN_MEM_ACQUIRE_RESOURCE_PAD, 1, true))).toBe(-E.EINVAL);
-    expect(raw((a) => a.setUint16(A.XEN_MEM_ACQUIRE_RESOURCE_DOMID, 9, true))).toBe(-E.ESRCH);
-    expect(raw((a) => a.setUint16(A.XEN_MEM_ACQUIRE_RESOURCE_DOMID, BE, true))).toBe(-E.EPERM);
-    expect(raw((a) => a.setUint16(A.XEN_MEM_ACQUIRE_RESOURCE_TYPE, A.XENMEM_RESOURCE_GRANT_TABLE, true))).toBe(-E.EOPNOTSUPP);
+    expect(raw((a) => a.setUint32(L.MEM_ACQUIRE_RESOURCE_PAD, 1, true))).toBe(-E.EINVAL);
+    expect(raw((a) => a.setUint16(L.MEM_ACQUIRE_RESOURCE_DOMID, 9, true))).toBe(-E.ESRCH);
+    expect(raw((a) => a.setUint16(L.MEM_ACQUIRE_RESOURCE_DOMID, BE, true))).toBe(-E.EPERM);
+    expect(raw((a) => a.setUint16(L.MEM_ACQUIRE_RESOURCE_TYPE, L.XENMEM_RESOURCE_GRANT_TABLE, true))).toBe(-E.EOPNOTSUPP);
     expect(raw(() => {})).toBe(0); // nr_frames 0: a size query
-    expect(new DataView(s.m.read(BE, 2 * 4096 + A.XEN_MEM_ACQUIRE_RESOURCE_NR_FRAMES, 4).buffer).getUint32(0, true)).toBe(2);
-    expect(raw((a) => a.setBigUint64(A.XEN_MEM_ACQUIRE_RESOURCE_FRAME_LIST, 4096n, true))).toBe(-E.EINVAL);
+    expect(new DataView(s.m.read(BE, 2 * 4096 + L.MEM_ACQUIRE_RESOURCE_NR_FRAMES, 4).buffer).getUint32(0, true)).toBe(2);
+    expect(raw((a) => a.setBigUint64(L.MEM_ACQUIRE_RESOURCE_FRAME_LIST, 4096n, true))).toBe(-E.EINVAL);
     expect(be.acquireIoreqPages(GUEST, id, 0, [64, 65, 66])).toBe(-E.EINVAL);
     expect(be.acquireIoreqPages(GUEST, id, 2, [64])).toBe(-E.EINVAL);
     expect(be.acquireIoreqPages(GUEST, 6, 1, [64])).toBe(-E.ENOENT);
@@ -460,7 +460,7 @@ describe.each(["release", "debug"] as const)("IOREQ servers (%s)", (build) => {
     expect(be.acquireIoreqPages(GUEST, id, 1, [5])).toBe(-E.EINVAL); // in RAM
     expect(be.acquireIoreqPages(GUEST, id, 1, [64])).toBe(0);
     expect(be.acquireIoreqPages(GUEST, id, 1, [64])).toBe(-E.EBUSY);
-    const id2 = be.createIoreqServer(GUEST, A.HVM_IOREQSRV_BUFIOREQ_LEGACY);
+    const id2 = be.createIoreqServer(GUEST, L.HVM_IOREQSRV_BUFIOREQ_LEGACY);
     expect(be.acquireIoreqPages(GUEST, id2, 0, [70, 64])).toBe(-E.EIO); // 70 mapped, 64 busy
     expect(s.m.p2mLookup(BE, 70) >>> L.P2M_MFN_SHIFT).toBe(s.io.servers(GUEST)[1]!.bufMfn);
   });

@@ -10,7 +10,6 @@ import { ForeignMapping } from "../src/xen/foreign.ts";
 import { IoreqEmulator } from "../src/xen/ioreq-emulator.ts";
 import { GuestEvtchn } from "../src/xen/evtchn-guest.ts";
 import * as E from "../src/xen/errno.ts";
-import * as A from "../src/xen/evtchn-abi.ts";
 
 class Probe implements Subsystem {
   readonly name: string;
@@ -102,8 +101,8 @@ describe.each(["release", "debug"] as const)("domain lifecycle (%s)", (build) =>
     expect(fresh.state).toBe("running");
     expect(fresh.pauseCount).toBe(0);
     expect(m.read(1, 0, 3)).toEqual(new Uint8Array(3)); // new, empty RAM
-    expect(d0.status(p)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 1 }); // peer back to unbound
-    expect(ev.portStatus(1, q)).toEqual({ status: A.EVTCHNSTAT_CLOSED, vcpu: 0 });
+    expect(d0.status(p)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 1 }); // peer back to unbound
+    expect(ev.portStatus(1, q)).toEqual({ status: L.EVTCHNSTAT_CLOSED, vcpu: 0 });
     expect(ev.sharedInfo(1).gfn).toBe(oldSi.gfn);
     // The new incarnation can bind the port the old one was offered (same domid).
     expect(new GuestEvtchn(ev, 1, 0).bindInterdomain(0, p)).toBe(1);
@@ -117,7 +116,7 @@ describe.each(["release", "debug"] as const)("domain lifecycle (%s)", (build) =>
     const gb = new GuestEvtchn(ev, 2, 0);
     const pa = ga.allocUnbound(2);
     const pb = gb.bindInterdomain(1, pa);
-    ga.bindVirq(A.VIRQ_ARGO);
+    ga.bindVirq(L.VIRQ_ARGO);
     gb.send(pb);
     expect(ev.takeUpcalls().map((u) => u.domid)).toEqual([2, 1]);
     expect(ga.handleUpcall()).toEqual([pa]);
@@ -125,9 +124,9 @@ describe.each(["release", "debug"] as const)("domain lifecycle (%s)", (build) =>
     const mfn = ev.sharedInfo(1).mfn;
     hv.destroyDomain(1);
     expect(ev.takeUpcalls()).toEqual([]); // the dying domain's queued upcall went with it
-    expect(gb.status(pb)).toEqual({ status: A.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 1 });
+    expect(gb.status(pb)).toEqual({ status: L.EVTCHNSTAT_UNBOUND, vcpu: 0, dom: 1 });
     expect(gb.send(pb)).toBe(0); // now dropped
-    expect(ev.raiseVirq(1, A.VIRQ_ARGO)).toBe(false);
+    expect(ev.raiseVirq(1, L.VIRQ_ARGO)).toBe(false);
     expect(hv.machine.frameKind(mfn)).toBe(L.FRAME_FREE);
     expect(() => ev.sharedInfo(1)).toThrow(XenConfigError);
     expect(gb.bindInterdomain(1, pa)).toBe(-E.ESRCH);
@@ -166,7 +165,7 @@ describe.each(["release", "debug"] as const)("domain lifecycle (%s)", (build) =>
     expect(emu.start()).toBe(0);
     const port = io.servers(1)[0]!.ports[0]!;
     hv.restartDomain(2);
-    expect(ev.portStatus(1, port)).toMatchObject({ status: A.EVTCHNSTAT_UNBOUND, dom: 2 });
+    expect(ev.portStatus(1, port)).toMatchObject({ status: L.EVTCHNSTAT_UNBOUND, dom: 2 });
     // The new backend is a new emulator: it starts its own server next to the stale one.
     const again = new IoreqEmulator({ evtchn: ev, ioreq: io, domid: 2, target: 1, scratchGfn: 1, pageGfn: 64, handler: () => 0n });
     expect(again.start()).toBe(0);

@@ -59,10 +59,10 @@ describe.each(["release", "debug"] as const)("xenstore (%s machine)", (build) =>
       const mfn = m.populate(1, STORE_GFN);
       expect(xs.connection(1)!.ring!.mfn).toBe(mfn);
       expect(m.frameRefs(mfn)).toBe(1); // dom0's foreign mapping
-      const page = m.read(1, STORE_GFN * 4096, L.XS_RING_INTERFACE_SIZE);
+      const page = m.read(1, STORE_GFN * 4096, L.XENSTORE_DOMAIN_INTERFACE_SIZE);
       const dv = new DataView(page.buffer);
-      expect(dv.getUint32(L.XS_RING_SERVER_FEATURES, true)).toBe(L.XS_SERVER_FEATURE_ERROR);
-      expect(dv.getUint32(L.XS_RING_ERROR, true)).toBe(L.XS_ERROR_NONE);
+      expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_SERVER_FEATURES, true)).toBe(L.XENSTORE_SERVER_FEATURE_ERROR);
+      expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_ERROR, true)).toBe(L.XENSTORE_ERROR_NONE);
       // dom0's own ring is local: nothing mapped
       expect(m.frameRefs(m.populate(0, STORE_GFN))).toBe(0);
     });
@@ -473,16 +473,16 @@ describe.each(["release", "debug"] as const)("xenstore (%s machine)", (build) =>
       expect(s.rspBytes - before.rspBytes).toBe(wire("guest1".length));
       expect(m.counter(L.CNT_XS_RING_REQ_BYTES) - reqBytesBefore).toBe(21);
       // the bytes are in the page: header {READ, req_id, tx 0, len 5} then "name\0"
-      const page = m.read(1, STORE_GFN * 4096, L.XS_RING_INTERFACE_SIZE);
+      const page = m.read(1, STORE_GFN * 4096, L.XENSTORE_DOMAIN_INTERFACE_SIZE);
       const dv = new DataView(page.buffer);
-      const reqProd = dv.getUint32(L.XS_RING_REQ_PROD, true);
-      expect(dv.getUint32(L.XS_RING_REQ_CONS, true)).toBe(reqProd);
+      const reqProd = dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_REQ_PROD, true);
+      expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_REQ_CONS, true)).toBe(reqProd);
       expect(reqProd).toBe(s.reqBytes); // free-running, never reset
-      expect(dv.getUint32(L.XS_RING_RSP_PROD, true)).toBe(s.rspBytes);
+      expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_RSP_PROD, true)).toBe(s.rspBytes);
       const at = (reqProd - 21) & 1023;
       if (at + 21 <= 1024) {
-        expect(dv.getUint32(L.XS_RING_REQ + at, true)).toBe(XS_READ);
-        expect(dv.getUint32(L.XS_RING_REQ + at + 12, true)).toBe(5);
+        expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_REQ + at, true)).toBe(XS_READ);
+        expect(dv.getUint32(L.XENSTORE_DOMAIN_INTERFACE_REQ + at + 12, true)).toBe(5);
         expect(new TextDecoder().decode(page.subarray(at + 16, at + 21))).toBe("name\0");
       }
     });
@@ -509,20 +509,20 @@ describe.each(["release", "debug"] as const)("xenstore (%s machine)", (build) =>
       };
       // guest 1 claims 2000 unread request bytes
       const base = STORE_GFN * 4096;
-      const cons = new DataView(m.read(1, base + L.XS_RING_REQ_CONS, 4).buffer).getUint32(0, true);
-      m.write(1, base + L.XS_RING_REQ_PROD, u32(cons + 2000));
+      const cons = new DataView(m.read(1, base + L.XENSTORE_DOMAIN_INTERFACE_REQ_CONS, 4).buffer).getUint32(0, true);
+      m.write(1, base + L.XENSTORE_DOMAIN_INTERFACE_REQ_PROD, u32(cons + 2000));
       xs.service(xs.connection(1)!); // its kick reaches xenstored
       expect(err(c1.read("name"))).toBe("EIO");
-      expect(new DataView(m.read(1, base + L.XS_RING_ERROR, 4).buffer).getUint32(0, true)).toBe(L.XS_ERROR_RINGIDX);
-      expect(xs.connection(1)!.error).toBe(L.XS_ERROR_RINGIDX);
+      expect(new DataView(m.read(1, base + L.XENSTORE_DOMAIN_INTERFACE_ERROR, 4).buffer).getUint32(0, true)).toBe(L.XENSTORE_ERROR_RINGIDX);
+      expect(xs.connection(1)!.error).toBe(L.XENSTORE_ERROR_RINGIDX);
       // guest 2 writes a header announcing 5000 payload bytes
       const hdr = new Uint8Array(16);
       new DataView(hdr.buffer).setUint32(12, 5000, true);
-      const prod = new DataView(m.read(2, base + L.XS_RING_REQ_PROD, 4).buffer).getUint32(0, true);
-      m.write(2, base + L.XS_RING_REQ + (prod & 1023), hdr);
-      m.write(2, base + L.XS_RING_REQ_PROD, u32(prod + 16));
+      const prod = new DataView(m.read(2, base + L.XENSTORE_DOMAIN_INTERFACE_REQ_PROD, 4).buffer).getUint32(0, true);
+      m.write(2, base + L.XENSTORE_DOMAIN_INTERFACE_REQ + (prod & 1023), hdr);
+      m.write(2, base + L.XENSTORE_DOMAIN_INTERFACE_REQ_PROD, u32(prod + 16));
       expect(err(c2.read("name"))).toBe("EIO");
-      expect(xs.connection(2)!.error).toBe(L.XS_ERROR_PROTO);
+      expect(xs.connection(2)!.error).toBe(L.XENSTORE_ERROR_PROTO);
       // others are unaffected
       expect(ok(xs.client(0).read("/local/domain/0/name"))).toBe("dom0");
     });

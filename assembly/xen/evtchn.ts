@@ -2,9 +2,12 @@
 // (__xen_evtchn_do_upcall + evtchn_2l_handle_events) through the guest's own p2m mapping of
 // shared_info. Wasm is single-threaded, so each read-modify-write here is atomic as the guest's
 // locked ops are. The offsets of vcpu_info, pending and mask come from the host (they are ABI-
-// and architecture-dependent), so this kernel knows only the bit layout: port p is bit p%64 of
-// 64-bit word p/64, and selector bit w covers pending word w.
-import { MST_RANGE, PAGE_MASK, PAGE_SHIFT, CNT_EVTCHN_SCANS, CNT_EVTCHN_DISPATCHED } from "../layout";
+// and architecture-dependent); inside vcpu_info it uses layout.ts's offsets (the same on x86_64
+// and Arm64). Port p is bit p%64 of 64-bit word p/64, and selector bit w covers pending word w.
+import {
+  MST_RANGE, PAGE_MASK, PAGE_SHIFT, CNT_EVTCHN_SCANS, CNT_EVTCHN_DISPATCHED, VCPU_INFO_EVTCHN_PENDING_SEL,
+  VCPU_INFO_EVTCHN_UPCALL_PENDING,
+} from "../layout";
 import { count } from "../counters";
 import { accessStatus, translate } from "../machine/access";
 
@@ -27,9 +30,9 @@ export function evtchn2lScan(domid: u32, vcpuInfoGpa: u64, pendingGpa: u64, mask
   const vi = gaddr(domid, vcpuInfoGpa, true);
   if (vi == 0) return accessStatus;
   do {
-    store<u8>(vi, 0); // evtchn_upcall_pending = 0, before looking at the selector
-    let sel = load<u64>(vi, 8);
-    store<u64>(vi, 0, 8);
+    store<u8>(vi + VCPU_INFO_EVTCHN_UPCALL_PENDING, 0); // before looking at the selector
+    let sel = load<u64>(vi + VCPU_INFO_EVTCHN_PENDING_SEL);
+    store<u64>(vi + VCPU_INFO_EVTCHN_PENDING_SEL, 0);
     while (sel != 0) {
       const w = <u32>ctz(sel);
       sel &= sel - 1;
@@ -50,7 +53,7 @@ export function evtchn2lScan(domid: u32, vcpuInfoGpa: u64, pendingGpa: u64, mask
         }
       }
     }
-  } while (load<u8>(vi) != 0);
+  } while (load<u8>(vi + VCPU_INFO_EVTCHN_UPCALL_PENDING) != 0);
   count(CNT_EVTCHN_DISPATCHED, n);
   return <i32>n;
 }

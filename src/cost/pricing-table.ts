@@ -264,8 +264,16 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_XS_QUOTA_DENIED, "a refused request, priced on CNT_XS_REQUESTS"),
   free(L.CNT_XS_EVTCHN_NOTIFY, "kicks are priced where the event-channel model counts them (evtchn_send, upcall)"),
 
-  // ---- hypercalls
+  // ---- hypercalls and domain lifecycle
   each(L.CNT_HYPERCALLS, "hypercall", "hypervisor", "every hypercall's round trip; the work it does is priced on its subsystem's counters"),
+  free(L.CNT_HC_UNKNOWN, "refused at once (-ENOSYS); its round trip is priced on CNT_HYPERCALLS"),
+  each(L.CNT_HC_MEMORY_OPS, "hv_op_work", "hypervisor", "argument copy-in and dispatch; the entries it changes are priced on their own counters"),
+  free(L.CNT_HC_MEMORY_OP_ERRORS, SUBSET),
+  priced(L.CNT_DOMAIN_PAUSES, [charge("domain_pause", "hypervisor"), charge("domain_unpause", "hypervisor")], "a pause is always undone by an unpause"),
+  free(L.CNT_DOMAIN_PAUSES_XSA295, "the guest-safe helpers' pause and unpause are priced on CNT_ATOMIC_PAUSES, counted by the atomics engine"),
+  free(L.CNT_DOMAINS_CREATED, "set-up, outside the measured I/O"),
+  free(L.CNT_DOMAINS_DESTROYED, "teardown, outside the measured I/O"),
+  free(L.CNT_DOMAINS_CRASHED, "an outcome, not work"),
 
   // ---- transports (src/transports). Traps, notifications and interrupts are priced where the
   // hypervisor model counts them (CNT_IOREQ_*, CNT_EVTCHN_*, CNT_KVM_*); the common block

@@ -2,7 +2,7 @@
 // through the guest's own mapping, using 32-bit halves of each 64-bit word (bit p of a
 // little-endian xen_ulong_t array is bit p%32 of u32 word p/32, so the order is the same).
 import type { Machine } from "./machine.ts";
-import { CNT_EVTCHN_DISPATCHED, CNT_EVTCHN_SCANS, MST_RANGE } from "./layout.ts";
+import { CNT_EVTCHN_DISPATCHED, CNT_EVTCHN_SCANS, MST_RANGE, VCPU_INFO_EVTCHN_PENDING_SEL as SEL, VCPU_INFO_EVTCHN_UPCALL_PENDING } from "./layout.ts";
 import { TsGuestMemory, type HostCounters } from "./ts-guest-memory.ts";
 import { MAX_SCAN_PORTS, type Evtchn2lGpas } from "./evtchn.ts";
 
@@ -16,10 +16,10 @@ export function evtchn2lScanRef(machine: Machine, domid: number, g: Evtchn2lGpas
   const ports: number[] = [];
   if (mem.addr(g.vcpuInfo, true) < 0) return REFUSED;
   do {
-    mem.w8(g.vcpuInfo, 0);
-    const sel = [mem.r32(g.vcpuInfo + 8), mem.r32(g.vcpuInfo + 12)];
-    mem.w32(g.vcpuInfo + 8, 0);
-    mem.w32(g.vcpuInfo + 12, 0);
+    mem.w8(g.vcpuInfo + VCPU_INFO_EVTCHN_UPCALL_PENDING, 0);
+    const sel = [mem.r32(g.vcpuInfo + SEL), mem.r32(g.vcpuInfo + SEL + 4)];
+    mem.w32(g.vcpuInfo + SEL, 0);
+    mem.w32(g.vcpuInfo + SEL + 4, 0);
     for (let half = 0; half < 2; half++) {
       for (let sb = 0; sb < 32; sb++) {
         if (((sel[half]! >>> sb) & 1) === 0) continue;
@@ -38,7 +38,7 @@ export function evtchn2lScanRef(machine: Machine, domid: number, g: Evtchn2lGpas
         }
       }
     }
-  } while (mem.r8(g.vcpuInfo) !== 0);
+  } while (mem.r8(g.vcpuInfo + VCPU_INFO_EVTCHN_UPCALL_PENDING) !== 0);
   c[CNT_EVTCHN_DISPATCHED]! += ports.length;
   return ports;
 }

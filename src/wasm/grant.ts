@@ -42,11 +42,11 @@ export class GrantMemory {
     if (mfn < 0) return mfn;
     const a = frameBase(mfn) + (gpa % L.PAGE_SIZE);
     const dv = this.machine.dv;
-    dv.setUint16(a + 2, entryDomid, true);
-    dv.setUint32(a + 4, frame >>> 0, true);
-    dv.setUint16(a, flags, true);
+    dv.setUint16(a + L.GRANT_ENTRY_V1_DOMID, entryDomid, true);
+    dv.setUint32(a + L.GRANT_ENTRY_V1_FRAME, frame >>> 0, true);
+    dv.setUint16(a + L.GRANT_ENTRY_V1_FLAGS, flags, true);
     this.machine.bump(L.CNT_GUEST_WRITES, 3);
-    this.machine.bump(L.CNT_GUEST_WRITE_BYTES, 8);
+    this.machine.bump(L.CNT_GUEST_WRITE_BYTES, L.GRANT_ENTRY_V1_SIZE);
     return L.MST_OK;
   }
 

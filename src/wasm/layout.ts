@@ -308,7 +308,8 @@ export const VIRTIO_NET_HDR_GSO_ECN = 0x80; // flag bit on top of the gso type
 // ---- Xen ABI -----------------------------------------------------------------------------
 // The Xen 4.17 public interface (xen/*.h) as vxsim models it. test/xen-layout.test.ts compiles
 // a program against the real headers (libxen-dev) and checks every constant of this section;
-// the structs below have the same layout on x86_64 and Arm64.
+// the structs below have the same layout on x86_64 and Arm64 unless marked. No other file
+// writes a Xen ABI number: code names these constants (or aliases them as `= L.NAME`).
 // Naming rule (so a name can be derived from the header):
 //  - a macro keeps its Xen name, upper-cased, leading underscores dropped
 //    (GTF_permit_access -> GTF_PERMIT_ACCESS, __HYPERVISOR_grant_table_op -> HYPERVISOR_GRANT_TABLE_OP).
@@ -322,10 +323,35 @@ export const VIRTIO_NET_HDR_GSO_ECN = 0x80; // flag bit on top of the gso type
 //    named `size` takes the suffix _OFF (IOREQ_SIZE_OFF) so it cannot clash with the struct size.
 //  - a bit-field F: <PREFIX>_F_BYTE (byte offset), <PREFIX>_F_SHIFT (lowest bit in that byte),
 //    <PREFIX>_F_BITS (width).
+//  - where a struct's union `u` itself is needed: <PREFIX>_U (xen_dm_op.u -> DM_OP_U).
+//  - enum constants like macros; a CamelCase one split into words at capitals
+//    (XenbusStateInitWait -> XENBUS_STATE_INIT_WAIT).
+//  - a scalar typedef: its name without xen_ and _t, plus _SIZE (xen_pfn_t -> PFN_SIZE).
+//  - a function-like macro at argument 0: its name plus _0 (..._frame_ioreq(0) -> ..._FRAME_IOREQ_0).
 // DOMID_SELF..DOMID_INVALID are in the domains section above; the test checks them too.
 export const DOMID_FIRST_RESERVED = 0x7ff0;
 export const DOMID_IDLE = 0x7fff;
 export const DOMID_MASK = 0x7fff;
+
+// errno.h (enum xen_errno): the values hypercalls return negated; the ones the model returns.
+export const XEN_EPERM = 1;
+export const XEN_ENOENT = 2;
+export const XEN_ESRCH = 3;
+export const XEN_EIO = 5;
+export const XEN_E2BIG = 7;
+export const XEN_EAGAIN = 11;
+export const XEN_ENOMEM = 12;
+export const XEN_EACCES = 13;
+export const XEN_EFAULT = 14;
+export const XEN_EBUSY = 16;
+export const XEN_EEXIST = 17;
+export const XEN_ENODEV = 19;
+export const XEN_EINVAL = 22;
+export const XEN_ENOSPC = 28;
+export const XEN_ENOSYS = 38;
+export const XEN_EMSGSIZE = 90;
+export const XEN_EOPNOTSUPP = 95;
+export const XEN_ECONNREFUSED = 111;
 
 // Hypercall numbers (xen.h).
 export const HYPERVISOR_MMU_UPDATE = 1;
@@ -612,13 +638,231 @@ export const ARGO_RING_MESSAGE_HEADER_SOURCE_DOMAIN_ID = 8;
 export const ARGO_RING_MESSAGE_HEADER_SOURCE_PAD = 10;
 export const ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE = 12; // u32
 export const ARGO_RING_MESSAGE_HEADER_DATA = 16;
+export const ARGO_GFN_SIZE = 8; // xen_argo_gfn_t (u64)
+
+// xen.h: the rest of the VIRQs (VIRQ_TIMER, VIRQ_ARGO and NR_VIRQS are above).
+export const VIRQ_DEBUG = 1; // per vCPU
+export const VIRQ_CONSOLE = 2;
+export const VIRQ_DOM_EXC = 3;
+export const VIRQ_TBUF = 4;
+export const VIRQ_DEBUGGER = 6;
+export const VIRQ_XENOPROF = 7; // per vCPU
+export const VIRQ_CON_RING = 8;
+export const VIRQ_PCPU_STATE = 9;
+export const VIRQ_MEM_EVENT = 10;
+export const VIRQ_ENOMEM = 12;
+export const VIRQ_XENPMU = 13; // per vCPU
+export const VIRQ_ARCH_0 = 16; // VIRQ_ARCH_0..7: global on x86 and Arm
+export const VIRQ_ARCH_1 = 17;
+export const VIRQ_ARCH_2 = 18;
+export const VIRQ_ARCH_3 = 19;
+export const VIRQ_ARCH_4 = 20;
+export const VIRQ_ARCH_5 = 21;
+export const VIRQ_ARCH_6 = 22;
+export const VIRQ_ARCH_7 = 23;
+
+// shared_info and vcpu_info, 2-level event channels. These two layouts depend on the
+// architecture; vxsim uses the x86_64 one on every architecture (the test runs on x86_64).
+export const ULONG_SIZE = 8; // xen_ulong_t (64-bit on x86_64 and Arm64)
+export const EVTCHN_2L_NR_CHANNELS = ULONG_SIZE * ULONG_SIZE * 64; // 4096 ports
+export const XEN_LEGACY_MAX_VCPUS = 32; // vcpu_info slots in shared_info (x86)
+export const VCPU_INFO_SIZE = 64;
+export const VCPU_INFO_EVTCHN_UPCALL_PENDING = 0; // u8
+export const VCPU_INFO_EVTCHN_UPCALL_MASK = 1; // u8
+export const VCPU_INFO_EVTCHN_PENDING_SEL = 8; // xen_ulong_t: bit w = pending word w may have work
+export const VCPU_INFO_ARCH = 16;
+export const VCPU_INFO_TIME = 32;
+export const SHARED_INFO_SIZE = 3136;
+export const SHARED_INFO_VCPU_INFO = 0; // vcpu_info[XEN_LEGACY_MAX_VCPUS]
+export const SHARED_INFO_EVTCHN_PENDING = 2048; // xen_ulong_t[64]: port p is bit p%64 of word p/64
+export const SHARED_INFO_EVTCHN_MASK = 2560; // xen_ulong_t[64]
+export const SHARED_INFO_WC_VERSION = 3072;
+
+// memory.h
+export const XENMEM_ADD_TO_PHYSMAP = 7;
+export const XENMEM_REMOVE_FROM_PHYSMAP = 15;
+export const XENMEM_ADD_TO_PHYSMAP_BATCH = 23;
+export const XENMEM_ACQUIRE_RESOURCE = 28;
+export const XENMAPSPACE_SHARED_INFO = 0;
+export const XENMAPSPACE_GRANT_TABLE = 1;
+export const XENMAPSPACE_GMFN = 2;
+export const XENMAPSPACE_GMFN_RANGE = 3;
+export const XENMAPSPACE_GMFN_FOREIGN = 4;
+export const XENMAPSPACE_DEV_MMIO = 5;
+export const XENMAPIDX_GRANT_TABLE_STATUS = 0x80000000; // idx flag: a v2 status frame
+export const XENMEM_RESOURCE_IOREQ_SERVER = 0;
+export const XENMEM_RESOURCE_GRANT_TABLE = 1;
+export const XENMEM_RESOURCE_VMTRACE_BUF = 2;
+export const XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED = 0;
+export const XENMEM_RESOURCE_GRANT_TABLE_ID_STATUS = 1;
+export const XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ = 0;
+export const XENMEM_RESOURCE_IOREQ_SERVER_FRAME_IOREQ_0 = 1; // ..._frame_ioreq(n) = 1 + n
+export const PFN_SIZE = 8; // xen_pfn_t
+
+export const ADD_TO_PHYSMAP_SIZE = 24; // struct xen_add_to_physmap
+export const ADD_TO_PHYSMAP_DOMID = 0; // u16
+export const ADD_TO_PHYSMAP_SIZE_OFF = 2; // u16 (gmfn_range only)
+export const ADD_TO_PHYSMAP_SPACE = 4; // u32 XENMAPSPACE_*
+export const ADD_TO_PHYSMAP_IDX = 8; // xen_ulong_t
+export const ADD_TO_PHYSMAP_GPFN = 16; // xen_pfn_t
+
+export const ADD_TO_PHYSMAP_BATCH_SIZE = 32; // struct xen_add_to_physmap_batch
+export const ADD_TO_PHYSMAP_BATCH_DOMID = 0; // u16
+export const ADD_TO_PHYSMAP_BATCH_SPACE = 2; // u16
+export const ADD_TO_PHYSMAP_BATCH_SIZE_OFF = 4; // u16 entries
+export const ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID = 6; // u16 (union u)
+export const ADD_TO_PHYSMAP_BATCH_IDXS = 8; // handle: xen_ulong_t[]
+export const ADD_TO_PHYSMAP_BATCH_GPFNS = 16; // handle: xen_pfn_t[]
+export const ADD_TO_PHYSMAP_BATCH_ERRS = 24; // handle: int[]
+
+export const REMOVE_FROM_PHYSMAP_SIZE = 16; // struct xen_remove_from_physmap
+export const REMOVE_FROM_PHYSMAP_DOMID = 0; // u16
+export const REMOVE_FROM_PHYSMAP_GPFN = 8; // xen_pfn_t
+
+export const MEM_ACQUIRE_RESOURCE_SIZE = 32; // struct xen_mem_acquire_resource
+export const MEM_ACQUIRE_RESOURCE_DOMID = 0; // u16
+export const MEM_ACQUIRE_RESOURCE_TYPE = 2; // u16 XENMEM_resource_*
+export const MEM_ACQUIRE_RESOURCE_ID = 4; // u32
+export const MEM_ACQUIRE_RESOURCE_NR_FRAMES = 8; // u32 in/out
+export const MEM_ACQUIRE_RESOURCE_PAD = 12; // u32, must be 0
+export const MEM_ACQUIRE_RESOURCE_FRAME = 16; // u64
+export const MEM_ACQUIRE_RESOURCE_FRAME_LIST = 24; // handle: xen_pfn_t[] (gfns for a translated caller)
+
+// hvm/hvm_op.h
+export const HVM_IOREQSRV_BUFIOREQ_OFF = 0;
+export const HVM_IOREQSRV_BUFIOREQ_LEGACY = 1;
+export const HVM_IOREQSRV_BUFIOREQ_ATOMIC = 2;
+
+// hvm/dm_op.h
+export const XEN_DMOP_CREATE_IOREQ_SERVER = 1;
+export const XEN_DMOP_GET_IOREQ_SERVER_INFO = 2;
+export const XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER = 3;
+export const XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER = 4;
+export const XEN_DMOP_SET_IOREQ_SERVER_STATE = 5;
+export const XEN_DMOP_DESTROY_IOREQ_SERVER = 6;
+export const XEN_DMOP_TRACK_DIRTY_VRAM = 7;
+export const XEN_DMOP_SET_PCI_INTX_LEVEL = 8;
+export const XEN_DMOP_SET_ISA_IRQ_LEVEL = 9;
+export const XEN_DMOP_SET_PCI_LINK_ROUTE = 10;
+export const XEN_DMOP_MODIFIED_MEMORY = 11;
+export const XEN_DMOP_SET_MEM_TYPE = 12;
+export const XEN_DMOP_INJECT_EVENT = 13;
+export const XEN_DMOP_INJECT_MSI = 14;
+export const XEN_DMOP_MAP_MEM_TYPE_TO_IOREQ_SERVER = 15;
+export const XEN_DMOP_REMOTE_SHUTDOWN = 16;
+export const XEN_DMOP_RELOCATE_MEMORY = 17;
+export const XEN_DMOP_PIN_MEMORY_CACHEATTR = 18;
+export const XEN_DMOP_SET_IRQ_LEVEL = 19;
+export const XEN_DMOP_NR_VCPUS = 20;
+export const XEN_DMOP_NO_GFNS = 1; // get_ioreq_server_info flag
+export const XEN_DMOP_IO_RANGE_PORT = 0;
+export const XEN_DMOP_IO_RANGE_MEMORY = 1;
+export const XEN_DMOP_IO_RANGE_PCI = 2;
+
+export const DM_OP_SIZE = 32; // struct xen_dm_op
+export const DM_OP_OP = 0; // u32 XEN_DMOP_*
+export const DM_OP_PAD = 4; // u32
+export const DM_OP_U = 8; // the union: the structs below, by op
+export const DM_OP_CREATE_IOREQ_SERVER_SIZE = 6;
+export const DM_OP_CREATE_IOREQ_SERVER_HANDLE_BUFIOREQ = 0; // u8 HVM_IOREQSRV_BUFIOREQ_*
+export const DM_OP_CREATE_IOREQ_SERVER_PAD = 1; // u8[3]
+export const DM_OP_CREATE_IOREQ_SERVER_ID = 4; // u16 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_SIZE = 24;
+export const DM_OP_GET_IOREQ_SERVER_INFO_ID = 0; // u16
+export const DM_OP_GET_IOREQ_SERVER_INFO_FLAGS = 2; // u16 XEN_DMOP_no_gfns
+export const DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_PORT = 4; // u32 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_IOREQ_GFN = 8; // u64 out
+export const DM_OP_GET_IOREQ_SERVER_INFO_BUFIOREQ_GFN = 16; // u64 out
+export const DM_OP_IOREQ_SERVER_RANGE_SIZE = 24;
+export const DM_OP_IOREQ_SERVER_RANGE_ID = 0; // u16
+export const DM_OP_IOREQ_SERVER_RANGE_PAD = 2; // u16
+export const DM_OP_IOREQ_SERVER_RANGE_TYPE = 4; // u32 XEN_DMOP_IO_RANGE_*
+export const DM_OP_IOREQ_SERVER_RANGE_START = 8; // u64, inclusive
+export const DM_OP_IOREQ_SERVER_RANGE_END = 16; // u64, inclusive
+export const DM_OP_SET_IOREQ_SERVER_STATE_SIZE = 4;
+export const DM_OP_SET_IOREQ_SERVER_STATE_ID = 0; // u16
+export const DM_OP_SET_IOREQ_SERVER_STATE_ENABLED = 2; // u8
+export const DM_OP_SET_IOREQ_SERVER_STATE_PAD = 3; // u8
+export const DM_OP_DESTROY_IOREQ_SERVER_SIZE = 4;
+export const DM_OP_DESTROY_IOREQ_SERVER_ID = 0; // u16
+export const DM_OP_DESTROY_IOREQ_SERVER_PAD = 2; // u16
+export const DM_OP_SET_IRQ_LEVEL_SIZE = 8;
+export const DM_OP_SET_IRQ_LEVEL_IRQ = 0; // u32
+export const DM_OP_SET_IRQ_LEVEL_LEVEL = 4; // u8
+export const DM_OP_SET_IRQ_LEVEL_PAD = 5; // u8[3]
+export const DM_OP_NR_VCPUS_SIZE = 4;
+export const DM_OP_NR_VCPUS_VCPUS = 0; // u32 out
+export const DM_OP_BUF_SIZE = 16; // struct xen_dm_op_buf: HYPERVISOR_dm_op's bufs[]
+export const DM_OP_BUF_H = 0; // guest handle of the buffer
+export const DM_OP_BUF_SIZE_OFF = 8; // xen_ulong_t bytes in it
+
+// io/xs_wire.h: message types (enum xsd_sockmsg_type), the message header, the ring page.
+export const XS_CONTROL = 0;
+export const XS_DIRECTORY = 1;
+export const XS_READ = 2;
+export const XS_GET_PERMS = 3;
+export const XS_WATCH = 4;
+export const XS_UNWATCH = 5;
+export const XS_TRANSACTION_START = 6;
+export const XS_TRANSACTION_END = 7;
+export const XS_INTRODUCE = 8;
+export const XS_RELEASE = 9;
+export const XS_GET_DOMAIN_PATH = 10;
+export const XS_WRITE = 11;
+export const XS_MKDIR = 12;
+export const XS_RM = 13;
+export const XS_SET_PERMS = 14;
+export const XS_WATCH_EVENT = 15;
+export const XS_ERROR = 16;
+export const XS_IS_DOMAIN_INTRODUCED = 17;
+export const XS_RESUME = 18;
+export const XS_SET_TARGET = 19;
+export const XS_RESET_WATCHES = 21;
+export const XS_DIRECTORY_PART = 22;
+export const XSD_SOCKMSG_SIZE = 16; // then len payload bytes
+export const XSD_SOCKMSG_TYPE = 0; // u32 XS_*
+export const XSD_SOCKMSG_REQ_ID = 4; // u32, echoed in the reply
+export const XSD_SOCKMSG_TX_ID = 8; // u32, 0 outside a transaction
+export const XSD_SOCKMSG_LEN = 12; // u32 payload bytes
+export const XENSTORE_RING_SIZE = 1024; // bytes per direction; indices free-running, masked
+export const XENSTORE_PAYLOAD_MAX = 4096;
+export const XENSTORE_ABS_PATH_MAX = 3072;
+export const XENSTORE_REL_PATH_MAX = 2048;
+export const XENSTORE_SERVER_FEATURE_RECONNECTION = 1;
+export const XENSTORE_SERVER_FEATURE_ERROR = 2;
+export const XENSTORE_CONNECTED = 0;
+export const XENSTORE_RECONNECT = 1;
+export const XENSTORE_ERROR_NONE = 0;
+export const XENSTORE_ERROR_COMM = 1;
+export const XENSTORE_ERROR_RINGIDX = 2; // prod - cons beyond the ring size
+export const XENSTORE_ERROR_PROTO = 3; // header len above XENSTORE_PAYLOAD_MAX
+export const XENSTORE_DOMAIN_INTERFACE_SIZE = 2076; // the per-domain ring page
+export const XENSTORE_DOMAIN_INTERFACE_REQ = 0; // char req[1024]
+export const XENSTORE_DOMAIN_INTERFACE_RSP = 1024; // char rsp[1024]
+export const XENSTORE_DOMAIN_INTERFACE_REQ_CONS = 2048; // u32
+export const XENSTORE_DOMAIN_INTERFACE_REQ_PROD = 2052; // u32
+export const XENSTORE_DOMAIN_INTERFACE_RSP_CONS = 2056; // u32
+export const XENSTORE_DOMAIN_INTERFACE_RSP_PROD = 2060; // u32
+export const XENSTORE_DOMAIN_INTERFACE_SERVER_FEATURES = 2064; // u32 XENSTORE_SERVER_FEATURE_*
+export const XENSTORE_DOMAIN_INTERFACE_CONNECTION = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
+export const XENSTORE_DOMAIN_INTERFACE_ERROR = 2072; // u32 XENSTORE_ERROR_*
+
+// io/xenbus.h: enum xenbus_state.
+export const XENBUS_STATE_UNKNOWN = 0;
+export const XENBUS_STATE_INITIALISING = 1;
+export const XENBUS_STATE_INIT_WAIT = 2;
+export const XENBUS_STATE_INITIALISED = 3;
+export const XENBUS_STATE_CONNECTED = 4;
+export const XENBUS_STATE_CLOSING = 5;
+export const XENBUS_STATE_CLOSED = 6;
+export const XENBUS_STATE_RECONFIGURING = 7;
+export const XENBUS_STATE_RECONFIGURED = 8;
 // ---- Argo implementation limits (xen/common/argo.c; the ABI is in the Xen ABI section) -------
 export const ARGO_MAX_RINGS_PER_DOMAIN = 128;
 export const ARGO_MAX_NOTIFY_COUNT = 256;
 export const ARGO_MAX_PENDING_PER_RING = 32;
 export const ARGO_MIN_RING_LEN = 48; // ring header slot + 2 slots
 export const ARGO_MAX_MESSAGE_SIZE = XEN_ARGO_MAX_RING_SIZE - ARGO_RING_MESSAGE_HEADER_SIZE - XEN_ARGO_MSG_SLOT_SIZE;
-export const ARGO_GFN_SIZE = 8; // xen_argo_gfn_t (u64)
 // ---- split virtqueue -------------------------------------------------------------------
 // Fields of a split queue's state block (QUEUE_STATE_SIZE) beyond the shared Q_* ones. A block
 // holds one split or one packed queue, so these may overlap the packed ring's own fields.
@@ -730,6 +974,15 @@ export const CNT_XSM_BASE = 336; // ..351
 export const CNT_XENSTORE_BASE = 352; // ..367
 export const CNT_HYPERCALL_BASE = 368; // ..383 (hypercalls by class, domain lifecycle)
 export const CNT_HYPERCALLS = 368; // every hypercall any domain made
+// The hypervisor core (src/xen/hypervisor.ts, memory-op.ts), CNT_HYPERCALL_BASE..383.
+export const CNT_HC_UNKNOWN = 369; // hypercall numbers no subsystem serves (-ENOSYS)
+export const CNT_HC_MEMORY_OPS = 370; // HYPERVISOR_memory_op calls through the dispatcher
+export const CNT_HC_MEMORY_OP_ERRORS = 371; // ... that returned an error
+export const CNT_DOMAIN_PAUSES = 372; // domain_pause (toolstack and XSA-295 helpers)
+export const CNT_DOMAIN_PAUSES_XSA295 = 373; // pauses of a sharing domain by Xen's guest-safe atomics
+export const CNT_DOMAINS_CREATED = 374;
+export const CNT_DOMAINS_DESTROYED = 375;
+export const CNT_DOMAINS_CRASHED = 376; // domain_crash (e.g. a backwards ioreq state)
 export const CNT_XSM_DENIED = 336; // every XSM denial
 // Argo (CNT_ARGO_BASE..335).
 export const CNT_ARGO_OPS = 296; // every HYPERVISOR_argo_op
@@ -807,35 +1060,7 @@ export const CNT_FOREIGN_BATCHES = 292; // XENMEM_add_to_physmap_batch calls
 export const CNT_FOREIGN_TEARDOWN = 293; // entries dropped because the mapping domain died
 export const CNT_TRANSPORT_BASE = 448;
 
-// ---- xenstore (io/xs_wire.h) -------------------------------------------------------------
-// xenstore_domain_interface: the per-domain ring page shared with xenstored.
-export const XS_RING_SIZE = 1024; // bytes per direction; indices free-running, masked
-export const XS_RING_REQ = 0; // char req[1024]
-export const XS_RING_RSP = 1024; // char rsp[1024]
-export const XS_RING_REQ_CONS = 2048; // u32
-export const XS_RING_REQ_PROD = 2052; // u32
-export const XS_RING_RSP_CONS = 2056; // u32
-export const XS_RING_RSP_PROD = 2060; // u32
-export const XS_RING_SERVER_FEATURES = 2064; // u32 XENSTORE_SERVER_FEATURE_*
-export const XS_RING_CONNECTION = 2068; // u32 XENSTORE_CONNECTED / _RECONNECT
-export const XS_RING_ERROR = 2072; // u32 XENSTORE_ERROR_*
-export const XS_RING_INTERFACE_SIZE = 2076;
-export const XS_SERVER_FEATURE_RECONNECTION = 1;
-export const XS_SERVER_FEATURE_ERROR = 2;
-export const XS_ERROR_NONE = 0;
-export const XS_ERROR_COMM = 1;
-export const XS_ERROR_RINGIDX = 2; // prod - cons beyond the ring size
-export const XS_ERROR_PROTO = 3; // header len above XENSTORE_PAYLOAD_MAX
-// xsd_sockmsg {type, req_id, tx_id, len}, then len payload bytes.
-export const XSD_SOCKMSG_SIZE = 16;
-export const XSD_TYPE = 0;
-export const XSD_REQ_ID = 4;
-export const XSD_TX_ID = 8;
-export const XSD_LEN = 12;
-export const XENSTORE_PAYLOAD_MAX = 4096;
-export const XENSTORE_ABS_PATH_MAX = 3072;
-export const XENSTORE_REL_PATH_MAX = 2048;
-
+// ---- xenstore (the xs_wire.h ABI is in the Xen ABI section) ------------------------------
 // Counters CNT_XENSTORE_BASE..+15. Ring bytes are header + payload as they cross the shared
 // page (the toolstack's socket traffic is kept per connection by the model, not here).
 export const CNT_XS_REQUESTS = CNT_XENSTORE_BASE + 0; // requests processed (any connection)

@@ -7,7 +7,7 @@
 import type { Machine } from "../wasm/machine.ts";
 import * as L from "../wasm/layout.ts";
 import { WasmArgoCopier, allocRingTable, freeRingTable, type ArgoIov, type ArgoRingCopier } from "../wasm/argo.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import { XenConfigError, type HypercallHandler, type Hypervisor, type Subsystem } from "./hypervisor.ts";
 import type { Domain } from "./domain.ts";
 import type { XsmOp } from "./xsm.ts";
 import { ArgoRing, ringKey, ringPages, slotUp } from "./argo-ring.ts";
@@ -64,7 +64,8 @@ export class Argo implements Subsystem {
   readonly machine: Machine;
   readonly enabled: boolean;
   readonly macPermissive: boolean;
-  /** Called for every VIRQ_ARGO raised (the event-channel model binds it to a port). */
+  /** Told of every VIRQ_ARGO raised (tests, tracing). Delivery itself goes through the
+   *  hypervisor to the event-channel subsystem (the domain's bind_virq port). */
   onVirq: ((domid: number, virq: number) => void) | undefined;
   private readonly copier: ArgoRingCopier;
   private readonly doms = new Map<number, ArgoDomainState>();
@@ -76,6 +77,11 @@ export class Argo implements Subsystem {
     this.enabled = opts.enabled ?? false;
     this.macPermissive = opts.macPermissive ?? false;
     this.copier = new WasmArgoCopier(hv.machine);
+  }
+
+  /** HYPERVISOR_argo_op (hv.hypercall, once registered). */
+  hypercalls(): Record<number, HypercallHandler> {
+    return { [L.HYPERVISOR_ARGO_OP]: (c, cmd, a1, a2, a3, a4) => this.op(c, cmd, a1, a2, a3, a4) };
   }
 
   // ---- lifecycle ------------------------------------------------------------------------
@@ -119,6 +125,9 @@ export class Argo implements Subsystem {
     if (!this.hv.live(domid)) return;
     this.virqs.set(domid, (this.virqs.get(domid) ?? 0) + 1);
     this.machine.bump(L.CNT_ARGO_VIRQ_RAISED);
+    // send_guest_global_virq(): pending on the port the domain bound VIRQ_ARGO to, if any
+    // (a domain that bound none misses the signal; the count above still records it).
+    this.hv.raiseVirq(domid, L.VIRQ_ARGO);
     this.onVirq?.(domid, L.VIRQ_ARGO);
   }
 
@@ -142,7 +151,7 @@ export class Argo implements Subsystem {
   op(caller: number, cmd: number, arg1: number, arg2: number, arg3: number, arg4: number): number {
     const d = this.hv.live(caller);
     if (!d) throw new XenConfigError(`argo_op: no live domain ${caller}`);
-    this.hv.hypercall();
+    this.hv.countHypercall();
     this.machine.bump(L.CNT_ARGO_OPS);
     this.machine.bump(OP_COUNTER[cmd] ?? L.CNT_ARGO_OP_UNKNOWN);
     const rc = this.dispatch(d, cmd, arg1, arg2, arg3, arg4);
@@ -215,7 +224,7 @@ export class Argo implements Subsystem {
     // an existing one included (its old frames were released first).
     const mfns: number[] = [];
     for (let i = 0; i < npages; i++) {
-      const mfn = this.ringFrame(d, gfns.getUint32(i * 8, true), gfns.getUint32(i * 8 + 4, true));
+      const mfn = this.ringFrame(d, gfns.getUint32(i * L.ARGO_GFN_SIZE, true), gfns.getUint32(i * L.ARGO_GFN_SIZE + 4, true));
       if (mfn < 0) break;
       mfns.push(mfn);
     }

@@ -30,6 +30,9 @@ export interface GuestAtomics {
   store(sharer: number, mfn: number, off: number, v: number): void;
   /** Optional test hook: a guest racing Xen on the word, called before each operation. */
   interferer?: Interferer | undefined;
+  /** Told after an operation during which Xen's XSA-295 guest-safe helper paused `domid`
+   *  (and unpaused it); the Hypervisor installs its bookkeeping here. */
+  onPause?: ((domid: number) => void) | undefined;
 }
 
 /** Called just before each atomic step: lets a test play a guest that races Xen on the word. */
@@ -50,6 +53,8 @@ export class X86GuestAtomics implements GuestAtomics {
   private readonly ops: WasmAtomics;
   private readonly machine: Machine;
   interferer: Interferer | undefined;
+  /** Never called: a locked x86 operation always completes, nothing is paused. */
+  onPause: ((domid: number) => void) | undefined;
 
   constructor(machine: Machine) {
     this.ops = new WasmAtomics(machine);

@@ -32,6 +32,9 @@ export class Domain {
   state: DomainState = "running";
   /** Nested pause count (domain_pause / domain_unpause). */
   pauseCount = 0;
+  /** Times paused so far, and how many of those were XSA-295 guest-safe atomics pausing it. */
+  pauses = 0;
+  xsa295Pauses = 0;
   readonly config: DomainConfig;
 
   constructor(domid: number, cfg: DomainConfig) {

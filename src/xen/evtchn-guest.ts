@@ -7,8 +7,8 @@ import type { EventChannels, EvtchnStatus } from "./evtchn.ts";
 import { CPU_MASK_WORDS, evtchn2lScan } from "../wasm/evtchn.ts";
 import { evtchn2lScanRef } from "../wasm/evtchn-scan-ref.ts";
 import { errnoName } from "./errno.ts";
-import * as A from "./evtchn-abi.ts";
 import { DOMID_SELF, PAGE_SIZE } from "../wasm/layout.ts";
+import * as L from "../wasm/layout.ts";
 
 /** An error return a caller chose to treat as a bug (e.g. a test helper's `must`). */
 export class HypercallError extends Error {
@@ -74,80 +74,80 @@ export class GuestEvtchn {
 
   /** EVTCHNOP_alloc_unbound: a port `remoteDom` may bind. Returns the port or -errno. */
   allocUnbound(remoteDom: number, dom = DOMID_SELF): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_ALLOC_UNBOUND_SIZE));
-    a.setUint16(A.EVTCHN_ALLOC_UNBOUND_DOM, dom, true);
-    a.setUint16(A.EVTCHN_ALLOC_UNBOUND_REMOTE_DOM, remoteDom, true);
-    const rc = this.call(A.EVTCHNOP_ALLOC_UNBOUND, a);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_ALLOC_UNBOUND_SIZE));
+    a.setUint16(L.EVTCHN_ALLOC_UNBOUND_DOM, dom, true);
+    a.setUint16(L.EVTCHN_ALLOC_UNBOUND_REMOTE_DOM, remoteDom, true);
+    const rc = this.call(L.EVTCHNOP_ALLOC_UNBOUND, a);
     if (rc < 0) return rc;
-    const port = this.out32(A.EVTCHN_ALLOC_UNBOUND_PORT);
+    const port = this.out32(L.EVTCHN_ALLOC_UNBOUND_PORT);
     return dom === DOMID_SELF || dom === this.domid ? this.bound(rc, port, 0) : port;
   }
 
   /** EVTCHNOP_bind_interdomain: returns the local port or -errno. */
   bindInterdomain(remoteDom: number, remotePort: number): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_BIND_INTERDOMAIN_SIZE));
-    a.setUint16(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM, remoteDom, true);
-    a.setUint32(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT, remotePort, true);
-    const rc = this.call(A.EVTCHNOP_BIND_INTERDOMAIN, a);
-    return rc < 0 ? rc : this.bound(rc, this.out32(A.EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT), 0);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_BIND_INTERDOMAIN_SIZE));
+    a.setUint16(L.EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM, remoteDom, true);
+    a.setUint32(L.EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT, remotePort, true);
+    const rc = this.call(L.EVTCHNOP_BIND_INTERDOMAIN, a);
+    return rc < 0 ? rc : this.bound(rc, this.out32(L.EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT), 0);
   }
 
   bindVirq(virq: number, vcpu = 0): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_BIND_VIRQ_SIZE));
-    a.setUint32(A.EVTCHN_BIND_VIRQ_VIRQ, virq, true);
-    a.setUint32(A.EVTCHN_BIND_VIRQ_VCPU, vcpu, true);
-    const rc = this.call(A.EVTCHNOP_BIND_VIRQ, a);
-    return rc < 0 ? rc : this.bound(rc, this.out32(A.EVTCHN_BIND_VIRQ_PORT), vcpu);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_BIND_VIRQ_SIZE));
+    a.setUint32(L.EVTCHN_BIND_VIRQ_VIRQ, virq, true);
+    a.setUint32(L.EVTCHN_BIND_VIRQ_VCPU, vcpu, true);
+    const rc = this.call(L.EVTCHNOP_BIND_VIRQ, a);
+    return rc < 0 ? rc : this.bound(rc, this.out32(L.EVTCHN_BIND_VIRQ_PORT), vcpu);
   }
 
   bindIpi(vcpu: number): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_BIND_IPI_SIZE));
-    a.setUint32(A.EVTCHN_BIND_IPI_VCPU, vcpu, true);
-    const rc = this.call(A.EVTCHNOP_BIND_IPI, a);
-    return rc < 0 ? rc : this.bound(rc, this.out32(A.EVTCHN_BIND_IPI_PORT), vcpu);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_BIND_IPI_SIZE));
+    a.setUint32(L.EVTCHN_BIND_IPI_VCPU, vcpu, true);
+    const rc = this.call(L.EVTCHNOP_BIND_IPI, a);
+    return rc < 0 ? rc : this.bound(rc, this.out32(L.EVTCHN_BIND_IPI_PORT), vcpu);
   }
 
   bindVcpu(port: number, vcpu: number): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_BIND_VCPU_SIZE));
-    a.setUint32(A.EVTCHN_BIND_VCPU_PORT, port, true);
-    a.setUint32(A.EVTCHN_BIND_VCPU_VCPU, vcpu, true);
-    const rc = this.call(A.EVTCHNOP_BIND_VCPU, a);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_BIND_VCPU_SIZE));
+    a.setUint32(L.EVTCHN_BIND_VCPU_PORT, port, true);
+    a.setUint32(L.EVTCHN_BIND_VCPU_VCPU, vcpu, true);
+    const rc = this.call(L.EVTCHNOP_BIND_VCPU, a);
     return rc < 0 ? rc : (this.setPortVcpu(port, vcpu), rc);
   }
 
   private portOp(cmd: number, port: number): number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_PORT_SIZE));
-    a.setUint32(0, port, true);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_SEND_SIZE));
+    a.setUint32(L.EVTCHN_SEND_PORT, port, true); // send, close and unmask share the layout
     return this.call(cmd, a);
   }
 
   send(port: number): number {
-    return this.portOp(A.EVTCHNOP_SEND, port);
+    return this.portOp(L.EVTCHNOP_SEND, port);
   }
   close(port: number): number {
-    const rc = this.portOp(A.EVTCHNOP_CLOSE, port);
+    const rc = this.portOp(L.EVTCHNOP_CLOSE, port);
     if (rc === 0) this.setPortVcpu(port, undefined);
     return rc;
   }
   unmask(port: number): number {
-    return this.portOp(A.EVTCHNOP_UNMASK, port);
+    return this.portOp(L.EVTCHNOP_UNMASK, port);
   }
 
   /** EVTCHNOP_status, decoded from the struct Xen wrote back. */
   status(port: number, dom = DOMID_SELF): EvtchnStatus | number {
-    const a = new DataView(new ArrayBuffer(A.EVTCHN_STATUS_SIZE));
-    a.setUint16(A.EVTCHN_STATUS_DOM, dom, true);
-    a.setUint32(A.EVTCHN_STATUS_PORT, port, true);
-    const rc = this.call(A.EVTCHNOP_STATUS, a);
+    const a = new DataView(new ArrayBuffer(L.EVTCHN_STATUS_SIZE));
+    a.setUint16(L.EVTCHN_STATUS_DOM, dom, true);
+    a.setUint32(L.EVTCHN_STATUS_PORT, port, true);
+    const rc = this.call(L.EVTCHNOP_STATUS, a);
     if (rc < 0) return rc;
-    const o = new DataView(this.hv.machine.read(this.domid, this.scratch, A.EVTCHN_STATUS_SIZE).buffer);
-    const s: EvtchnStatus = { status: o.getUint32(A.EVTCHN_STATUS_STATUS, true), vcpu: o.getUint32(A.EVTCHN_STATUS_VCPU, true) };
-    if (s.status === A.EVTCHNSTAT_UNBOUND) s.dom = o.getUint16(A.EVTCHN_STATUS_UNBOUND_DOM, true);
-    if (s.status === A.EVTCHNSTAT_INTERDOMAIN) {
-      s.dom = o.getUint16(A.EVTCHN_STATUS_INTERDOMAIN_DOM, true);
-      s.port = o.getUint32(A.EVTCHN_STATUS_INTERDOMAIN_PORT, true);
+    const o = new DataView(this.hv.machine.read(this.domid, this.scratch, L.EVTCHN_STATUS_SIZE).buffer);
+    const s: EvtchnStatus = { status: o.getUint32(L.EVTCHN_STATUS_STATUS, true), vcpu: o.getUint32(L.EVTCHN_STATUS_VCPU, true) };
+    if (s.status === L.EVTCHNSTAT_UNBOUND) s.dom = o.getUint16(L.EVTCHN_STATUS_UNBOUND_DOM, true);
+    if (s.status === L.EVTCHNSTAT_INTERDOMAIN) {
+      s.dom = o.getUint16(L.EVTCHN_STATUS_INTERDOMAIN_DOM, true);
+      s.port = o.getUint32(L.EVTCHN_STATUS_INTERDOMAIN_PORT, true);
     }
-    if (s.status === A.EVTCHNSTAT_VIRQ) s.virq = o.getUint32(A.EVTCHN_STATUS_VIRQ, true);
+    if (s.status === L.EVTCHNSTAT_VIRQ) s.virq = o.getUint32(L.EVTCHN_STATUS_VIRQ, true);
     return s;
   }
 

@@ -1,57 +1,23 @@
-// Event channels, 2-level ABI (xen/common/event_channel.c, event_2l.c). Each domain has a
-// hypervisor-owned shared_info frame mapped into its p2m (P2M_XEN) so the guest reads and
-// writes the bitmaps as memory; every read-modify-write Xen does on it goes through
-// hv.atomics, because the guest can write the same words at the same time (XSA-295).
+// Event channels, 2-level ABI (xen/common/event_channel.c, event_2l.c), as a hypervisor
+// subsystem. Each domain has a hypervisor-owned shared_info frame mapped into its p2m
+// (P2M_XEN) so the guest reads and writes the bitmaps as memory. The pieces:
+//   evtchn-state.ts  per-domain port table and channel states
+//   evtchn-ports.ts  the port state machine (Xen's checks, in Xen's order)
+//   evtchn-2l.ts     set-pending / unmask / upcall on the shared_info bitmaps (via hv.atomics)
+//   evtchn-args.ts   the hypercall's argument structs in guest memory
+// This file: lifecycle, the hypercall entry points, and queries.
 import type { Domain } from "./domain.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
-import { EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, ENOSYS, EPERM, ESRCH } from "./errno.ts";
-import { xsmDenialErrno } from "./xsm-errno.ts";
-import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
-import { loadFrame32, type Evtchn2lGpas } from "../wasm/evtchn.ts";
-import * as A from "./evtchn-abi.ts";
+import { XenConfigError, type HypercallHandler, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import type { Evtchn2lGpas } from "../wasm/evtchn.ts";
 import * as L from "../wasm/layout.ts";
+import { Evtchn2l } from "./evtchn-2l.ts";
+import { EvtchnPorts } from "./evtchn-ports.ts";
+import { evtchnOpFromGuest } from "./evtchn-args.ts";
+import {
+  ECS_FREE, ECS_RESERVED, describe, newBucket, portValid, type DomainEvtchn, type EvtchnStatus, type Upcall, type XenConsumer,
+} from "./evtchn-state.ts";
 
-// Channel states (struct evtchn.state).
-const ECS_FREE = 0;
-const ECS_RESERVED = 1;
-const ECS_UNBOUND = 2;
-const ECS_INTERDOMAIN = 3;
-const ECS_VIRQ = 5;
-const ECS_IPI = 6;
-
-/** A Xen-side consumer of a channel (xen_event_channel_notification_t): called when the
- *  remote end sends, instead of marking the port pending for the guest. */
-export type XenConsumer = (vcpu: number, port: number) => void;
-
-interface Channel {
-  state: number;
-  notifyVcpu: number;
-  /** Unbound: the domain allowed to bind. Interdomain: the peer. */
-  remoteDomid: number;
-  remotePort: number;
-  virq: number;
-  xen: XenConsumer | undefined;
-}
-
-interface DomainEvtchn {
-  readonly d: Domain;
-  readonly siMfn: number;
-  readonly siGfn: number;
-  readonly maxPort: number;
-  /** Valid ports (port_is_valid): grown one bucket at a time. */
-  readonly chans: Channel[];
-  /** virq_to_evtchn per vCPU (0 = not bound; port 0 is never a VIRQ port). */
-  readonly virqToPort: Int32Array[];
-}
-
-export interface EvtchnStatus {
-  status: number; // EVTCHNSTAT_*
-  vcpu: number;
-  /** Unbound: the allowed remote domain; interdomain: the peer. */
-  dom?: number;
-  port?: number;
-  virq?: number;
-}
+export { virqIsGlobal, type EvtchnStatus, type Upcall, type XenConsumer } from "./evtchn-state.ts";
 
 export interface EventChannelsOptions {
   /** Highest port a domain may use (Xen's max_evtchn_port); default 4095, the 2-level limit. */
@@ -60,34 +26,32 @@ export interface EventChannelsOptions {
   sharedInfoGfn?: (d: Domain, maxGfn: number) => number;
 }
 
-export interface Upcall {
-  domid: number;
-  vcpu: number;
-}
-
-function newChannel(state = ECS_FREE): Channel {
-  return { state, notifyVcpu: 0, remoteDomid: 0, remotePort: 0, virq: 0, xen: undefined };
-}
-
-/** virq_is_global(): per-vCPU VIRQs are TIMER, DEBUG, XENOPROF and XENPMU; the rest,
- *  architecture VIRQs included, are global and bind on vCPU0. */
-export function virqIsGlobal(virq: number): boolean {
-  return virq !== A.VIRQ_TIMER && virq !== A.VIRQ_DEBUG && virq !== A.VIRQ_XENOPROF && virq !== A.VIRQ_XENPMU;
-}
-
 export class EventChannels implements Subsystem {
   readonly name = "evtchn";
   readonly hv: Hypervisor;
-  private readonly doms = new Map<number, DomainEvtchn>();
   private readonly opts: EventChannelsOptions;
-  private upcalls: Upcall[] = [];
-  /** Called when an upcall is raised (after it is queued); a scheduler hooks in here. */
-  onUpcall: ((domid: number, vcpu: number) => void) | undefined;
+  private readonly bits: Evtchn2l;
+  private readonly ports: EvtchnPorts;
 
   constructor(hv: Hypervisor, opts: EventChannelsOptions = {}) {
     this.hv = hv;
     this.opts = opts;
+    this.bits = new Evtchn2l(hv);
+    this.ports = new EvtchnPorts(hv, this.bits);
     hv.register(this);
+  }
+
+  /** HYPERVISOR_event_channel_op (hv.hypercall). */
+  hypercalls(): Record<number, HypercallHandler> {
+    return { [L.HYPERVISOR_EVENT_CHANNEL_OP]: (c, cmd, gpa) => this.eventChannelOp(c, cmd, gpa) };
+  }
+
+  /** Called when an upcall is raised (after it is queued); a scheduler hooks in here. */
+  get onUpcall(): ((domid: number, vcpu: number) => void) | undefined {
+    return this.bits.onUpcall;
+  }
+  set onUpcall(f: ((domid: number, vcpu: number) => void) | undefined) {
+    this.bits.onUpcall = f;
   }
 
   // ---- lifecycle -----------------------------------------------------------------------
@@ -96,9 +60,9 @@ export class EventChannels implements Subsystem {
     const m = this.hv.machine;
     const maxGfn = m.domainInfo(d.domid).maxGfn;
     const gfn = this.opts.sharedInfoGfn ? this.opts.sharedInfoGfn(d, maxGfn) : maxGfn - 1;
-    const maxPort = typeof this.opts.maxPort === "function" ? this.opts.maxPort(d) : (this.opts.maxPort ?? A.EVTCHN_2L_NR_CHANNELS - 1);
-    if (!Number.isInteger(maxPort) || maxPort < 1 || maxPort >= A.EVTCHN_2L_NR_CHANNELS) {
-      throw new XenConfigError(`domain ${d.name}: max event-channel port must be in 1..${A.EVTCHN_2L_NR_CHANNELS - 1}, got ${maxPort}`);
+    const maxPort = typeof this.opts.maxPort === "function" ? this.opts.maxPort(d) : (this.opts.maxPort ?? L.EVTCHN_2L_NR_CHANNELS - 1);
+    if (!Number.isInteger(maxPort) || maxPort < 1 || maxPort >= L.EVTCHN_2L_NR_CHANNELS) {
+      throw new XenConfigError(`domain ${d.name}: max event-channel port must be in 1..${L.EVTCHN_2L_NR_CHANNELS - 1}, got ${maxPort}`);
     }
     const mfn = m.allocXenFrame();
     const st = m.p2mMap(d.domid, gfn, mfn, L.P2M_XEN);
@@ -106,27 +70,28 @@ export class EventChannels implements Subsystem {
       m.freeXenFrame(mfn);
       throw new XenConfigError(`domain ${d.name}: cannot map shared_info at gfn ${gfn} (status ${st})`);
     }
-    const chans: Channel[] = [];
-    for (let i = 0; i < A.EVTCHNS_PER_BUCKET; i++) chans.push(newChannel());
+    const chans = newBucket();
     chans[0]!.state = ECS_RESERVED;
-    const virqToPort = Array.from({ length: d.vcpus }, () => new Int32Array(A.NR_VIRQS));
-    this.doms.set(d.domid, { d, siMfn: mfn, siGfn: gfn, maxPort, chans, virqToPort });
+    const virqToPort = Array.from({ length: d.vcpus }, () => new Int32Array(L.NR_VIRQS));
+    this.ports.doms.set(d.domid, { d, siMfn: mfn, siGfn: gfn, maxPort, chans, virqToPort });
   }
 
   /** evtchn_destroy(): every port of the dying domain is closed (peers go back to unbound),
    *  then its shared_info leaves the p2m and the frame is freed. */
   domainDestroyed(d: Domain): void {
-    const ds = this.doms.get(d.domid);
+    const ds = this.ports.doms.get(d.domid);
     if (!ds || ds.d !== d) return;
     for (let p = 1; p < ds.chans.length; p++) {
       const c = ds.chans[p]!;
-      if (c.state !== ECS_FREE && c.state !== ECS_RESERVED) this.closePort(ds, p, false);
+      if (c.state !== ECS_FREE && c.state !== ECS_RESERVED) this.ports.close(ds, p, false);
     }
-    this.upcalls = this.upcalls.filter((u) => u.domid !== d.domid);
+    this.bits.forget(d.domid);
     const m = this.hv.machine;
-    m.p2mUnmap(d.domid, ds.siGfn);
+    // The guest may have moved or removed the page (remove_from_physmap): unmap only our frame.
+    const ent = m.p2mLookup(d.domid, ds.siGfn);
+    if (ent > 0 && ent >>> L.P2M_MFN_SHIFT === ds.siMfn) m.p2mUnmap(d.domid, ds.siGfn);
     m.freeXenFrame(ds.siMfn);
-    this.doms.delete(d.domid);
+    this.ports.doms.delete(d.domid);
   }
 
   // ---- queries -------------------------------------------------------------------------
@@ -140,43 +105,41 @@ export class EventChannels implements Subsystem {
   /** Guest-physical addresses of a vCPU's 2-level bitmaps (for the guest handler). */
   guestGpas(domid: number, vcpu: number): Evtchn2lGpas {
     const ds = this.mustState(domid);
-    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= Math.min(ds.d.vcpus, A.XEN_LEGACY_MAX_VCPUS)) {
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= Math.min(ds.d.vcpus, L.XEN_LEGACY_MAX_VCPUS)) {
       throw new XenConfigError(`domain ${domid}: vCPU ${vcpu} has no vcpu_info in shared_info`);
     }
     const base = ds.siGfn * L.PAGE_SIZE;
     return {
-      vcpuInfo: base + A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE,
-      pending: base + A.SHARED_INFO_EVTCHN_PENDING,
-      mask: base + A.SHARED_INFO_EVTCHN_MASK,
+      vcpuInfo: base + L.SHARED_INFO_VCPU_INFO + vcpu * L.VCPU_INFO_SIZE,
+      pending: base + L.SHARED_INFO_EVTCHN_PENDING,
+      mask: base + L.SHARED_INFO_EVTCHN_MASK,
     };
   }
 
   /** Drains the queue of upcalls raised since the last call, oldest first. */
   takeUpcalls(): Upcall[] {
-    const u = this.upcalls;
-    this.upcalls = [];
-    return u;
+    return this.bits.takeUpcalls();
   }
 
   isPending(domid: number, port: number): boolean {
-    return this.testBit(this.mustState(domid), A.SHARED_INFO_EVTCHN_PENDING, port);
+    return this.bits.isPending(this.mustState(domid), port);
   }
 
   isMasked(domid: number, port: number): boolean {
-    return this.testBit(this.mustState(domid), A.SHARED_INFO_EVTCHN_MASK, port);
+    return this.bits.isMasked(this.mustState(domid), port);
   }
 
   /** The Xen-side state of a port (as EVTCHNOP_status would report it to a privileged caller),
    *  or undefined for a port outside the valid range. */
   portStatus(domid: number, port: number): EvtchnStatus | undefined {
     const ds = this.mustState(domid);
-    if (!this.portValid(ds, port)) return undefined;
-    return this.describe(ds.chans[port]!);
+    if (!portValid(ds, port)) return undefined;
+    return describe(ds.chans[port]!);
   }
 
   isXenConsumed(domid: number, port: number): boolean {
-    const ds = this.doms.get(domid);
-    return !!ds && this.portValid(ds, port) && ds.chans[port]!.xen !== undefined;
+    const ds = this.ports.doms.get(domid);
+    return !!ds && portValid(ds, port) && ds.chans[port]!.xen !== undefined;
   }
 
   // ---- the hypercall -------------------------------------------------------------------
@@ -184,426 +147,87 @@ export class EventChannels implements Subsystem {
   /** HYPERVISOR_event_channel_op(cmd, arg) made by domain `caller`, with the argument struct
    *  at guest-physical `argGpa` of the caller. Returns 0 or a port, or -errno. */
   eventChannelOp(caller: number, cmd: number, argGpa: number): number {
-    this.hv.hypercall();
+    return this.call(caller, (ds) => evtchnOpFromGuest(this.hv.machine, this.ports, ds, cmd, argGpa));
+  }
+
+  // The same operations with their arguments already decoded, for callers whose argument
+  // memory is not modelled (xenstored and the toolstack through /dev/xen/evtchn and libxc, a
+  // guest kernel's xenbus driver). Each is one hypercall, counted and checked like the above.
+
+  /** EVTCHNOP_alloc_unbound: a port of `dom` (DOMID_SELF: the caller) that `remoteDom` may bind. */
+  allocUnbound(caller: number, dom: number, remoteDom: number): number {
+    return this.call(caller, (ds) => this.ports.allocUnbound(ds, dom, remoteDom));
+  }
+
+  /** EVTCHNOP_bind_interdomain: returns the caller's new local port. */
+  bindInterdomain(caller: number, remoteDom: number, remotePort: number): number {
+    return this.call(caller, (ds) => this.ports.bindInterdomain(ds, remoteDom, remotePort));
+  }
+
+  send(caller: number, port: number): number {
+    return this.call(caller, (ds) => this.ports.send(ds, port));
+  }
+
+  close(caller: number, port: number): number {
+    return this.call(caller, (ds) => this.ports.close(ds, port));
+  }
+
+  /** What the domain's own kernel does when it takes an event (its upcall handler, or
+   *  /dev/xen/evtchn for a user-space consumer): test-and-clear the pending bit through its
+   *  mapping of shared_info. Not a hypercall. Returns whether the port was pending. */
+  ackPending(domid: number, port: number): boolean {
+    const ds = this.mustState(domid);
+    return portValid(ds, port) && this.bits.clearPending(ds, port);
+  }
+
+  private call(caller: number, op: (ds: DomainEvtchn) => number): number {
+    this.hv.countHypercall();
     this.bump(L.CNT_EVTCHN_OPS);
-    const ds = this.callerState(caller);
-    const rc = this.dispatch(ds, cmd, argGpa);
+    const rc = op(this.callerState(caller));
     if (rc < 0) this.bump(L.CNT_EVTCHN_OP_ERRORS);
     return rc;
-  }
-
-  private dispatch(ds: DomainEvtchn, cmd: number, gpa: number): number {
-    const m = this.hv.machine;
-    const caller = ds.d.domid;
-    const rd = (size: number) => copyFromGuest(m, caller, gpa, size);
-    switch (cmd) {
-      case A.EVTCHNOP_ALLOC_UNBOUND: {
-        const a = rd(A.EVTCHN_ALLOC_UNBOUND_SIZE);
-        if (!a) return -EFAULT;
-        const port = this.allocUnbound(ds, a.getUint16(A.EVTCHN_ALLOC_UNBOUND_DOM, true), a.getUint16(A.EVTCHN_ALLOC_UNBOUND_REMOTE_DOM, true));
-        if (port < 0) return port;
-        a.setUint32(A.EVTCHN_ALLOC_UNBOUND_PORT, port, true);
-        return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
-      }
-      case A.EVTCHNOP_BIND_INTERDOMAIN: {
-        const a = rd(A.EVTCHN_BIND_INTERDOMAIN_SIZE);
-        if (!a) return -EFAULT;
-        const port = this.bindInterdomain(ds, a.getUint16(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_DOM, true), a.getUint32(A.EVTCHN_BIND_INTERDOMAIN_REMOTE_PORT, true));
-        if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_INTERDOMAIN_LOCAL_PORT, port, true);
-        return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
-      }
-      case A.EVTCHNOP_BIND_VIRQ: {
-        const a = rd(A.EVTCHN_BIND_VIRQ_SIZE);
-        if (!a) return -EFAULT;
-        const port = this.bindVirq(ds, a.getUint32(A.EVTCHN_BIND_VIRQ_VIRQ, true), a.getUint32(A.EVTCHN_BIND_VIRQ_VCPU, true));
-        if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_VIRQ_PORT, port, true);
-        return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
-      }
-      case A.EVTCHNOP_BIND_IPI: {
-        const a = rd(A.EVTCHN_BIND_IPI_SIZE);
-        if (!a) return -EFAULT;
-        const port = this.bindIpi(ds, a.getUint32(A.EVTCHN_BIND_IPI_VCPU, true));
-        if (port < 0) return port;
-        a.setUint32(A.EVTCHN_BIND_IPI_PORT, port, true);
-        return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
-      }
-      case A.EVTCHNOP_BIND_VCPU: {
-        const a = rd(A.EVTCHN_BIND_VCPU_SIZE);
-        if (!a) return -EFAULT;
-        return this.bindVcpu(ds, a.getUint32(A.EVTCHN_BIND_VCPU_PORT, true), a.getUint32(A.EVTCHN_BIND_VCPU_VCPU, true));
-      }
-      case A.EVTCHNOP_SEND:
-      case A.EVTCHNOP_CLOSE:
-      case A.EVTCHNOP_UNMASK: {
-        const a = rd(A.EVTCHN_PORT_SIZE);
-        if (!a) return -EFAULT;
-        const port = a.getUint32(0, true);
-        if (cmd === A.EVTCHNOP_SEND) return this.send(ds, port);
-        if (cmd === A.EVTCHNOP_CLOSE) return this.close(ds, port);
-        return this.unmask(ds, port);
-      }
-      case A.EVTCHNOP_STATUS: {
-        const a = rd(A.EVTCHN_STATUS_SIZE);
-        if (!a) return -EFAULT;
-        const s = this.status(ds, a.getUint16(A.EVTCHN_STATUS_DOM, true), a.getUint32(A.EVTCHN_STATUS_PORT, true));
-        if (typeof s === "number") return s;
-        a.setUint32(A.EVTCHN_STATUS_STATUS, s.status, true);
-        a.setUint32(A.EVTCHN_STATUS_VCPU, s.vcpu, true);
-        a.setUint32(16, 0, true);
-        a.setUint32(20, 0, true);
-        if (s.status === A.EVTCHNSTAT_UNBOUND) a.setUint16(A.EVTCHN_STATUS_UNBOUND_DOM, s.dom!, true);
-        if (s.status === A.EVTCHNSTAT_INTERDOMAIN) {
-          a.setUint16(A.EVTCHN_STATUS_INTERDOMAIN_DOM, s.dom!, true);
-          a.setUint32(A.EVTCHN_STATUS_INTERDOMAIN_PORT, s.port!, true);
-        }
-        if (s.status === A.EVTCHNSTAT_VIRQ) a.setUint32(A.EVTCHN_STATUS_VIRQ, s.virq!, true);
-        return copyToGuest(m, caller, gpa, a) ? 0 : -EFAULT;
-      }
-      default:
-        // bind_pirq (no physical IRQs here), reset and the FIFO ABI are not modelled.
-        return -ENOSYS;
-    }
-  }
-
-  // ---- operations (Xen's checks, in Xen's order) ----------------------------------------
-
-  private allocUnbound(ds: DomainEvtchn, dom: number, remoteDom: number): number {
-    const d = this.byAnyId(ds, dom);
-    if (!d) return -ESRCH;
-    const port = this.getFreePort(d);
-    if (port < 0) return port;
-    // xsm_evtchn_unbound(XSM_TARGET): only the domain itself or one privileged over it.
-    if (!this.targetCheck(ds.d, d.d)) return -EPERM;
-    const remote = remoteDom === L.DOMID_SELF ? ds.d.domid : remoteDom;
-    const rdom = this.hv.live(remote);
-    if (rdom && rdom !== d.d && !this.hv.xsmCheck("evtchn_interdomain", d.d, rdom)) return xsmDenialErrno(this.hv.xsm);
-    const c = d.chans[port]!;
-    c.state = ECS_UNBOUND;
-    c.remoteDomid = remote;
-    this.bump(L.CNT_EVTCHN_BOUND);
-    return port;
-  }
-
-  private bindInterdomain(ld: DomainEvtchn, remoteDom: number, rport: number): number {
-    const rd = this.byAnyId(ld, remoteDom);
-    if (!rd) return -ESRCH;
-    const lport = this.getFreePort(ld);
-    if (lport < 0) return lport;
-    if (!this.portValid(rd, rport)) return -EINVAL;
-    const rc = rd.chans[rport]!;
-    if (rc.state !== ECS_UNBOUND || rc.remoteDomid !== ld.d.domid) return -EINVAL;
-    if (!this.hv.xsmCheck("evtchn_interdomain", ld.d, rd.d)) return xsmDenialErrno(this.hv.xsm);
-    const lc = ld.chans[lport]!;
-    lc.state = ECS_INTERDOMAIN;
-    lc.remoteDomid = rd.d.domid;
-    lc.remotePort = rport;
-    rc.state = ECS_INTERDOMAIN;
-    rc.remoteDomid = ld.d.domid;
-    rc.remotePort = lport;
-    this.bump(L.CNT_EVTCHN_BOUND);
-    // A send on the remote end while it was unbound was dropped: always flag the new port once.
-    this.setPending(ld, lc.notifyVcpu, lport);
-    return lport;
-  }
-
-  private bindVirq(ds: DomainEvtchn, virq: number, vcpu: number): number {
-    if (virq >= A.NR_VIRQS) return -EINVAL;
-    if (virqIsGlobal(virq) && vcpu !== 0) return -EINVAL;
-    if (vcpu >= ds.d.vcpus) return -ENOENT;
-    if (ds.virqToPort[vcpu]![virq] !== 0) return -EEXIST;
-    const port = this.getFreePort(ds);
-    if (port < 0) return port;
-    const c = ds.chans[port]!;
-    c.state = ECS_VIRQ;
-    c.notifyVcpu = vcpu;
-    c.virq = virq;
-    ds.virqToPort[vcpu]![virq] = port;
-    this.bump(L.CNT_EVTCHN_BOUND);
-    return port;
-  }
-
-  private bindIpi(ds: DomainEvtchn, vcpu: number): number {
-    if (vcpu >= ds.d.vcpus) return -ENOENT;
-    const port = this.getFreePort(ds);
-    if (port < 0) return port;
-    const c = ds.chans[port]!;
-    c.state = ECS_IPI;
-    c.notifyVcpu = vcpu;
-    this.bump(L.CNT_EVTCHN_BOUND);
-    return port;
-  }
-
-  private bindVcpu(ds: DomainEvtchn, port: number, vcpu: number): number {
-    if (vcpu >= ds.d.vcpus) return -ENOENT;
-    if (!this.portValid(ds, port)) return -EINVAL;
-    const c = ds.chans[port]!;
-    if (c.xen) return -EINVAL;
-    if (c.state === ECS_VIRQ) {
-      if (!virqIsGlobal(c.virq)) return -EINVAL;
-    } else if (c.state !== ECS_UNBOUND && c.state !== ECS_INTERDOMAIN) {
-      return -EINVAL;
-    }
-    c.notifyVcpu = vcpu;
-    return 0;
-  }
-
-  private send(ds: DomainEvtchn, port: number): number {
-    if (!this.portValid(ds, port)) return -EINVAL;
-    const c = ds.chans[port]!;
-    if (c.xen) return -EINVAL; // a guest cannot send on a Xen-attached channel
-    const peer = c.state === ECS_INTERDOMAIN ? this.doms.get(c.remoteDomid) : undefined;
-    if (!this.hv.xsmCheck("evtchn_send", ds.d, peer?.d)) return xsmDenialErrno(this.hv.xsm);
-    switch (c.state) {
-      case ECS_INTERDOMAIN: {
-        const rc = peer!.chans[c.remotePort]!;
-        this.bump(L.CNT_EVTCHN_SENDS);
-        if (rc.xen) {
-          this.bump(L.CNT_EVTCHN_XEN_NOTIFY);
-          rc.xen(rc.notifyVcpu, c.remotePort);
-        } else {
-          this.setPending(peer!, rc.notifyVcpu, c.remotePort);
-        }
-        return 0;
-      }
-      case ECS_IPI:
-        this.bump(L.CNT_EVTCHN_SENDS);
-        this.setPending(ds, c.notifyVcpu, port);
-        return 0;
-      case ECS_UNBOUND:
-        this.bump(L.CNT_EVTCHN_SEND_DROPPED);
-        return 0;
-      default:
-        return -EINVAL;
-    }
-  }
-
-  private close(ds: DomainEvtchn, port: number): number {
-    return this.closePort(ds, port, true);
-  }
-
-  /** evtchn_close(): `guest` is false when Xen itself closes (teardown, Xen-consumed ports). */
-  private closePort(ds: DomainEvtchn, port: number, guest: boolean): number {
-    if (!this.portValid(ds, port)) return -EINVAL;
-    const c = ds.chans[port]!;
-    if (c.state === ECS_FREE || c.state === ECS_RESERVED) return -EINVAL;
-    if (c.xen && guest) return -EINVAL;
-    if (c.state === ECS_VIRQ) {
-      for (const table of ds.virqToPort) if (table[c.virq] === port) table[c.virq] = 0;
-    } else if (c.state === ECS_INTERDOMAIN) {
-      const peer = this.doms.get(c.remoteDomid);
-      const pc = peer?.chans[c.remotePort];
-      if (pc && pc.state === ECS_INTERDOMAIN && pc.remoteDomid === ds.d.domid && pc.remotePort === port) {
-        pc.state = ECS_UNBOUND;
-        pc.remoteDomid = ds.d.domid;
-        pc.remotePort = 0;
-      }
-    }
-    this.freePort(ds, port);
-    return 0;
-  }
-
-  private unmask(ds: DomainEvtchn, port: number): number {
-    if (!this.portValid(ds, port)) return -EINVAL;
-    const vcpu = ds.chans[port]!.notifyVcpu;
-    const a = this.hv.atomics;
-    const [moff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_MASK, port);
-    // Strict order, as evtchn_2l_unmask: clear mask; if it was masked and is pending, set the
-    // selector bit and, if that was newly set, raise the upcall.
-    if (!a.testAndClear(ds.d.domid, ds.siMfn, moff, bit)) return 0;
-    if (!this.testBit(ds, A.SHARED_INFO_EVTCHN_PENDING, port)) return 0;
-    if (vcpu >= A.XEN_LEGACY_MAX_VCPUS) return 0;
-    if (this.testAndSetSel(ds, vcpu, port)) return 0;
-    this.bump(L.CNT_EVTCHN_UNMASK_RAISED);
-    this.markEventsPending(ds, vcpu);
-    return 0;
-  }
-
-  private status(ds: DomainEvtchn, dom: number, port: number): EvtchnStatus | number {
-    const d = this.byAnyId(ds, dom);
-    if (!d) return -ESRCH;
-    if (!this.portValid(d, port)) return -EINVAL;
-    // xsm_evtchn_status(XSM_TARGET)
-    if (!this.targetCheck(ds.d, d.d)) return -EPERM;
-    return this.describe(d.chans[port]!);
-  }
-
-  private describe(c: Channel): EvtchnStatus {
-    switch (c.state) {
-      case ECS_UNBOUND:
-        return { status: A.EVTCHNSTAT_UNBOUND, vcpu: c.notifyVcpu, dom: c.remoteDomid };
-      case ECS_INTERDOMAIN:
-        return { status: A.EVTCHNSTAT_INTERDOMAIN, vcpu: c.notifyVcpu, dom: c.remoteDomid, port: c.remotePort };
-      case ECS_VIRQ:
-        return { status: A.EVTCHNSTAT_VIRQ, vcpu: c.notifyVcpu, virq: c.virq };
-      case ECS_IPI:
-        return { status: A.EVTCHNSTAT_IPI, vcpu: c.notifyVcpu };
-      default:
-        return { status: A.EVTCHNSTAT_CLOSED, vcpu: c.notifyVcpu };
-    }
   }
 
   // ---- Xen-side entry points (other subsystems) ----------------------------------------
 
   /** send_guest_{vcpu,global}_virq(): marks the VIRQ's port pending if the domain bound it.
-   *  Global VIRQs are looked up on vCPU0 and delivered to the port's notify vCPU. Returns
-   *  whether a port was bound. */
+   *  Returns whether a port was bound. */
   raiseVirq(domid: number, virq: number, vcpu = 0): boolean {
-    const ds = this.doms.get(domid);
-    if (!ds || !ds.d.alive || virq < 0 || virq >= A.NR_VIRQS) return false;
-    const v = virqIsGlobal(virq) ? 0 : vcpu;
-    const port = ds.virqToPort[v]?.[virq] ?? 0;
-    if (port === 0) return false;
-    this.bump(L.CNT_EVTCHN_VIRQS);
-    this.setPending(ds, ds.chans[port]!.notifyVcpu, port);
-    return true;
+    return this.ports.raiseVirq(domid, virq, vcpu);
   }
 
   /** alloc_unbound_xen_event_channel(): an unbound port of `domid`, consumed by Xen, that
    *  `remoteDomid` may bind. Returns the port or -errno. */
   allocXenUnbound(domid: number, vcpu: number, remoteDomid: number, consumer: XenConsumer): number {
-    const ds = this.doms.get(domid);
-    if (!ds) return -ESRCH;
-    const port = this.getFreePort(ds);
-    if (port < 0) return port;
-    const c = ds.chans[port]!;
-    c.state = ECS_UNBOUND;
-    c.notifyVcpu = vcpu;
-    c.remoteDomid = remoteDomid;
-    c.xen = consumer;
-    this.bump(L.CNT_EVTCHN_BOUND);
-    return port;
+    return this.ports.allocXenUnbound(domid, vcpu, remoteDomid, consumer);
   }
 
-  /** notify_via_xen_event_channel(): Xen signals the remote end of its own channel. Nothing
-   *  happens while the channel is unbound (the binder's first pending flag covers it). */
+  /** notify_via_xen_event_channel(). */
   notifyXen(domid: number, port: number): void {
-    const ds = this.doms.get(domid);
-    if (!ds || !this.portValid(ds, port)) return;
-    const c = ds.chans[port]!;
-    if (c.state !== ECS_INTERDOMAIN) return;
-    const peer = this.doms.get(c.remoteDomid);
-    const rc = peer?.chans[c.remotePort];
-    if (!peer || !rc) return;
-    this.setPending(peer, rc.notifyVcpu, c.remotePort);
+    this.ports.notifyXen(domid, port);
   }
 
   /** free_xen_event_channel(). */
   freeXenChannel(domid: number, port: number): void {
-    const ds = this.doms.get(domid);
-    if (ds && this.portValid(ds, port) && ds.chans[port]!.xen) this.closePort(ds, port, false);
-  }
-
-  // ---- the 2-level bitmaps -------------------------------------------------------------
-
-  /** evtchn_2l_set_pending() then vcpu_mark_events_pending(), in Xen's strict order. */
-  private setPending(ds: DomainEvtchn, vcpu: number, port: number): void {
-    this.bump(L.CNT_EVTCHN_SET_PENDING);
-    const [poff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_PENDING, port);
-    if (this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, poff, bit)) {
-      this.bump(L.CNT_EVTCHN_PENDING_MERGED);
-      return;
-    }
-    // vCPUs past the legacy array have no vcpu_info in shared_info (Xen points them at a dummy
-    // until the guest registers one): the port stays pending, nobody is told.
-    if (vcpu >= A.XEN_LEGACY_MAX_VCPUS) return;
-    if (this.testBit(ds, A.SHARED_INFO_EVTCHN_MASK, port)) {
-      this.bump(L.CNT_EVTCHN_MASKED);
-      return;
-    }
-    if (this.testAndSetSel(ds, vcpu, port)) {
-      this.bump(L.CNT_EVTCHN_SEL_MERGED);
-      return;
-    }
-    this.markEventsPending(ds, vcpu);
-  }
-
-  private markEventsPending(ds: DomainEvtchn, vcpu: number): void {
-    const off = A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE + A.VCPU_INFO_EVTCHN_UPCALL_PENDING;
-    if (this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, off, 0)) {
-      this.bump(L.CNT_EVTCHN_UPCALL_MERGED);
-      return;
-    }
-    this.bump(L.CNT_EVTCHN_UPCALLS);
-    this.upcalls.push({ domid: ds.d.domid, vcpu });
-    this.onUpcall?.(ds.d.domid, vcpu);
-  }
-
-  private testAndSetSel(ds: DomainEvtchn, vcpu: number, port: number): boolean {
-    const word = Math.floor(port / A.BITS_PER_EVTCHN_WORD);
-    const off = A.SHARED_INFO_VCPU_INFO + vcpu * A.VCPU_INFO_SIZE + A.VCPU_INFO_EVTCHN_PENDING_SEL + (word >>> 5) * 4;
-    return this.hv.atomics.testAndSet(ds.d.domid, ds.siMfn, off, word & 31);
-  }
-
-  /** Bit `port` of a little-endian xen_ulong_t array is bit port%32 of u32 word port/32. */
-  private bitPos(base: number, port: number): [number, number] {
-    return [base + (port >>> 5) * 4, port & 31];
-  }
-
-  /** guest_test_bit(): a plain load. */
-  private testBit(ds: DomainEvtchn, base: number, port: number): boolean {
-    const [off, bit] = this.bitPos(base, port);
-    return ((loadFrame32(this.hv.machine, ds.siMfn, off) >>> bit) & 1) === 1;
-  }
-
-  // ---- ports ---------------------------------------------------------------------------
-
-  private portValid(ds: DomainEvtchn, port: number): boolean {
-    return Number.isInteger(port) && port >= 0 && port < ds.chans.length;
-  }
-
-  /** get_free_port(): the lowest free port, growing the valid range a bucket at a time. */
-  private getFreePort(ds: DomainEvtchn): number {
-    if (!ds.d.alive) return -EINVAL;
-    let port = 0;
-    for (; port < ds.chans.length; port++) {
-      if (port > ds.maxPort) return -ENOSPC;
-      if (ds.chans[port]!.state === ECS_FREE) return port;
-    }
-    if (port >= A.EVTCHN_2L_NR_CHANNELS || port > ds.maxPort) return -ENOSPC;
-    for (let i = 0; i < A.EVTCHNS_PER_BUCKET; i++) ds.chans.push(newChannel());
-    return port;
-  }
-
-  /** evtchn_free(): the pending bit is cleared so a re-bound port starts quiet. */
-  private freePort(ds: DomainEvtchn, port: number): void {
-    const [poff, bit] = this.bitPos(A.SHARED_INFO_EVTCHN_PENDING, port);
-    this.hv.atomics.testAndClear(ds.d.domid, ds.siMfn, poff, bit);
-    ds.chans[port] = newChannel();
-    this.bump(L.CNT_EVTCHN_CLOSED);
+    this.ports.freeXenChannel(domid, port);
   }
 
   // ---- helpers -------------------------------------------------------------------------
 
-  /** rcu_lock_domain_by_any_id(): DOMID_SELF is the caller; dying domains are not found. */
-  private byAnyId(caller: DomainEvtchn, domid: number): DomainEvtchn | undefined {
-    if (domid === L.DOMID_SELF) return caller;
-    const d = this.hv.live(domid);
-    return d ? this.doms.get(domid) : undefined;
-  }
-
-  /** The dummy XSM_TARGET rule: the domain itself, its device model, or the control domain. */
-  private targetCheck(subject: Domain, object: Domain): boolean {
-    if (subject === object || subject.isPrivilegedOver(object.domid)) return true;
-    this.bump(L.CNT_XSM_DENIED);
-    return false;
-  }
-
   private callerState(domid: number): DomainEvtchn {
     const d = this.hv.live(domid);
-    const ds = d && this.doms.get(domid);
+    const ds = d && this.ports.doms.get(domid);
     if (!ds) throw new XenConfigError(`event_channel_op: caller ${domid} is not a live domain`);
     return ds;
   }
 
   private mustState(domid: number): DomainEvtchn {
-    const ds = this.doms.get(domid);
+    const ds = this.ports.doms.get(domid);
     if (!ds) throw new XenConfigError(`no event-channel state for domain ${domid}`);
     return ds;
   }
 
-  private bump(id: number, n = 1): void {
-    this.hv.machine.bump(id, n);
+  private bump(id: number): void {
+    this.hv.machine.bump(id);
   }
 }

@@ -4,12 +4,15 @@
 // dummy policy the control domain or the guest's device-model target. Holding it, a backend can
 // reach ALL of the guest's RAM, which is what exposure() reports next to what it has mapped.
 import type { Domain } from "./domain.ts";
-import { XenConfigError, type Hypervisor, type Subsystem } from "./hypervisor.ts";
+import type { Hypervisor, Subsystem } from "./hypervisor.ts";
 import { EBUSY, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP, EPERM, ESRCH } from "./errno.ts";
 import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
-import * as A from "./evtchn-abi.ts";
+import type { MemoryOpTable } from "./memory-op.ts";
 import * as L from "../wasm/layout.ts";
+
+/** errs[] of add_to_physmap_batch is an array of C int. */
+export const ERR_SIZE = 4;
 
 export interface ForeignEntry {
   /** Where the mapper sees the frame. */
@@ -52,11 +55,22 @@ export class ForeignMapping implements Subsystem {
 
   // ---- HYPERVISOR_memory_op ------------------------------------------------------------
 
-  /** The memory_op sub-commands this model implements (others: -ENOSYS here). */
+  /** What this subsystem serves of the memory_op dispatcher (hv.memoryOp). */
+  memoryOps(): MemoryOpTable {
+    return {
+      commands: {
+        [L.XENMEM_ADD_TO_PHYSMAP_BATCH]: (c, gpa) => this.batch(c, gpa),
+        [L.XENMEM_REMOVE_FROM_PHYSMAP]: (c, gpa) => this.remove(c, gpa),
+      },
+    };
+  }
+
+  /** memory_op restricted to the two sub-commands of this subsystem (others: -ENOSYS here;
+   *  hv.memoryOp is the whole dispatcher). */
   memoryOp(caller: number, cmd: number, argGpa: number): number {
-    if (cmd === A.XENMEM_ADD_TO_PHYSMAP_BATCH) return this.addToPhysmapBatch(caller, argGpa);
-    if (cmd === A.XENMEM_REMOVE_FROM_PHYSMAP) return this.removeFromPhysmap(caller, argGpa);
-    this.hv.hypercall();
+    if (cmd === L.XENMEM_ADD_TO_PHYSMAP_BATCH) return this.addToPhysmapBatch(caller, argGpa);
+    if (cmd === L.XENMEM_REMOVE_FROM_PHYSMAP) return this.removeFromPhysmap(caller, argGpa);
+    this.hv.countHypercall();
     this.liveCaller(caller);
     return -ENOSYS;
   }
@@ -64,31 +78,35 @@ export class ForeignMapping implements Subsystem {
   /** XENMEM_add_to_physmap_batch. Per-entry results go to errs[]; the call itself fails only
    *  for a bad struct, domain or privilege over the physmap being changed. */
   addToPhysmapBatch(caller: number, argGpa: number): number {
-    this.hv.hypercall();
-    const c = this.liveCaller(caller);
+    this.hv.countHypercall();
+    return this.batch(this.liveCaller(caller), argGpa);
+  }
+
+  private batch(c: Domain, argGpa: number): number {
+    const caller = c.domid;
     const m = this.hv.machine;
-    const a = copyFromGuest(m, caller, argGpa, A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE);
+    const a = copyFromGuest(m, caller, argGpa, L.ADD_TO_PHYSMAP_BATCH_SIZE);
     if (!a) return -EFAULT;
-    const space = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SPACE, true);
-    if (space === A.XENMAPSPACE_GMFN_RANGE) return -EOPNOTSUPP;
-    const d = this.byAnyId(c, a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_DOMID, true));
+    const space = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_SPACE, true);
+    if (space === L.XENMAPSPACE_GMFN_RANGE) return -EOPNOTSUPP;
+    const d = this.byAnyId(c, a.getUint16(L.ADD_TO_PHYSMAP_BATCH_DOMID, true));
     if (!d) return -ESRCH;
-    if (!this.targetCheck(c, d)) return -EPERM; // xsm_add_to_physmap(XSM_TARGET)
-    if (space !== A.XENMAPSPACE_GMFN_FOREIGN) return -EOPNOTSUPP; // other spaces: not modelled here
+    if (!this.hv.targetCheck(c, d)) return -EPERM; // xsm_add_to_physmap(XSM_TARGET)
+    if (space !== L.XENMAPSPACE_GMFN_FOREIGN) return -EOPNOTSUPP; // other spaces: not modelled here
     this.bump(L.CNT_FOREIGN_BATCHES);
-    const n = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_SIZE_OFF, true);
-    const fdom = a.getUint16(A.XEN_ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, true);
-    const idxs = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_IDXS, true);
-    const gpfns = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_GPFNS, true);
-    const errs = a.getBigUint64(A.XEN_ADD_TO_PHYSMAP_BATCH_ERRS, true);
-    const err = new DataView(new ArrayBuffer(4));
+    const n = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_SIZE_OFF, true);
+    const fdom = a.getUint16(L.ADD_TO_PHYSMAP_BATCH_FOREIGN_DOMID, true);
+    const idxs = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_IDXS, true);
+    const gpfns = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_GPFNS, true);
+    const errs = a.getBigUint64(L.ADD_TO_PHYSMAP_BATCH_ERRS, true);
+    const err = new DataView(new ArrayBuffer(ERR_SIZE));
     for (let i = 0; i < n; i++) {
-      const idx = copyFromGuest(m, caller, idxs + BigInt(i * 8), 8);
-      const gpfn = copyFromGuest(m, caller, gpfns + BigInt(i * 8), 8);
+      const idx = copyFromGuest(m, caller, idxs + BigInt(i * L.ULONG_SIZE), L.ULONG_SIZE);
+      const gpfn = copyFromGuest(m, caller, gpfns + BigInt(i * L.PFN_SIZE), L.PFN_SIZE);
       if (!idx || !gpfn) return -EFAULT;
-      const rc = this.addOne(c, d, fdom, idx.getBigUint64(0, true), gpfn.getBigUint64(0, true));
+      const rc = this.addOne(c, d, fdom, idx.getBigUint64(0, true), gpfn.getBigUint64(0, true)); // both 8 bytes
       err.setInt32(0, rc, true);
-      if (!copyToGuest(m, caller, errs + BigInt(i * 4), err)) return -EFAULT;
+      if (!copyToGuest(m, caller, errs + BigInt(i * ERR_SIZE), err)) return -EFAULT;
     }
     return 0;
   }
@@ -98,7 +116,7 @@ export class ForeignMapping implements Subsystem {
     const od = this.byAnyId(c, fdom);
     if (!od) return this.fail(-ESRCH);
     if (od === d) return this.fail(-EINVAL);
-    if (!this.hv.xsmCheck("map_gmfn_foreign", d, od)) {
+    if (!this.hv.xsmCheck("map_gmfn_foreign", d, od, c)) {
       this.bump(L.CNT_FOREIGN_DENIED);
       return xsmDenialErrno(this.hv.xsm);
     }
@@ -131,15 +149,19 @@ export class ForeignMapping implements Subsystem {
   /** XENMEM_remove_from_physmap: takes a foreign (or Xen-shared, e.g. an acquired ioreq page)
    *  entry out of the p2m; a foreign page's reference goes with it. */
   removeFromPhysmap(caller: number, argGpa: number): number {
-    this.hv.hypercall();
-    const c = this.liveCaller(caller);
+    this.hv.countHypercall();
+    return this.remove(this.liveCaller(caller), argGpa);
+  }
+
+  private remove(c: Domain, argGpa: number): number {
+    const caller = c.domid;
     const m = this.hv.machine;
-    const a = copyFromGuest(m, caller, argGpa, A.XEN_REMOVE_FROM_PHYSMAP_SIZE);
+    const a = copyFromGuest(m, caller, argGpa, L.REMOVE_FROM_PHYSMAP_SIZE);
     if (!a) return -EFAULT;
-    const d = this.byAnyId(c, a.getUint16(A.XEN_REMOVE_FROM_PHYSMAP_DOMID, true));
+    const d = this.byAnyId(c, a.getUint16(L.REMOVE_FROM_PHYSMAP_DOMID, true));
     if (!d) return -ESRCH;
-    if (!this.targetCheck(c, d)) return -EPERM; // xsm_remove_from_physmap(XSM_TARGET)
-    const gpfn = a.getBigUint64(A.XEN_REMOVE_FROM_PHYSMAP_GPFN, true);
+    if (!this.hv.targetCheck(c, d)) return -EPERM; // xsm_remove_from_physmap(XSM_TARGET)
+    const gpfn = a.getBigUint64(L.REMOVE_FROM_PHYSMAP_GPFN, true);
     const info = m.domainInfo(d.domid);
     if (gpfn >= BigInt(info.maxGfn)) return -ENOENT;
     const g = Number(gpfn);
@@ -203,17 +225,8 @@ export class ForeignMapping implements Subsystem {
     return domid === L.DOMID_SELF ? caller : this.hv.live(domid);
   }
 
-  /** The dummy XSM_TARGET rule for changing a physmap: itself, its device model, or dom0. */
-  private targetCheck(subject: Domain, object: Domain): boolean {
-    if (subject === object || subject.isPrivilegedOver(object.domid)) return true;
-    this.bump(L.CNT_XSM_DENIED);
-    return false;
-  }
-
   private liveCaller(domid: number): Domain {
-    const d = this.hv.live(domid);
-    if (!d) throw new XenConfigError(`memory_op: caller ${domid} is not a live domain`);
-    return d;
+    return this.hv.liveCaller(domid, "memory_op");
   }
 
   private fail(rc: number): number {

@@ -9,11 +9,6 @@
 import type { Domain } from "./domain.ts";
 import * as L from "../wasm/layout.ts";
 import { GrantCopyBatch } from "../wasm/grant.ts";
-import {
-  COPY_DST_DOMID, COPY_DST_GMFN, COPY_DST_OFFSET, COPY_FLAGS, COPY_LEN, COPY_SRC_DOMID, COPY_SRC_GMFN,
-  COPY_SRC_OFFSET, COPY_STATUS, GNTCOPY_dest_gref, GNTCOPY_source_gref, GNTST_bad_copy_arg,
-  GNTST_bad_domain, GNTST_bad_gntref, GNTST_general_error, GNTST_okay, GNTST_permission_denied,
-} from "./grant-abi.ts";
 import type { GuestArgs } from "./grant-args.ts";
 import type { GrantCore } from "./grant-core.ts";
 import { GNTPIN_hstr_inc, GNTPIN_hstw_inc, GNTPIN_overflow_mask, GNTPIN_write_mask, type GrantTable } from "./grant-state.ts";
@@ -67,13 +62,13 @@ export class CopyRun {
 
   private acquire(rd: Domain, rt: GrantTable, ref: number, readonly: boolean): number {
     const core = this.core;
-    if (ref >= rt.nrEntries) return GNTST_bad_gntref;
+    if (ref >= rt.nrEntries) return L.GNTST_BAD_GNTREF;
     const act = rt.activeEntry(ref);
     const me = this.caller.domid;
-    if (act.pin !== 0 && (act.domid !== me || (act.pin & GNTPIN_overflow_mask) !== 0)) return GNTST_general_error;
+    if (act.pin !== 0 && (act.domid !== me || (act.pin & GNTPIN_overflow_mask) !== 0)) return L.GNTST_GENERAL_ERROR;
     if (act.pin === 0 || (!readonly && (act.pin & GNTPIN_write_mask) === 0)) {
       const st = core.setStatus(rt, ref, act, readonly, false, me);
-      if (st !== GNTST_okay) {
+      if (st !== L.GNTST_OKAY) {
         core.forgetIfIdle(rt, ref, act);
         return st;
       }
@@ -89,7 +84,7 @@ export class CopyRun {
       }
     }
     core.pinAdd(rt, act, readonly ? GNTPIN_hstr_inc : GNTPIN_hstw_inc);
-    return GNTST_okay;
+    return L.GNTST_OKAY;
   }
 
   private release(b: CopyBuf): void {
@@ -112,22 +107,22 @@ export class CopyRun {
 
   private lockDomain(b: CopyBuf, s: CopySide): number {
     // Only the caller's own memory may be named by frame.
-    if (s.domid !== L.DOMID_SELF && !s.isGref) return GNTST_permission_denied;
+    if (s.domid !== L.DOMID_SELF && !s.isGref) return L.GNTST_PERMISSION_DENIED;
     const d = s.domid === L.DOMID_SELF ? this.caller : this.core.hv.live(s.domid);
-    if (!d || !this.core.tables.has(d.domid)) return GNTST_bad_domain;
+    if (!d || !this.core.tables.has(d.domid)) return L.GNTST_BAD_DOMAIN;
     b.domain = d;
     b.namedDomid = s.domid;
     b.namedGref = s.isGref;
-    return GNTST_okay;
+    return L.GNTST_OKAY;
   }
 
   private lockDomains(src: CopySide, dst: CopySide): number {
     let st = this.lockDomain(this.src, src);
-    if (st === GNTST_okay) st = this.lockDomain(this.dst, dst);
-    if (st === GNTST_okay && !this.core.hv.xsmCheck("grant_copy", this.src.domain!, this.dst.domain!)) {
-      st = GNTST_permission_denied;
+    if (st === L.GNTST_OKAY) st = this.lockDomain(this.dst, dst);
+    if (st === L.GNTST_OKAY && !this.core.hv.xsmCheck("grant_copy", this.src.domain!, this.dst.domain!, this.caller)) {
+      st = L.GNTST_PERMISSION_DENIED;
     }
-    if (st !== GNTST_okay) this.unlock();
+    if (st !== L.GNTST_OKAY) this.unlock();
     return st;
   }
 
@@ -138,7 +133,7 @@ export class CopyRun {
     if (s.isGref) {
       const rt = this.core.tables.get(d.domid)!;
       const st = this.acquire(d, rt, s.id, b.readonly);
-      if (st !== GNTST_okay) return st;
+      if (st !== L.GNTST_OKAY) return st;
       b.haveGrant = true;
       b.table = rt;
       b.ref = s.id;
@@ -150,7 +145,7 @@ export class CopyRun {
       b.mfn = mfn;
     }
     b.claimed = true;
-    return GNTST_okay;
+    return L.GNTST_OKAY;
   }
 
   private holds(b: CopyBuf, s: CopySide): boolean {
@@ -173,19 +168,19 @@ export class CopyRun {
       this.release(this.dst);
       this.unlock();
       const st = this.lockDomains(src, dst);
-      if (st !== GNTST_okay) return st;
+      if (st !== L.GNTST_OKAY) return st;
     }
     if (!this.holds(this.src, src)) {
       this.release(this.src);
       const st = this.claim(this.src, src);
-      if (st !== GNTST_okay) return st;
+      if (st !== L.GNTST_OKAY) return st;
     }
     if (!this.holds(this.dst, dst)) {
       this.release(this.dst);
       const st = this.claim(this.dst, dst);
-      if (st !== GNTST_okay) return st;
+      if (st !== L.GNTST_OKAY) return st;
     }
-    if (src.offset + len > L.PAGE_SIZE || dst.offset + len > L.PAGE_SIZE) return GNTST_bad_copy_arg;
+    if (src.offset + len > L.PAGE_SIZE || dst.offset + len > L.PAGE_SIZE) return L.GNTST_BAD_COPY_ARG;
     this.batch.add(this.src.domain!.domid, this.src.mfn, src.offset, this.dst.domain!.domid, this.dst.mfn, dst.offset, len);
     return PENDING;
   }
@@ -203,26 +198,26 @@ export class CopyRun {
         break;
       }
       core.bump(L.CNT_GNT_OP_COPY);
-      const flags = args.u16(i, COPY_FLAGS);
-      const srcGref = (flags & GNTCOPY_source_gref) !== 0;
-      const dstGref = (flags & GNTCOPY_dest_gref) !== 0;
+      const flags = args.u16(i, L.GNTTAB_COPY_FLAGS);
+      const srcGref = (flags & L.GNTCOPY_SOURCE_GREF) !== 0;
+      const dstGref = (flags & L.GNTCOPY_DEST_GREF) !== 0;
       const src: CopySide = {
-        domid: args.u16(i, COPY_SRC_DOMID), isGref: srcGref, offset: args.u16(i, COPY_SRC_OFFSET),
-        id: srcGref ? args.u32(i, COPY_SRC_GMFN) : args.u64(i, COPY_SRC_GMFN),
+        domid: args.u16(i, L.GNTTAB_COPY_SOURCE_DOMID), isGref: srcGref, offset: args.u16(i, L.GNTTAB_COPY_SOURCE_OFFSET),
+        id: srcGref ? args.u32(i, L.GNTTAB_COPY_SOURCE_GMFN) : args.u64(i, L.GNTTAB_COPY_SOURCE_GMFN),
       };
       const dst: CopySide = {
-        domid: args.u16(i, COPY_DST_DOMID), isGref: dstGref, offset: args.u16(i, COPY_DST_OFFSET),
-        id: dstGref ? args.u32(i, COPY_DST_GMFN) : args.u64(i, COPY_DST_GMFN),
+        domid: args.u16(i, L.GNTTAB_COPY_DEST_DOMID), isGref: dstGref, offset: args.u16(i, L.GNTTAB_COPY_DEST_OFFSET),
+        id: dstGref ? args.u32(i, L.GNTTAB_COPY_DEST_GMFN) : args.u64(i, L.GNTTAB_COPY_DEST_GMFN),
       };
-      const st = this.one(src, dst, args.u16(i, COPY_LEN));
+      const st = this.one(src, dst, args.u16(i, L.GNTTAB_COPY_LEN));
       if (st === PENDING) {
         queued.push(i);
-        args.setI16(i, COPY_STATUS, GNTST_okay);
+        args.setI16(i, L.GNTTAB_COPY_STATUS, L.GNTST_OKAY);
       } else {
         this.release(this.src);
         this.release(this.dst);
         core.outcome(st);
-        args.setI16(i, COPY_STATUS, st);
+        args.setI16(i, L.GNTTAB_COPY_STATUS, st);
       }
       if (!args.store(i)) {
         rc = -EFAULT;
@@ -237,12 +232,12 @@ export class CopyRun {
     for (let k = 0; k < queued.length; k++) {
       const op = queued[k]!;
       if (kernel[k] === L.MST_OK) {
-        core.outcome(GNTST_okay);
+        core.outcome(L.GNTST_OKAY);
         continue;
       }
-      core.outcome(GNTST_general_error);
+      core.outcome(L.GNTST_GENERAL_ERROR);
       if (args.load(op)) {
-        args.setI16(op, COPY_STATUS, GNTST_general_error);
+        args.setI16(op, L.GNTTAB_COPY_STATUS, L.GNTST_GENERAL_ERROR);
         args.store(op);
       }
     }

@@ -5,10 +5,7 @@ import type { Hypervisor } from "./hypervisor.ts";
 import type { Domain } from "./domain.ts";
 import * as L from "../wasm/layout.ts";
 import { GrantMemory } from "../wasm/grant.ts";
-import {
-  GTF_permit_access, GTF_readonly, GTF_reading, GTF_sub_page, GTF_type_mask, GTF_writing,
-  GNTST_bad_page, GNTST_general_error, GNTST_okay,
-} from "./grant-abi.ts";
+import { gntWord, gntWordDomid, gntWordFlags } from "./grant-abi.ts";
 import { GNTPIN_write_mask, GrantTable, type ActiveEntry } from "./grant-state.ts";
 
 /** Xen gives up updating a shared entry after this many cmpxchg attempts (the guest keeps changing it). */
@@ -49,7 +46,7 @@ export class GrantCore {
 
   /** Counts an op's outcome: every refusal is counted, in total and by status. */
   outcome(st: number): number {
-    if (st !== GNTST_okay) {
+    if (st !== L.GNTST_OKAY) {
       this.bump(L.CNT_GNT_FAILED);
       this.bump(L.CNT_GNT_ST_BASE - st);
     }
@@ -96,7 +93,15 @@ export class GrantCore {
 
   /** Frees the shared frames of a table nobody references any more. */
   freeFrames(t: GrantTable): void {
-    for (const mfn of t.frames) this.hv.machine.freeXenFrame(mfn);
+    const m = this.hv.machine;
+    // A Xen frame holds no reference for its mappings: take every one out before freeing, or a
+    // reused frame would be reachable through a stale entry.
+    for (const a of t.acquired) {
+      const ent = m.domainExists(a.domid) ? m.p2mLookup(a.domid, a.gfn) : 0;
+      if (ent > 0 && ent >>> L.P2M_MFN_SHIFT === a.mfn) m.p2mUnmap(a.domid, a.gfn);
+    }
+    t.acquired.length = 0;
+    for (const mfn of t.frames) m.freeXenFrame(mfn);
     this.adjustFrames(-t.frames.length);
     t.frames.length = 0;
     t.frameGfn.length = 0;
@@ -109,25 +114,25 @@ export class GrantCore {
    *  GNT_CMPXCHG_ATTEMPTS. Type and domid are only checked for the first pin. */
   setStatus(rt: GrantTable, ref: number, act: ActiveEntry, readonly: boolean, forMap: boolean, grantee: number): number {
     const mfn = rt.entryMfn(ref);
-    const off = rt.entryOff(ref);
-    const mask = GTF_type_mask | (forMap ? GTF_sub_page : 0);
+    const off = rt.entryOff(ref) + L.GRANT_ENTRY_V1_FLAGS;
+    const mask = L.GTF_TYPE_MASK | (forMap ? L.GTF_SUB_PAGE : 0);
     let combo = this.mem.word(mfn, off);
     for (let attempt = 1; ; attempt++) {
-      const flags = combo & 0xffff;
-      const domid = combo >>> 16;
-      if (act.pin === 0 && ((flags & mask) !== GTF_permit_access || domid !== grantee)) return GNTST_general_error;
-      let want = flags | GTF_reading;
+      const flags = gntWordFlags(combo);
+      const domid = gntWordDomid(combo);
+      if (act.pin === 0 && ((flags & mask) !== L.GTF_PERMIT_ACCESS || domid !== grantee)) return L.GNTST_GENERAL_ERROR;
+      let want = flags | L.GTF_READING;
       if (!readonly) {
-        if (flags & GTF_readonly) return GNTST_general_error;
-        want |= GTF_writing;
+        if (flags & L.GTF_READONLY) return L.GNTST_GENERAL_ERROR;
+        want |= L.GTF_WRITING;
       }
       this.bump(L.CNT_GNT_CMPXCHG);
       if (attempt > 1) this.bump(L.CNT_GNT_CMPXCHG_RETRIES);
-      const prev = this.hv.atomics.cmpxchg(rt.domid, mfn, off, 4, combo, (domid * 0x10000 + want) >>> 0);
-      if (prev === combo) return GNTST_okay;
+      const prev = this.hv.atomics.cmpxchg(rt.domid, mfn, off, 4, combo, gntWord(want, domid));
+      if (prev === combo) return L.GNTST_OKAY;
       if (attempt === GNT_CMPXCHG_ATTEMPTS) {
         this.bump(L.CNT_GNT_UNSTABLE);
-        return GNTST_general_error;
+        return L.GNTST_GENERAL_ERROR;
       }
       combo = prev;
     }
@@ -136,15 +141,15 @@ export class GrantCore {
   /** Xen's gnttab_clear_flags: an atomic clear of bits in the entry's 16-bit flags. */
   clearFlags(rt: GrantTable, ref: number, bits: number): void {
     this.bump(L.CNT_GNT_FLAG_CLEARS);
-    this.hv.atomics.fetchOp(rt.domid, rt.entryMfn(ref), rt.entryOff(ref), 2, "and", ~bits & 0xffff);
+    this.hv.atomics.fetchOp(rt.domid, rt.entryMfn(ref), rt.entryOff(ref) + L.GRANT_ENTRY_V1_FLAGS, 2, "and", ~bits & 0xffff);
   }
 
   /** After a pin change on `act` by a `readonly` user: clear GTF_writing when no writable pin
    *  is left (only a writable user can have set it) and GTF_reading when no pin is left. */
   settleFlags(rt: GrantTable, ref: number, act: ActiveEntry, readonly: boolean): void {
     let bits = 0;
-    if (!readonly && (act.pin & GNTPIN_write_mask) === 0) bits |= GTF_writing;
-    if (act.pin === 0) bits |= GTF_reading;
+    if (!readonly && (act.pin & GNTPIN_write_mask) === 0) bits |= L.GTF_WRITING;
+    if (act.pin === 0) bits |= L.GTF_READING;
     if (bits) this.clearFlags(rt, ref, bits);
   }
 
@@ -172,25 +177,25 @@ export class GrantCore {
 
   /** The granter's frame field of entry `ref` (a gfn). */
   entryFrame(rt: GrantTable, ref: number): number {
-    return this.mem.word(rt.entryMfn(ref), rt.entryOff(ref) + 4);
+    return this.mem.word(rt.entryMfn(ref), rt.entryOff(ref) + L.GRANT_ENTRY_V1_FRAME);
   }
 
   /** Xen's get_paged_frame: the mfn of `gfn` in `d`'s p2m, which must be the domain's own
    *  RAM (populated on demand); anything else is GNTST_bad_page. */
   resolveRam(d: Domain, gfn: number): number {
-    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= L.P2M_MAX_GFNS) return GNTST_bad_page;
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= L.P2M_MAX_GFNS) return L.GNTST_BAD_PAGE;
     const m = this.hv.machine;
     const ent = m.p2mLookup(d.domid, gfn);
-    if (ent < 0) return GNTST_bad_page;
+    if (ent < 0) return L.GNTST_BAD_PAGE;
     if (ent === 0) {
-      if (gfn >= d.ramPages) return GNTST_bad_page;
+      if (gfn >= d.ramPages) return L.GNTST_BAD_PAGE;
       try {
         return m.populate(d.domid, gfn);
       } catch {
-        return GNTST_bad_page;
+        return L.GNTST_BAD_PAGE;
       }
     }
-    if ((ent & L.P2M_TYPE_MASK) !== L.P2M_RAM) return GNTST_bad_page;
+    if ((ent & L.P2M_TYPE_MASK) !== L.P2M_RAM) return L.GNTST_BAD_PAGE;
     return ent >>> L.P2M_MFN_SHIFT;
   }
 }

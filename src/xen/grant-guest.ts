@@ -7,16 +7,7 @@ import type { GrantTables } from "./grant-table.ts";
 import { XenConfigError } from "./hypervisor.ts";
 import * as L from "../wasm/layout.ts";
 import { GrantMemory } from "../wasm/grant.ts";
-import {
-  ATP_DOMID, ATP_GPFN, ATP_IDX, ATP_SIZE, ATP_SPACE, COPY_DST_DOMID, COPY_DST_GMFN, COPY_DST_OFFSET,
-  COPY_FLAGS, COPY_LEN, COPY_SIZE, COPY_SRC_DOMID, COPY_SRC_GMFN, COPY_SRC_OFFSET, COPY_STATUS,
-  GNT_ENTRIES_PER_FRAME, GNT_ENTRY_SIZE, GNTCOPY_dest_gref, GNTCOPY_source_gref, GNTMAP_host_map,
-  GNTMAP_readonly, GNTTAB_NR_RESERVED_ENTRIES, GNTTABOP_copy, GNTTABOP_map_grant_ref, GNTTABOP_query_size,
-  GNTTABOP_unmap_grant_ref, GTF_permit_access, GTF_readonly, GTF_reading, GTF_writing, MAP_DEV_BUS_ADDR,
-  MAP_DOM, MAP_FLAGS, MAP_HANDLE, MAP_HOST_ADDR, MAP_REF, MAP_SIZE, MAP_STATUS, QUERY_DOM,
-  QUERY_MAX_NR_FRAMES, QUERY_NR_FRAMES, QUERY_SIZE, QUERY_STATUS, UNMAP_DEV_BUS_ADDR, UNMAP_HANDLE,
-  UNMAP_HOST_ADDR, UNMAP_SIZE, UNMAP_STATUS, XENMAPSPACE_grant_table,
-} from "./grant-abi.ts";
+import { GNT_ENTRIES_PER_FRAME } from "./grant-abi.ts";
 
 /** A guest gives up a flags update after this many lost races (a test harness livelocking it). */
 const GUEST_CMPXCHG_LIMIT = 1 << 16;
@@ -90,21 +81,21 @@ export class GuestGrants {
 
   /** GNTTABOP_query_size for `dom` (default: itself). */
   querySize(dom = L.DOMID_SELF): { rc: number; status: number; nrFrames: number; maxFrames: number } {
-    const a = new DataView(new ArrayBuffer(QUERY_SIZE));
-    a.setUint16(QUERY_DOM, dom, true);
-    const rc = this.call(GNTTABOP_query_size, a, 1);
-    return { rc, status: a.getInt16(QUERY_STATUS, true), nrFrames: a.getUint32(QUERY_NR_FRAMES, true), maxFrames: a.getUint32(QUERY_MAX_NR_FRAMES, true) };
+    const a = new DataView(new ArrayBuffer(L.GNTTAB_QUERY_SIZE_SIZE));
+    a.setUint16(L.GNTTAB_QUERY_SIZE_DOM, dom, true);
+    const rc = this.call(L.GNTTABOP_QUERY_SIZE, a, 1);
+    return { rc, status: a.getInt16(L.GNTTAB_QUERY_SIZE_STATUS, true), nrFrames: a.getUint32(L.GNTTAB_QUERY_SIZE_NR_FRAMES, true), maxFrames: a.getUint32(L.GNTTAB_QUERY_SIZE_MAX_NR_FRAMES, true) };
   }
 
   /** Places table frames [placed, nrFrames) at baseGfn + i with XENMEM_add_to_physmap
    *  (Linux's gnttab_map on an auto-translated guest). Returns 0 or the first -errno. */
   setup(nrFrames: number): number {
     while (this.placed < nrFrames) {
-      const a = new DataView(new ArrayBuffer(ATP_SIZE));
-      a.setUint16(ATP_DOMID, L.DOMID_SELF, true);
-      a.setUint32(ATP_SPACE, XENMAPSPACE_grant_table, true);
-      a.setBigUint64(ATP_IDX, BigInt(this.placed), true);
-      a.setBigUint64(ATP_GPFN, BigInt(this.baseGfn + this.placed), true);
+      const a = new DataView(new ArrayBuffer(L.ADD_TO_PHYSMAP_SIZE));
+      a.setUint16(L.ADD_TO_PHYSMAP_DOMID, L.DOMID_SELF, true);
+      a.setUint32(L.ADD_TO_PHYSMAP_SPACE, L.XENMAPSPACE_GRANT_TABLE, true);
+      a.setBigUint64(L.ADD_TO_PHYSMAP_IDX, BigInt(this.placed), true);
+      a.setBigUint64(L.ADD_TO_PHYSMAP_GPFN, BigInt(this.baseGfn + this.placed), true);
       this.machine.write(this.domid, this.scratchGpa, new Uint8Array(a.buffer));
       const rc = this.gt.addToPhysmap(this.domid, this.scratchGpa);
       if (rc !== 0) return rc;
@@ -113,7 +104,7 @@ export class GuestGrants {
     if (this.inUse.length < this.nrEntries) {
       const bigger = new Uint8Array(this.nrEntries);
       bigger.set(this.inUse);
-      bigger.fill(1, 0, GNTTAB_NR_RESERVED_ENTRIES);
+      bigger.fill(1, 0, L.GNTTAB_NR_RESERVED_ENTRIES);
       this.inUse = bigger;
     }
     return 0;
@@ -124,7 +115,7 @@ export class GuestGrants {
     if (!Number.isInteger(ref) || ref < 0 || ref >= this.nrEntries) {
       throw new XenConfigError(`d${this.domid}: grant ref ${ref} is outside the ${this.nrEntries} entries it has mapped`);
     }
-    return (this.baseGfn + Math.floor(ref / GNT_ENTRIES_PER_FRAME)) * L.PAGE_SIZE + (ref % GNT_ENTRIES_PER_FRAME) * GNT_ENTRY_SIZE;
+    return (this.baseGfn + Math.floor(ref / GNT_ENTRIES_PER_FRAME)) * L.PAGE_SIZE + (ref % GNT_ENTRIES_PER_FRAME) * L.GRANT_ENTRY_V1_SIZE;
   }
 
   private entryMfn(ref: number): [number, number] {
@@ -139,7 +130,7 @@ export class GuestGrants {
   /** `n` consecutive free refs (first-fit above the reserved ones); -1 when there is no run. */
   allocRefs(n: number): number {
     let run = 0;
-    for (let r = GNTTAB_NR_RESERVED_ENTRIES; r < this.inUse.length; r++) {
+    for (let r = L.GNTTAB_NR_RESERVED_ENTRIES; r < this.inUse.length; r++) {
       run = this.inUse[r] ? 0 : run + 1;
       if (run === n) {
         this.inUse.fill(1, r - n + 1, r + 1);
@@ -150,14 +141,14 @@ export class GuestGrants {
   }
 
   freeRefs(first: number, n = 1): void {
-    this.inUse.fill(0, Math.max(first, GNTTAB_NR_RESERVED_ENTRIES), first + n);
+    this.inUse.fill(0, Math.max(first, L.GNTTAB_NR_RESERVED_ENTRIES), first + n);
   }
 
   // ---- entries ---------------------------------------------------------------------------------
 
   /** gnttab_grant_foreign_access_ref: domid, frame, then flags (the publishing store). */
   grantAccess(ref: number, grantee: number, gfn: number, readonly = false): void {
-    const st = this.mem.guestWriteEntry(this.domid, this.entryGpa(ref), grantee, gfn, GTF_permit_access | (readonly ? GTF_readonly : 0));
+    const st = this.mem.guestWriteEntry(this.domid, this.entryGpa(ref), grantee, gfn, L.GTF_PERMIT_ACCESS | (readonly ? L.GTF_READONLY : 0));
     if (st !== L.MST_OK) throw new XenConfigError(`d${this.domid}: cannot write its grant entry ${ref} (status ${st})`);
     this.machine.bump(L.CNT_GNT_GUEST_GRANTS);
   }
@@ -172,12 +163,12 @@ export class GuestGrants {
   /** gnttab_end_foreign_access_ref (v1): a 16-bit cmpxchg of flags to 0, refused (false,
    *  "busy") while the grantee holds the entry (GTF_reading or GTF_writing). */
   endAccess(ref: number): boolean {
-    return this.updateFlags(ref, (f) => ((f & (GTF_reading | GTF_writing)) ? undefined : 0), true);
+    return this.updateFlags(ref, (f) => ((f & (L.GTF_READING | L.GTF_WRITING)) ? undefined : 0), true);
   }
 
   /** Downgrades a grant to read-only: sets GTF_readonly unless the grantee holds it writable. */
   makeReadOnly(ref: number): boolean {
-    return this.updateFlags(ref, (f) => ((f & GTF_writing) ? undefined : f | GTF_readonly), false);
+    return this.updateFlags(ref, (f) => ((f & L.GTF_WRITING) ? undefined : f | L.GTF_READONLY), false);
   }
 
   private updateFlags(ref: number, next: (flags: number) => number | undefined, counted: boolean): boolean {
@@ -217,41 +208,41 @@ export class GuestGrants {
 
   /** GNTTABOP_map_grant_ref for a batch; `rc` is the hypercall's return. */
   map(ops: MapOp[]): { rc: number; results: MapOutcome[] } {
-    const a = new DataView(new ArrayBuffer(ops.length * MAP_SIZE));
+    const a = new DataView(new ArrayBuffer(ops.length * L.GNTTAB_MAP_SIZE));
     ops.forEach((o, i) => {
-      const b = i * MAP_SIZE;
-      a.setBigUint64(b + MAP_HOST_ADDR, BigInt(o.hostAddr), true);
-      a.setUint32(b + MAP_FLAGS, o.flags ?? (GNTMAP_host_map | (o.readonly ? GNTMAP_readonly : 0)), true);
-      a.setUint32(b + MAP_REF, o.ref >>> 0, true);
-      a.setUint16(b + MAP_DOM, o.dom, true);
+      const b = i * L.GNTTAB_MAP_SIZE;
+      a.setBigUint64(b + L.GNTTAB_MAP_HOST_ADDR, BigInt(o.hostAddr), true);
+      a.setUint32(b + L.GNTTAB_MAP_FLAGS, o.flags ?? (L.GNTMAP_HOST_MAP | (o.readonly ? L.GNTMAP_READONLY : 0)), true);
+      a.setUint32(b + L.GNTTAB_MAP_REF, o.ref >>> 0, true);
+      a.setUint16(b + L.GNTTAB_MAP_DOM, o.dom, true);
     });
-    const rc = this.call(GNTTABOP_map_grant_ref, a, ops.length);
+    const rc = this.call(L.GNTTABOP_MAP_GRANT_REF, a, ops.length);
     const results = ops.map((_, i) => ({
-      status: a.getInt16(i * MAP_SIZE + MAP_STATUS, true),
-      handle: a.getUint32(i * MAP_SIZE + MAP_HANDLE, true),
-      devBusAddr: Number(a.getBigUint64(i * MAP_SIZE + MAP_DEV_BUS_ADDR, true)),
+      status: a.getInt16(i * L.GNTTAB_MAP_SIZE + L.GNTTAB_MAP_STATUS, true),
+      handle: a.getUint32(i * L.GNTTAB_MAP_SIZE + L.GNTTAB_MAP_HANDLE, true),
+      devBusAddr: Number(a.getBigUint64(i * L.GNTTAB_MAP_SIZE + L.GNTTAB_MAP_DEV_BUS_ADDR, true)),
     }));
     return { rc, results };
   }
 
   /** GNTTABOP_unmap_grant_ref for a batch. */
   unmap(ops: UnmapOp[]): { rc: number; statuses: number[] } {
-    const a = new DataView(new ArrayBuffer(ops.length * UNMAP_SIZE));
+    const a = new DataView(new ArrayBuffer(ops.length * L.GNTTAB_UNMAP_SIZE));
     ops.forEach((o, i) => {
-      const b = i * UNMAP_SIZE;
-      a.setBigUint64(b + UNMAP_HOST_ADDR, BigInt(o.hostAddr), true);
-      a.setBigUint64(b + UNMAP_DEV_BUS_ADDR, BigInt(o.devBusAddr ?? 0), true);
-      a.setUint32(b + UNMAP_HANDLE, o.handle >>> 0, true);
+      const b = i * L.GNTTAB_UNMAP_SIZE;
+      a.setBigUint64(b + L.GNTTAB_UNMAP_HOST_ADDR, BigInt(o.hostAddr), true);
+      a.setBigUint64(b + L.GNTTAB_UNMAP_DEV_BUS_ADDR, BigInt(o.devBusAddr ?? 0), true);
+      a.setUint32(b + L.GNTTAB_UNMAP_HANDLE, o.handle >>> 0, true);
     });
-    const rc = this.call(GNTTABOP_unmap_grant_ref, a, ops.length);
-    return { rc, statuses: ops.map((_, i) => a.getInt16(i * UNMAP_SIZE + UNMAP_STATUS, true)) };
+    const rc = this.call(L.GNTTABOP_UNMAP_GRANT_REF, a, ops.length);
+    return { rc, statuses: ops.map((_, i) => a.getInt16(i * L.GNTTAB_UNMAP_SIZE + L.GNTTAB_UNMAP_STATUS, true)) };
   }
 
   /** GNTTABOP_copy for a batch. */
   copy(ops: CopyOp[]): { rc: number; statuses: number[] } {
-    const a = new DataView(new ArrayBuffer(ops.length * COPY_SIZE));
+    const a = new DataView(new ArrayBuffer(ops.length * L.GNTTAB_COPY_SIZE));
     ops.forEach((o, i) => {
-      const b = i * COPY_SIZE;
+      const b = i * L.GNTTAB_COPY_SIZE;
       let flags = 0;
       const side = (e: CopyEnd, at: number, dom: number, off: number, gref: number) => {
         if ("ref" in e) {
@@ -264,12 +255,12 @@ export class GuestGrants {
         }
         a.setUint16(b + off, e.offset, true);
       };
-      side(o.source, COPY_SRC_GMFN, COPY_SRC_DOMID, COPY_SRC_OFFSET, GNTCOPY_source_gref);
-      side(o.dest, COPY_DST_GMFN, COPY_DST_DOMID, COPY_DST_OFFSET, GNTCOPY_dest_gref);
-      a.setUint16(b + COPY_LEN, o.len, true);
-      a.setUint16(b + COPY_FLAGS, flags, true);
+      side(o.source, L.GNTTAB_COPY_SOURCE_GMFN, L.GNTTAB_COPY_SOURCE_DOMID, L.GNTTAB_COPY_SOURCE_OFFSET, L.GNTCOPY_SOURCE_GREF);
+      side(o.dest, L.GNTTAB_COPY_DEST_GMFN, L.GNTTAB_COPY_DEST_DOMID, L.GNTTAB_COPY_DEST_OFFSET, L.GNTCOPY_DEST_GREF);
+      a.setUint16(b + L.GNTTAB_COPY_LEN, o.len, true);
+      a.setUint16(b + L.GNTTAB_COPY_FLAGS, flags, true);
     });
-    const rc = this.call(GNTTABOP_copy, a, ops.length);
-    return { rc, statuses: ops.map((_, i) => a.getInt16(i * COPY_SIZE + COPY_STATUS, true)) };
+    const rc = this.call(L.GNTTABOP_COPY, a, ops.length);
+    return { rc, statuses: ops.map((_, i) => a.getInt16(i * L.GNTTAB_COPY_SIZE + L.GNTTAB_COPY_STATUS, true)) };
   }
 }

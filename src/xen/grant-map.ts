@@ -3,13 +3,7 @@
 // map_grant_ref / unmap_common / unmap_common_complete, including where each status arises.
 import type { Domain } from "./domain.ts";
 import * as L from "../wasm/layout.ts";
-import {
-  GNTMAP_application_map, GNTMAP_contains_pte, GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly,
-  GNTST_bad_domain, GNTST_bad_gntref, GNTST_bad_handle, GNTST_general_error, GNTST_no_space,
-  GNTST_okay, GNTST_permission_denied, GNTTAB_UNMAP_BATCH_SIZE, MAP_DEV_BUS_ADDR, MAP_DOM, MAP_FLAGS,
-  MAP_HANDLE, MAP_HOST_ADDR, MAP_REF, MAP_STATUS, UNMAP_DEV_BUS_ADDR, UNMAP_HANDLE, UNMAP_HOST_ADDR,
-  UNMAP_STATUS,
-} from "./grant-abi.ts";
+import { GNTTAB_UNMAP_BATCH_SIZE } from "./grant-abi.ts";
 import type { GuestArgs } from "./grant-args.ts";
 import type { GrantCore } from "./grant-core.ts";
 import {
@@ -31,16 +25,16 @@ const failed = (status: number): MapResult => ({ status, handle: 0, devBusAddr: 
 
 /** One map_grant_ref by `caller` (whose grant state is `lt`). */
 export function mapGrantRef(core: GrantCore, caller: Domain, lt: GrantTable, hostAddr: number, flags: number, ref: number, dom: number): MapResult {
-  if ((flags & (GNTMAP_device_map | GNTMAP_host_map)) === 0) return failed(GNTST_bad_gntref);
+  if ((flags & (L.GNTMAP_DEVICE_MAP | L.GNTMAP_HOST_MAP)) === 0) return failed(L.GNTST_BAD_GNTREF);
   // A translated grantee has no device or PTE mappings.
-  if (flags & (GNTMAP_device_map | GNTMAP_application_map | GNTMAP_contains_pte)) return failed(GNTST_general_error);
+  if (flags & (L.GNTMAP_DEVICE_MAP | L.GNTMAP_APPLICATION_MAP | L.GNTMAP_CONTAINS_PTE)) return failed(L.GNTST_GENERAL_ERROR);
   const rd = core.hv.live(dom);
   const rt = rd && core.tables.get(rd.domid);
-  if (!rd || !rt) return failed(GNTST_bad_domain);
-  if (!core.hv.xsmCheck("grant_mapref", caller, rd)) return failed(GNTST_permission_denied);
+  if (!rd || !rt) return failed(L.GNTST_BAD_DOMAIN);
+  if (!core.hv.xsmCheck("grant_mapref", caller, rd)) return failed(L.GNTST_PERMISSION_DENIED);
 
   const handle = lt.getHandle();
-  if (handle < 0) return failed(GNTST_no_space);
+  if (handle < 0) return failed(L.GNTST_NO_SPACE);
   core.adjustMaptrack(1);
   const fail = (st: number): MapResult => {
     lt.putHandle(handle);
@@ -48,15 +42,15 @@ export function mapGrantRef(core: GrantCore, caller: Domain, lt: GrantTable, hos
     return failed(st);
   };
 
-  if (ref >= rt.nrEntries) return fail(GNTST_bad_gntref);
+  if (ref >= rt.nrEntries) return fail(L.GNTST_BAD_GNTREF);
   const act = rt.activeEntry(ref);
   if (act.pin !== 0 && (act.domid !== caller.domid || (act.pin & GNTPIN_overflow_mask) !== 0)) {
-    return fail(GNTST_general_error);
+    return fail(L.GNTST_GENERAL_ERROR);
   }
-  const readonly = (flags & GNTMAP_readonly) !== 0;
+  const readonly = (flags & L.GNTMAP_READONLY) !== 0;
   if (act.pin === 0 || (!readonly && (act.pin & GNTPIN_write_mask) === 0)) {
     const st = core.setStatus(rt, ref, act, readonly, true, caller.domid);
-    if (st !== GNTST_okay) {
+    if (st !== L.GNTST_OKAY) {
       core.forgetIfIdle(rt, ref, act);
       return fail(st);
     }
@@ -81,7 +75,7 @@ export function mapGrantRef(core: GrantCore, caller: Domain, lt: GrantTable, hos
     : L.MST_RANGE;
   if (st !== L.MST_OK) {
     core.pinDrop(rt, ref, act, inc, readonly);
-    return fail(GNTST_general_error);
+    return fail(L.GNTST_GENERAL_ERROR);
   }
   core.adjustMapped(lt, 1);
   // Maptrack entry: flags (a u16 in Xen) written last.
@@ -89,7 +83,7 @@ export function mapGrantRef(core: GrantCore, caller: Domain, lt: GrantTable, hos
   lt.mtTable[handle] = rt;
   lt.mtFlags[handle] = flags & 0xffff;
   core.bump(L.CNT_GNT_MAPS);
-  return { status: GNTST_okay, handle, devBusAddr: act.mfn * PAGE };
+  return { status: L.GNTST_OKAY, handle, devBusAddr: act.mfn * PAGE };
 }
 
 /** The batched map hypercall body: returns 0 or -EFAULT. */
@@ -97,12 +91,12 @@ export function mapBatch(core: GrantCore, caller: Domain, lt: GrantTable, args: 
   for (let i = 0; i < count; i++) {
     if (!args.load(i)) return -EFAULT;
     core.bump(L.CNT_GNT_OP_MAP);
-    const r = mapGrantRef(core, caller, lt, args.u64(i, MAP_HOST_ADDR), args.u32(i, MAP_FLAGS), args.u32(i, MAP_REF), args.u16(i, MAP_DOM));
+    const r = mapGrantRef(core, caller, lt, args.u64(i, L.GNTTAB_MAP_HOST_ADDR), args.u32(i, L.GNTTAB_MAP_FLAGS), args.u32(i, L.GNTTAB_MAP_REF), args.u16(i, L.GNTTAB_MAP_DOM));
     core.outcome(r.status);
-    args.setI16(i, MAP_STATUS, r.status);
-    if (r.status === GNTST_okay) {
-      args.setU32(i, MAP_HANDLE, r.handle);
-      args.setU64(i, MAP_DEV_BUS_ADDR, r.devBusAddr);
+    args.setI16(i, L.GNTTAB_MAP_STATUS, r.status);
+    if (r.status === L.GNTST_OKAY) {
+      args.setU32(i, L.GNTTAB_MAP_HANDLE, r.handle);
+      args.setU64(i, L.GNTTAB_MAP_DEV_BUS_ADDR, r.devBusAddr);
     }
     if (!args.store(i)) return -EFAULT;
   }
@@ -126,36 +120,36 @@ interface UnmapResult {
 /** unmap_common: removes the host mapping and frees the handle; pins and flags wait. */
 function unmapOne(core: GrantCore, caller: Domain, lt: GrantTable, hostAddr: number, devBusAddr: number, handle: number): UnmapResult {
   const bad = (status: number): UnmapResult => ({ status, accessed: false });
-  if (handle >= lt.mtLimit) return bad(GNTST_bad_handle);
+  if (handle >= lt.mtLimit) return bad(L.GNTST_BAD_HANDLE);
   const flags = lt.mtFlags[handle]!;
-  if (flags === 0) return bad(GNTST_bad_handle);
+  if (flags === 0) return bad(L.GNTST_BAD_HANDLE);
   const rt = lt.mtTable[handle]!;
   const ref = lt.mtRef[handle]!;
   const act = rt.active.get(ref);
-  if (!act || act.pin === 0) return bad(GNTST_bad_handle);
-  if (devBusAddr !== 0 && devBusAddr !== act.mfn * PAGE) return bad(GNTST_general_error);
+  if (!act || act.pin === 0) return bad(L.GNTST_BAD_HANDLE);
+  if (devBusAddr !== 0 && devBusAddr !== act.mfn * PAGE) return bad(L.GNTST_GENERAL_ERROR);
 
   let done: Unmapped | undefined;
   let accessed = false;
-  if (hostAddr !== 0 && (flags & GNTMAP_host_map)) {
+  if (hostAddr !== 0 && (flags & L.GNTMAP_HOST_MAP)) {
     // replace_grant_host_mapping: host_addr must hold a grant mapping of this very frame.
     const gfn = Math.floor(hostAddr / PAGE);
     const ent = gfn < GFN_LIMIT ? core.machine.p2mLookup(caller.domid, gfn) : -1;
     if (ent <= 0 || (ent & L.P2M_TYPE_MASK) !== L.P2M_GRANT || ent >>> L.P2M_MFN_SHIFT !== act.mfn) {
-      return bad(GNTST_general_error);
+      return bad(L.GNTST_GENERAL_ERROR);
     }
     const old = core.machine.p2mUnmap(caller.domid, gfn);
     accessed = (old & L.P2MF_ACCESSED) !== 0;
     core.adjustMapped(lt, -1);
-    lt.mtFlags[handle] = flags & ~GNTMAP_host_map;
-    done = { rt, ref, readonly: (flags & GNTMAP_readonly) !== 0 };
+    lt.mtFlags[handle] = flags & ~L.GNTMAP_HOST_MAP;
+    done = { rt, ref, readonly: (flags & L.GNTMAP_READONLY) !== 0 };
     core.bump(L.CNT_GNT_UNMAPS);
   }
-  if ((lt.mtFlags[handle]! & (GNTMAP_device_map | GNTMAP_host_map)) === 0) {
+  if ((lt.mtFlags[handle]! & (L.GNTMAP_DEVICE_MAP | L.GNTMAP_HOST_MAP)) === 0) {
     lt.putHandle(handle);
     core.adjustMaptrack(-1);
   }
-  return { status: GNTST_okay, done, accessed };
+  return { status: L.GNTST_OKAY, done, accessed };
 }
 
 /** unmap_common_complete: drops the pin and clears GTF_reading/GTF_writing. */
@@ -180,11 +174,11 @@ export function unmapBatch(core: GrantCore, caller: Domain, lt: GrantTable, args
         break;
       }
       core.bump(L.CNT_GNT_OP_UNMAP);
-      const r = unmapOne(core, caller, lt, args.u64(i, UNMAP_HOST_ADDR), args.u64(i, UNMAP_DEV_BUS_ADDR), args.u32(i, UNMAP_HANDLE));
+      const r = unmapOne(core, caller, lt, args.u64(i, L.GNTTAB_UNMAP_HOST_ADDR), args.u64(i, L.GNTTAB_UNMAP_DEV_BUS_ADDR), args.u32(i, L.GNTTAB_UNMAP_HANDLE));
       core.outcome(r.status);
       if (r.done) pending.push(r.done);
       accessed ||= r.accessed;
-      args.setI16(i, UNMAP_STATUS, r.status);
+      args.setI16(i, L.GNTTAB_UNMAP_STATUS, r.status);
       if (!args.store(i)) {
         fault = true;
         break;

@@ -1,7 +1,8 @@
 // Per-domain grant state, as Xen keeps it in struct grant_table: the shared frames (v1
 // entries the guest writes), the private active entries (pin counts) of the domain's grants,
 // and the maptrack of mappings the domain holds of other domains' grants.
-import { GNT_ENTRIES_PER_FRAME, GNT_ENTRY_SIZE, MAPTRACK_PER_FRAME } from "./grant-abi.ts";
+import { GNT_ENTRIES_PER_FRAME, MAPTRACK_PER_FRAME } from "./grant-abi.ts";
+import * as L from "../wasm/layout.ts";
 
 // Active-entry pin counts: four 8-bit counters in one word.
 export const GNTPIN_hstw_inc = 1;
@@ -49,6 +50,9 @@ export class GrantTable {
   private mtFreeHead = 0;
   /** Grant mappings this domain holds in its p2m. */
   grantMapped = 0;
+  /** Frames of this table device models mapped with XENMEM_acquire_resource; unmapped when
+   *  the frames are freed. */
+  readonly acquired: { domid: number; gfn: number; mfn: number }[] = [];
 
   constructor(domid: number, maxFrames: number, maxMaptrackFrames: number) {
     this.domid = domid;
@@ -69,7 +73,7 @@ export class GrantTable {
     return this.frames[Math.floor(ref / GNT_ENTRIES_PER_FRAME)]!;
   }
   entryOff(ref: number): number {
-    return (ref % GNT_ENTRIES_PER_FRAME) * GNT_ENTRY_SIZE;
+    return (ref % GNT_ENTRIES_PER_FRAME) * L.GRANT_ENTRY_V1_SIZE;
   }
 
   activeEntry(ref: number): ActiveEntry {

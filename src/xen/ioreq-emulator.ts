@@ -10,8 +10,9 @@ import type { ForeignMapping } from "./foreign.ts";
 import type { IoDir } from "./mmio.ts";
 import { GuestEvtchn } from "./evtchn-guest.ts";
 import { Privcmd } from "./privcmd.ts";
-import * as A from "./evtchn-abi.ts";
 import { CNT_IOREQ_EMU_HANDLED, PAGE_SIZE } from "../wasm/layout.ts";
+import * as L from "../wasm/layout.ts";
+import { ioreqDir, ioreqState, withIoreqState } from "./ioreq-state.ts";
 
 export interface IoRequest {
   vcpu: number;
@@ -73,11 +74,11 @@ export class IoreqEmulator {
   start(): number {
     const { target } = this.opts;
     const pc = this.privcmd;
-    const buf = this.opts.bufioreq ?? A.HVM_IOREQSRV_BUFIOREQ_LEGACY;
+    const buf = this.opts.bufioreq ?? L.HVM_IOREQSRV_BUFIOREQ_LEGACY;
     const id = pc.createIoreqServer(target, buf);
     if (id < 0) return id;
     this.id = id;
-    const hasBuf = buf !== A.HVM_IOREQSRV_BUFIOREQ_OFF;
+    const hasBuf = buf !== L.HVM_IOREQSRV_BUFIOREQ_OFF;
     const gfns = hasBuf ? [this.opts.pageGfn, this.opts.pageGfn + 1] : [this.opts.pageGfn];
     let rc = pc.acquireIoreqPages(target, id, hasBuf ? 0 : 1, gfns);
     if (rc < 0) return rc;
@@ -90,7 +91,7 @@ export class IoreqEmulator {
     const nr = pc.nrVcpus(target);
     if (nr < 0) return nr;
     for (let v = 0; v < nr; v++) {
-      const eport = this.slotView(v).getUint32(A.IOREQ_VP_EPORT, true);
+      const eport = this.slotView(v).getUint32(L.IOREQ_VP_EPORT, true);
       const local = this.guest.bindInterdomain(target, eport);
       if (local < 0) return local;
       this.localPorts[v] = local;
@@ -105,29 +106,29 @@ export class IoreqEmulator {
   }
 
   /** Claims [start, end] (inclusive) of `type` (default XEN_DMOP_IO_RANGE_MEMORY). */
-  mapRange(start: bigint | number, end: bigint | number, type = A.XEN_DMOP_IO_RANGE_MEMORY): number {
+  mapRange(start: bigint | number, end: bigint | number, type = L.XEN_DMOP_IO_RANGE_MEMORY): number {
     this.mustStarted();
     return this.privcmd.mapIoRange(this.opts.target, this.id, type, start, end);
   }
 
   private slotGpa(vcpu: number): number {
-    return this.ioreqGfn * PAGE_SIZE + vcpu * A.IOREQ_SIZE;
+    return this.ioreqGfn * PAGE_SIZE + vcpu * L.IOREQ_SIZE;
   }
 
   /** The emulator's read of a vCPU's slot through its own mapping. */
   slotView(vcpu: number): DataView {
-    return new DataView(this.m.read(this.opts.domid, this.slotGpa(vcpu), A.IOREQ_SIZE).buffer);
+    return new DataView(this.m.read(this.opts.domid, this.slotGpa(vcpu), L.IOREQ_SIZE).buffer);
   }
 
   /** The 4-bit state of a vCPU's slot, as the emulator sees it. */
   slotState(vcpu: number): number {
-    return this.slotView(vcpu).getUint8(A.IOREQ_STATE_BYTE) & 0xf;
+    return ioreqState(this.slotView(vcpu).getUint8(L.IOREQ_STATE_BYTE));
   }
 
   /** Writes a slot state (plain store of the bit-field byte, keeping dir/df/data_is_ptr). */
   writeState(vcpu: number, state: number): void {
-    const b = this.slotView(vcpu).getUint8(A.IOREQ_STATE_BYTE);
-    this.m.write(this.opts.domid, this.slotGpa(vcpu) + A.IOREQ_STATE_BYTE, Uint8Array.of((b & 0xf0) | (state & 0xf)));
+    const b = this.slotView(vcpu).getUint8(L.IOREQ_STATE_BYTE);
+    this.m.write(this.opts.domid, this.slotGpa(vcpu) + L.IOREQ_STATE_BYTE, Uint8Array.of(withIoreqState(b, state)));
   }
 
   /** Takes the requests behind `ports` (default: scan the emulator's vCPU0 upcall state):
@@ -144,18 +145,18 @@ export class IoreqEmulator {
         continue;
       }
       const s = this.slotView(v);
-      const bits = s.getUint8(A.IOREQ_STATE_BYTE);
-      if ((bits & 0xf) !== A.STATE_IOREQ_READY) continue; // e.g. the first flag after binding
-      this.writeState(v, A.STATE_IOREQ_INPROCESS);
-      const dir: IoDir = ((bits >> A.IOREQ_DIR_SHIFT) & 1) === A.IOREQ_READ ? "read" : "write";
+      const bits = s.getUint8(L.IOREQ_STATE_BYTE);
+      if (ioreqState(bits) !== L.STATE_IOREQ_READY) continue; // e.g. the first flag after binding
+      this.writeState(v, L.STATE_IOREQ_INPROCESS);
+      const dir: IoDir = ioreqDir(bits) === L.IOREQ_READ ? "read" : "write";
       requests.push({
         vcpu: v,
-        type: s.getUint8(A.IOREQ_TYPE),
-        addr: s.getBigUint64(A.IOREQ_ADDR, true),
-        size: s.getUint32(A.IOREQ_SIZE_OFF, true),
-        count: s.getUint32(A.IOREQ_COUNT, true),
+        type: s.getUint8(L.IOREQ_TYPE),
+        addr: s.getBigUint64(L.IOREQ_ADDR, true),
+        size: s.getUint32(L.IOREQ_SIZE_OFF, true),
+        count: s.getUint32(L.IOREQ_COUNT, true),
         dir,
-        data: dir === "write" ? s.getBigUint64(A.IOREQ_DATA, true) : 0n,
+        data: dir === "write" ? s.getBigUint64(L.IOREQ_DATA, true) : 0n,
       });
     }
     return { requests, others };
@@ -167,9 +168,9 @@ export class IoreqEmulator {
     if (req.dir === "read") {
       const d = new DataView(new ArrayBuffer(8));
       d.setBigUint64(0, BigInt.asUintN(64, BigInt(value)), true);
-      this.m.write(this.opts.domid, this.slotGpa(req.vcpu) + A.IOREQ_DATA, new Uint8Array(d.buffer));
+      this.m.write(this.opts.domid, this.slotGpa(req.vcpu) + L.IOREQ_DATA, new Uint8Array(d.buffer));
     }
-    this.writeState(req.vcpu, A.STATE_IORESP_READY);
+    this.writeState(req.vcpu, L.STATE_IORESP_READY);
     this.m.bump(CNT_IOREQ_EMU_HANDLED);
     if (notify) this.notify(req.vcpu);
   }

@@ -6,25 +6,24 @@ import type { XsClient } from "./xenstore-client.ts";
 import { all } from "./xenstore.ts";
 import { domainPath } from "./xenstore-path.ts";
 import { xsOk, type XsResult } from "./xenstore-wire.ts";
+import * as L from "../wasm/layout.ts";
 
-/** io/xenbus.h */
+/** io/xenbus.h's enum xenbus_state, by the names the drivers use. */
 export const XenbusState = {
-  Unknown: 0,
-  Initialising: 1,
-  InitWait: 2,
-  Initialised: 3,
-  Connected: 4,
-  Closing: 5,
-  Closed: 6,
-  Reconfiguring: 7,
-  Reconfigured: 8,
+  Unknown: L.XENBUS_STATE_UNKNOWN,
+  Initialising: L.XENBUS_STATE_INITIALISING,
+  InitWait: L.XENBUS_STATE_INIT_WAIT,
+  Initialised: L.XENBUS_STATE_INITIALISED,
+  Connected: L.XENBUS_STATE_CONNECTED,
+  Closing: L.XENBUS_STATE_CLOSING,
+  Closed: L.XENBUS_STATE_CLOSED,
+  Reconfiguring: L.XENBUS_STATE_RECONFIGURING,
+  Reconfigured: L.XENBUS_STATE_RECONFIGURED,
 } as const;
 export type XenbusStateValue = (typeof XenbusState)[keyof typeof XenbusState];
 
-const NAMES = ["Unknown", "Initialising", "InitWait", "Initialised", "Connected", "Closing", "Closed", "Reconfiguring", "Reconfigured"];
-
 export function xenbusStateName(s: number): string {
-  return NAMES[s] ?? `invalid(${s})`;
+  return Object.entries(XenbusState).find(([, v]) => v === s)?.[0] ?? `invalid(${s})`;
 }
 
 export interface XenbusDevice {

@@ -16,7 +16,7 @@ import {
   decodeHeader, encodeMessage, pathValue, splitStrings, strings, text, utf8, xsErr, xsOk,
   type XsErrorName, type XsMessage, type XsResult,
 } from "./xenstore-wire.ts";
-import { XS_RING_ERROR, XS_RING_SIZE } from "../wasm/layout.ts";
+import { XENSTORE_DOMAIN_INTERFACE_ERROR, XENSTORE_RING_SIZE } from "../wasm/layout.ts";
 
 export interface XsWatchEvent {
   /** As registered: relative to the domain's home for a relative watch. */
@@ -128,7 +128,7 @@ export class XsClient {
       return out;
     }
     const got = this.conn.ring!.guestTake();
-    if (got && got.length === XS_RING_SIZE) this.store.notifyServer(this.conn);
+    if (got && got.length === XENSTORE_RING_SIZE) this.store.notifyServer(this.conn);
     return got;
   }
 
@@ -136,7 +136,7 @@ export class XsClient {
   private broken(): boolean {
     if (this.conn.closed) return true;
     if (this.conn.kind === "socket") return this.conn.error !== 0;
-    return this.conn.ring!.readField("guest", XS_RING_ERROR) !== 0;
+    return this.conn.ring!.readField("guest", XENSTORE_DOMAIN_INTERFACE_ERROR) !== 0;
   }
 
   private receive(bytes: Uint8Array): void {

@@ -53,8 +53,10 @@ export class XsConnection {
   readonly domid: number;
   readonly kind: "ring" | "socket";
   readonly ring: StoreRing | undefined;
-  /** Event channel port the toolstack named in INTRODUCE (0 for sockets). */
+  /** The store event channel: the guest's port, as the toolstack named it in INTRODUCE (0 for
+   *  sockets and for "no channel"), and xenstored's local end bound to it (0 = not bound). */
   port: number;
+  serverPort = 0;
   readonly watches: XsWatch[] = [];
   readonly txs = new Map<number, XsTransaction>();
   nextTxId = 1;

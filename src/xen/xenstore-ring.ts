@@ -69,7 +69,7 @@ export class StoreRing {
   }
 
   private readIdx(side: Side): { reqCons: number; reqProd: number; rspCons: number; rspProd: number } {
-    const b = this.machine.read(side.domid, this.base(side) + L.XS_RING_REQ_CONS, 16);
+    const b = this.machine.read(side.domid, this.base(side) + L.XENSTORE_DOMAIN_INTERFACE_REQ_CONS, 16);
     return { reqCons: u32(b, 0), reqProd: u32(b, 4), rspCons: u32(b, 8), rspProd: u32(b, 12) };
   }
 
@@ -92,12 +92,12 @@ export class StoreRing {
    *  publishes the new producer index. Returns bytes written, or -1 for insane indices. */
   private produce(side: Side, ringOff: number, prodOff: number, cons: number, prod: number, bytes: Uint8Array, off: number): number {
     const used = (prod - cons) >>> 0;
-    if (used > L.XS_RING_SIZE) return -1;
-    const n = Math.min(L.XS_RING_SIZE - used, bytes.length - off);
+    if (used > L.XENSTORE_RING_SIZE) return -1;
+    const n = Math.min(L.XENSTORE_RING_SIZE - used, bytes.length - off);
     let done = 0;
     while (done < n) {
-      const slot = (prod + done) & (L.XS_RING_SIZE - 1);
-      const chunk = Math.min(n - done, L.XS_RING_SIZE - slot);
+      const slot = (prod + done) & (L.XENSTORE_RING_SIZE - 1);
+      const chunk = Math.min(n - done, L.XENSTORE_RING_SIZE - slot);
       this.machine.write(side.domid, this.base(side) + ringOff + slot, bytes.subarray(off + done, off + done + chunk));
       done += chunk;
     }
@@ -108,12 +108,12 @@ export class StoreRing {
   /** Consumer: takes every unread byte and publishes the new consumer index. */
   private consume(side: Side, ringOff: number, consOff: number, cons: number, prod: number): Uint8Array | undefined {
     const avail = (prod - cons) >>> 0;
-    if (avail > L.XS_RING_SIZE) return undefined;
+    if (avail > L.XENSTORE_RING_SIZE) return undefined;
     const out = new Uint8Array(avail);
     let done = 0;
     while (done < avail) {
-      const slot = (cons + done) & (L.XS_RING_SIZE - 1);
-      const chunk = Math.min(avail - done, L.XS_RING_SIZE - slot);
+      const slot = (cons + done) & (L.XENSTORE_RING_SIZE - 1);
+      const chunk = Math.min(avail - done, L.XENSTORE_RING_SIZE - slot);
       out.set(this.machine.read(side.domid, this.base(side) + ringOff + slot, chunk), done);
       done += chunk;
     }
@@ -125,12 +125,12 @@ export class StoreRing {
 
   guestPut(bytes: Uint8Array, off: number): number {
     const i = this.readIdx(this.guest);
-    return this.produce(this.guest, L.XS_RING_REQ, L.XS_RING_REQ_PROD, i.reqCons, i.reqProd, bytes, off);
+    return this.produce(this.guest, L.XENSTORE_DOMAIN_INTERFACE_REQ, L.XENSTORE_DOMAIN_INTERFACE_REQ_PROD, i.reqCons, i.reqProd, bytes, off);
   }
 
   guestTake(): Uint8Array | undefined {
     const i = this.readIdx(this.guest);
-    return this.consume(this.guest, L.XS_RING_RSP, L.XS_RING_RSP_CONS, i.rspCons, i.rspProd);
+    return this.consume(this.guest, L.XENSTORE_DOMAIN_INTERFACE_RSP, L.XENSTORE_DOMAIN_INTERFACE_RSP_CONS, i.rspCons, i.rspProd);
   }
 
   // ---- server end (xenstored) ----------------------------------------------------------
@@ -138,13 +138,13 @@ export class StoreRing {
   serverTake(): Uint8Array | undefined {
     const s = this.mustServer();
     const i = this.readIdx(s);
-    return this.consume(s, L.XS_RING_REQ, L.XS_RING_REQ_CONS, i.reqCons, i.reqProd);
+    return this.consume(s, L.XENSTORE_DOMAIN_INTERFACE_REQ, L.XENSTORE_DOMAIN_INTERFACE_REQ_CONS, i.reqCons, i.reqProd);
   }
 
   serverPut(bytes: Uint8Array, off: number): number {
     const s = this.mustServer();
     const i = this.readIdx(s);
-    return this.produce(s, L.XS_RING_RSP, L.XS_RING_RSP_PROD, i.rspCons, i.rspProd, bytes, off);
+    return this.produce(s, L.XENSTORE_DOMAIN_INTERFACE_RSP, L.XENSTORE_DOMAIN_INTERFACE_RSP_PROD, i.rspCons, i.rspProd, bytes, off);
   }
 
   private mustServer(): Side {

@@ -1,37 +1,25 @@
 // The xenstore wire protocol (io/xs_wire.h): message types, the 16-byte xsd_sockmsg header,
 // NUL-separated payloads and the error strings replies carry. Shared by xenstored (the model
 // in xenstore.ts) and the client library (xenstore-client.ts).
-import { XENSTORE_PAYLOAD_MAX, XSD_LEN, XSD_REQ_ID, XSD_SOCKMSG_SIZE, XSD_TX_ID, XSD_TYPE } from "../wasm/layout.ts";
+import { XENSTORE_PAYLOAD_MAX, XSD_SOCKMSG_LEN, XSD_SOCKMSG_REQ_ID, XSD_SOCKMSG_SIZE, XSD_SOCKMSG_TX_ID, XSD_SOCKMSG_TYPE } from "../wasm/layout.ts";
 
-export const XS_CONTROL = 0;
-export const XS_DIRECTORY = 1;
-export const XS_READ = 2;
-export const XS_GET_PERMS = 3;
-export const XS_WATCH = 4;
-export const XS_UNWATCH = 5;
-export const XS_TRANSACTION_START = 6;
-export const XS_TRANSACTION_END = 7;
-export const XS_INTRODUCE = 8;
-export const XS_RELEASE = 9;
-export const XS_GET_DOMAIN_PATH = 10;
-export const XS_WRITE = 11;
-export const XS_MKDIR = 12;
-export const XS_RM = 13;
-export const XS_SET_PERMS = 14;
-export const XS_WATCH_EVENT = 15;
-export const XS_ERROR = 16;
-export const XS_IS_DOMAIN_INTRODUCED = 17;
-export const XS_RESUME = 18;
-export const XS_SET_TARGET = 19;
-export const XS_RESET_WATCHES = 21;
-export const XS_DIRECTORY_PART = 22;
+import * as L from "../wasm/layout.ts";
+
+// The message types are layout.ts's (enum xsd_sockmsg_type), re-exported for the xenstore code.
+export {
+  XS_CONTROL, XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH, XS_TRANSACTION_START, XS_TRANSACTION_END,
+  XS_INTRODUCE, XS_RELEASE, XS_GET_DOMAIN_PATH, XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS, XS_WATCH_EVENT, XS_ERROR,
+  XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET, XS_RESET_WATCHES, XS_DIRECTORY_PART,
+} from "../wasm/layout.ts";
 
 const TYPE_NAMES: Record<number, string> = {
-  0: "CONTROL", 1: "DIRECTORY", 2: "READ", 3: "GET_PERMS", 4: "WATCH", 5: "UNWATCH",
-  6: "TRANSACTION_START", 7: "TRANSACTION_END", 8: "INTRODUCE", 9: "RELEASE",
-  10: "GET_DOMAIN_PATH", 11: "WRITE", 12: "MKDIR", 13: "RM", 14: "SET_PERMS",
-  15: "WATCH_EVENT", 16: "ERROR", 17: "IS_DOMAIN_INTRODUCED", 18: "RESUME", 19: "SET_TARGET",
-  21: "RESET_WATCHES", 22: "DIRECTORY_PART",
+  [L.XS_CONTROL]: "CONTROL", [L.XS_DIRECTORY]: "DIRECTORY", [L.XS_READ]: "READ", [L.XS_GET_PERMS]: "GET_PERMS",
+  [L.XS_WATCH]: "WATCH", [L.XS_UNWATCH]: "UNWATCH", [L.XS_TRANSACTION_START]: "TRANSACTION_START",
+  [L.XS_TRANSACTION_END]: "TRANSACTION_END", [L.XS_INTRODUCE]: "INTRODUCE", [L.XS_RELEASE]: "RELEASE",
+  [L.XS_GET_DOMAIN_PATH]: "GET_DOMAIN_PATH", [L.XS_WRITE]: "WRITE", [L.XS_MKDIR]: "MKDIR", [L.XS_RM]: "RM",
+  [L.XS_SET_PERMS]: "SET_PERMS", [L.XS_WATCH_EVENT]: "WATCH_EVENT", [L.XS_ERROR]: "ERROR",
+  [L.XS_IS_DOMAIN_INTRODUCED]: "IS_DOMAIN_INTRODUCED", [L.XS_RESUME]: "RESUME", [L.XS_SET_TARGET]: "SET_TARGET",
+  [L.XS_RESET_WATCHES]: "RESET_WATCHES", [L.XS_DIRECTORY_PART]: "DIRECTORY_PART",
 };
 
 export function xsTypeName(type: number): string {
@@ -70,10 +58,10 @@ export const text = (b: Uint8Array): string => dec.decode(b);
 export function encodeMessage(type: number, reqId: number, txId: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(XSD_SOCKMSG_SIZE + payload.length);
   const dv = new DataView(out.buffer);
-  dv.setUint32(XSD_TYPE, type >>> 0, true);
-  dv.setUint32(XSD_REQ_ID, reqId >>> 0, true);
-  dv.setUint32(XSD_TX_ID, txId >>> 0, true);
-  dv.setUint32(XSD_LEN, payload.length, true);
+  dv.setUint32(XSD_SOCKMSG_TYPE, type >>> 0, true);
+  dv.setUint32(XSD_SOCKMSG_REQ_ID, reqId >>> 0, true);
+  dv.setUint32(XSD_SOCKMSG_TX_ID, txId >>> 0, true);
+  dv.setUint32(XSD_SOCKMSG_LEN, payload.length, true);
   out.set(payload, XSD_SOCKMSG_SIZE);
   return out;
 }
@@ -81,10 +69,10 @@ export function encodeMessage(type: number, reqId: number, txId: number, payload
 export function decodeHeader(b: Uint8Array): XsHeader {
   const dv = new DataView(b.buffer, b.byteOffset, XSD_SOCKMSG_SIZE);
   return {
-    type: dv.getUint32(XSD_TYPE, true),
-    reqId: dv.getUint32(XSD_REQ_ID, true),
-    txId: dv.getUint32(XSD_TX_ID, true),
-    len: dv.getUint32(XSD_LEN, true),
+    type: dv.getUint32(XSD_SOCKMSG_TYPE, true),
+    reqId: dv.getUint32(XSD_SOCKMSG_REQ_ID, true),
+    txId: dv.getUint32(XSD_SOCKMSG_TX_ID, true),
+    len: dv.getUint32(XSD_SOCKMSG_LEN, true),
   };
 }
 

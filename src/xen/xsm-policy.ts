@@ -60,7 +60,8 @@ export class FlaskPolicy implements XsmPolicy {
     this.defaultAllow = defaultAllow;
   }
 
-  check(op: XsmOp, subject: Domain, object?: Domain): boolean {
+  /** Flask's hooks decide on subject and object types only; the caller does not enter. */
+  check(op: XsmOp, subject: Domain, object?: Domain, _caller?: Domain): boolean {
     const s = subject.label;
     const o = object ? object.label : XEN_LABEL;
     for (const r of this.rules) {

@@ -23,14 +23,17 @@ export interface XsmPolicy {
   /** The errno (positive) a denial returns: Flask's avc_has_perm gives EACCES, the dummy and
    *  SILO modules EPERM (the default when absent). */
   readonly denyErrno?: number;
-  check(op: XsmOp, subject: Domain, object?: Domain): boolean;
+  /** `caller` is the domain making the hypercall (Xen's current->domain); hooks whose
+   *  subject is another domain (grant copy between two others, an unbound port set up for a
+   *  guest) pass it separately. Policies that do not look at it may leave it out. */
+  check(op: XsmOp, subject: Domain, object?: Domain, caller?: Domain): boolean;
 }
 
 /** Xen's dummy module: everything allowed except privileged device-model operations, which
  *  need the control domain or the guest's device-model target (XSM_TARGET / XSM_DM_PRIV). */
 export class DummyPolicy implements XsmPolicy {
   readonly name: string = "dummy";
-  check(op: XsmOp, subject: Domain, object?: Domain): boolean {
+  check(op: XsmOp, subject: Domain, object?: Domain, _caller?: Domain): boolean {
     if (op === "map_gmfn_foreign" || op === "dm_op") {
       return object !== undefined && subject.isPrivilegedOver(object.domid);
     }
@@ -39,15 +42,20 @@ export class DummyPolicy implements XsmPolicy {
   }
 }
 
+const SILO_COMMS: readonly XsmOp[] = [
+  "grant_mapref", "grant_copy", "evtchn_interdomain", "evtchn_send", "argo_register_single_source", "argo_send",
+];
+
 /** SILO (default on Arm since XSA-295): the dummy rules, plus no grant, event-channel or Argo
- *  communication between two unprivileged domains (one side must be the control domain). */
+ *  communication between two unprivileged domains. As silo_mode_dom_check(): allowed when
+ *  the caller, either side, or both sides being the same domain make it safe — so the control
+ *  domain may still copy between two guests' grants or set up a channel between them. */
 export class SiloPolicy extends DummyPolicy {
   override readonly name: string = "silo";
-  override check(op: XsmOp, subject: Domain, object?: Domain): boolean {
-    const comms: XsmOp[] = ["grant_mapref", "grant_copy", "evtchn_interdomain", "evtchn_send", "argo_register_single_source", "argo_send"];
-    if (comms.includes(op) && object !== undefined && object !== subject) {
-      if (!subject.isControl && !object.isControl) return false;
+  override check(op: XsmOp, subject: Domain, object?: Domain, caller: Domain = subject): boolean {
+    if (SILO_COMMS.includes(op) && object !== undefined && object !== subject) {
+      if (!caller.isControl && !subject.isControl && !object.isControl) return false;
     }
-    return super.check(op, subject, object);
+    return super.check(op, subject, object, caller);
   }
 }

@@ -2,16 +2,24 @@
  * test/xen-layout.test.ts: one JSON object, name -> value, built against the real headers
  * (Debian libxen-dev). Names follow the rule at the top of that section. */
 #define __XEN_INTERFACE_VERSION__ __XEN_LATEST_INTERFACE_VERSION__ /* the current guest ABI */
+#define __XEN_TOOLS__ 1 /* the toolstack's view: dm_op, buffered-ioreq modes, physmap batch */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xen/xen.h>
+#include <xen/errno.h>
 #include <xen/grant_table.h>
 #include <xen/event_channel.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/argo.h>
+#include <xen/memory.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/dm_op.h>
+#include <xen/io/xs_wire.h>
+#include <xen/io/xenbus.h>
 
 static int first = 1;
 
@@ -62,6 +70,24 @@ static void xen(void) {
   K_AS(DOMID_INVALID, DOMID_INVALID);
   K_AS(DOMID_IDLE, DOMID_IDLE);
   K_AS(DOMID_MASK, DOMID_MASK);
+  K_AS(XEN_EPERM, XEN_EPERM);
+  K_AS(XEN_ENOENT, XEN_ENOENT);
+  K_AS(XEN_ESRCH, XEN_ESRCH);
+  K_AS(XEN_EIO, XEN_EIO);
+  K_AS(XEN_E2BIG, XEN_E2BIG);
+  K_AS(XEN_EAGAIN, XEN_EAGAIN);
+  K_AS(XEN_ENOMEM, XEN_ENOMEM);
+  K_AS(XEN_EACCES, XEN_EACCES);
+  K_AS(XEN_EFAULT, XEN_EFAULT);
+  K_AS(XEN_EBUSY, XEN_EBUSY);
+  K_AS(XEN_EEXIST, XEN_EEXIST);
+  K_AS(XEN_ENODEV, XEN_ENODEV);
+  K_AS(XEN_EINVAL, XEN_EINVAL);
+  K_AS(XEN_ENOSPC, XEN_ENOSPC);
+  K_AS(XEN_ENOSYS, XEN_ENOSYS);
+  K_AS(XEN_EMSGSIZE, XEN_EMSGSIZE);
+  K_AS(XEN_EOPNOTSUPP, XEN_EOPNOTSUPP);
+  K_AS(XEN_ECONNREFUSED, XEN_ECONNREFUSED);
   K_AS(HYPERVISOR_MMU_UPDATE, __HYPERVISOR_mmu_update);
   K_AS(HYPERVISOR_MEMORY_OP, __HYPERVISOR_memory_op);
   K_AS(HYPERVISOR_GRANT_TABLE_OP, __HYPERVISOR_grant_table_op);
@@ -71,8 +97,48 @@ static void xen(void) {
   K_AS(HYPERVISOR_ARGO_OP, __HYPERVISOR_argo_op);
   K_AS(HYPERVISOR_DM_OP, __HYPERVISOR_dm_op);
   K_AS(VIRQ_TIMER, VIRQ_TIMER);
+  K_AS(VIRQ_DEBUG, VIRQ_DEBUG);
+  K_AS(VIRQ_CONSOLE, VIRQ_CONSOLE);
+  K_AS(VIRQ_DOM_EXC, VIRQ_DOM_EXC);
+  K_AS(VIRQ_TBUF, VIRQ_TBUF);
+  K_AS(VIRQ_DEBUGGER, VIRQ_DEBUGGER);
+  K_AS(VIRQ_XENOPROF, VIRQ_XENOPROF);
+  K_AS(VIRQ_CON_RING, VIRQ_CON_RING);
+  K_AS(VIRQ_PCPU_STATE, VIRQ_PCPU_STATE);
+  K_AS(VIRQ_MEM_EVENT, VIRQ_MEM_EVENT);
   K_AS(VIRQ_ARGO, VIRQ_ARGO);
+  K_AS(VIRQ_ENOMEM, VIRQ_ENOMEM);
+  K_AS(VIRQ_XENPMU, VIRQ_XENPMU);
+  K_AS(VIRQ_ARCH_0, VIRQ_ARCH_0);
+  K_AS(VIRQ_ARCH_1, VIRQ_ARCH_1);
+  K_AS(VIRQ_ARCH_2, VIRQ_ARCH_2);
+  K_AS(VIRQ_ARCH_3, VIRQ_ARCH_3);
+  K_AS(VIRQ_ARCH_4, VIRQ_ARCH_4);
+  K_AS(VIRQ_ARCH_5, VIRQ_ARCH_5);
+  K_AS(VIRQ_ARCH_6, VIRQ_ARCH_6);
+  K_AS(VIRQ_ARCH_7, VIRQ_ARCH_7);
   K_AS(NR_VIRQS, NR_VIRQS);
+}
+
+/* shared_info / vcpu_info: the x86_64 layout (this program must run on x86_64). */
+static void shared_info(void) {
+#ifndef __x86_64__
+#error "shared_info and vcpu_info are checked in their x86_64 layout: build on x86_64"
+#endif
+  K_AS(ULONG_SIZE, sizeof(xen_ulong_t));
+  K_AS(EVTCHN_2L_NR_CHANNELS, EVTCHN_2L_NR_CHANNELS);
+  K_AS(XEN_LEGACY_MAX_VCPUS, XEN_LEGACY_MAX_VCPUS);
+  SZ(VCPU_INFO, struct vcpu_info);
+  OFF(VCPU_INFO, EVTCHN_UPCALL_PENDING, struct vcpu_info, evtchn_upcall_pending);
+  OFF(VCPU_INFO, EVTCHN_UPCALL_MASK, struct vcpu_info, evtchn_upcall_mask);
+  OFF(VCPU_INFO, EVTCHN_PENDING_SEL, struct vcpu_info, evtchn_pending_sel);
+  OFF(VCPU_INFO, ARCH, struct vcpu_info, arch);
+  OFF(VCPU_INFO, TIME, struct vcpu_info, time);
+  SZ(SHARED_INFO, struct shared_info);
+  OFF(SHARED_INFO, VCPU_INFO, struct shared_info, vcpu_info);
+  OFF(SHARED_INFO, EVTCHN_PENDING, struct shared_info, evtchn_pending);
+  OFF(SHARED_INFO, EVTCHN_MASK, struct shared_info, evtchn_mask);
+  OFF(SHARED_INFO, WC_VERSION, struct shared_info, wc_version);
 }
 
 static void grant_table(void) {
@@ -337,6 +403,183 @@ static void argo(void) {
   OFF(ARGO_RING_MESSAGE_HEADER, SOURCE_PAD, struct xen_argo_ring_message_header, source.pad);
   OFF(ARGO_RING_MESSAGE_HEADER, MESSAGE_TYPE, struct xen_argo_ring_message_header, message_type);
   OFF(ARGO_RING_MESSAGE_HEADER, DATA, struct xen_argo_ring_message_header, data);
+  K_AS(ARGO_GFN_SIZE, sizeof(xen_argo_gfn_t));
+}
+
+static void memory(void) {
+  K_AS(XENMEM_ADD_TO_PHYSMAP, XENMEM_add_to_physmap);
+  K_AS(XENMEM_REMOVE_FROM_PHYSMAP, XENMEM_remove_from_physmap);
+  K_AS(XENMEM_ADD_TO_PHYSMAP_BATCH, XENMEM_add_to_physmap_batch);
+  K_AS(XENMEM_ACQUIRE_RESOURCE, XENMEM_acquire_resource);
+  K_AS(XENMAPSPACE_SHARED_INFO, XENMAPSPACE_shared_info);
+  K_AS(XENMAPSPACE_GRANT_TABLE, XENMAPSPACE_grant_table);
+  K_AS(XENMAPSPACE_GMFN, XENMAPSPACE_gmfn);
+  K_AS(XENMAPSPACE_GMFN_RANGE, XENMAPSPACE_gmfn_range);
+  K_AS(XENMAPSPACE_GMFN_FOREIGN, XENMAPSPACE_gmfn_foreign);
+  K_AS(XENMAPSPACE_DEV_MMIO, XENMAPSPACE_dev_mmio);
+  K_AS(XENMAPIDX_GRANT_TABLE_STATUS, XENMAPIDX_grant_table_status);
+  K_AS(XENMEM_RESOURCE_IOREQ_SERVER, XENMEM_resource_ioreq_server);
+  K_AS(XENMEM_RESOURCE_GRANT_TABLE, XENMEM_resource_grant_table);
+  K_AS(XENMEM_RESOURCE_VMTRACE_BUF, XENMEM_resource_vmtrace_buf);
+  K_AS(XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED, XENMEM_resource_grant_table_id_shared);
+  K_AS(XENMEM_RESOURCE_GRANT_TABLE_ID_STATUS, XENMEM_resource_grant_table_id_status);
+  K_AS(XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ, XENMEM_resource_ioreq_server_frame_bufioreq);
+  K_AS(XENMEM_RESOURCE_IOREQ_SERVER_FRAME_IOREQ_0, XENMEM_resource_ioreq_server_frame_ioreq(0));
+  K_AS(PFN_SIZE, sizeof(xen_pfn_t));
+
+  SZ(ADD_TO_PHYSMAP, struct xen_add_to_physmap);
+  OFF(ADD_TO_PHYSMAP, DOMID, struct xen_add_to_physmap, domid);
+  OFF(ADD_TO_PHYSMAP, SIZE_OFF, struct xen_add_to_physmap, size);
+  OFF(ADD_TO_PHYSMAP, SPACE, struct xen_add_to_physmap, space);
+  OFF(ADD_TO_PHYSMAP, IDX, struct xen_add_to_physmap, idx);
+  OFF(ADD_TO_PHYSMAP, GPFN, struct xen_add_to_physmap, gpfn);
+  SZ(ADD_TO_PHYSMAP_BATCH, struct xen_add_to_physmap_batch);
+  OFF(ADD_TO_PHYSMAP_BATCH, DOMID, struct xen_add_to_physmap_batch, domid);
+  OFF(ADD_TO_PHYSMAP_BATCH, SPACE, struct xen_add_to_physmap_batch, space);
+  OFF(ADD_TO_PHYSMAP_BATCH, SIZE_OFF, struct xen_add_to_physmap_batch, size);
+  OFF(ADD_TO_PHYSMAP_BATCH, FOREIGN_DOMID, struct xen_add_to_physmap_batch, u.foreign_domid);
+  OFF(ADD_TO_PHYSMAP_BATCH, IDXS, struct xen_add_to_physmap_batch, idxs);
+  OFF(ADD_TO_PHYSMAP_BATCH, GPFNS, struct xen_add_to_physmap_batch, gpfns);
+  OFF(ADD_TO_PHYSMAP_BATCH, ERRS, struct xen_add_to_physmap_batch, errs);
+  SZ(REMOVE_FROM_PHYSMAP, struct xen_remove_from_physmap);
+  OFF(REMOVE_FROM_PHYSMAP, DOMID, struct xen_remove_from_physmap, domid);
+  OFF(REMOVE_FROM_PHYSMAP, GPFN, struct xen_remove_from_physmap, gpfn);
+  SZ(MEM_ACQUIRE_RESOURCE, struct xen_mem_acquire_resource);
+  OFF(MEM_ACQUIRE_RESOURCE, DOMID, struct xen_mem_acquire_resource, domid);
+  OFF(MEM_ACQUIRE_RESOURCE, TYPE, struct xen_mem_acquire_resource, type);
+  OFF(MEM_ACQUIRE_RESOURCE, ID, struct xen_mem_acquire_resource, id);
+  OFF(MEM_ACQUIRE_RESOURCE, NR_FRAMES, struct xen_mem_acquire_resource, nr_frames);
+  OFF(MEM_ACQUIRE_RESOURCE, PAD, struct xen_mem_acquire_resource, pad);
+  OFF(MEM_ACQUIRE_RESOURCE, FRAME, struct xen_mem_acquire_resource, frame);
+  OFF(MEM_ACQUIRE_RESOURCE, FRAME_LIST, struct xen_mem_acquire_resource, frame_list);
+}
+
+static void dm_op(void) {
+  K_AS(HVM_IOREQSRV_BUFIOREQ_OFF, HVM_IOREQSRV_BUFIOREQ_OFF);
+  K_AS(HVM_IOREQSRV_BUFIOREQ_LEGACY, HVM_IOREQSRV_BUFIOREQ_LEGACY);
+  K_AS(HVM_IOREQSRV_BUFIOREQ_ATOMIC, HVM_IOREQSRV_BUFIOREQ_ATOMIC);
+  K_AS(XEN_DMOP_CREATE_IOREQ_SERVER, XEN_DMOP_create_ioreq_server);
+  K_AS(XEN_DMOP_GET_IOREQ_SERVER_INFO, XEN_DMOP_get_ioreq_server_info);
+  K_AS(XEN_DMOP_MAP_IO_RANGE_TO_IOREQ_SERVER, XEN_DMOP_map_io_range_to_ioreq_server);
+  K_AS(XEN_DMOP_UNMAP_IO_RANGE_FROM_IOREQ_SERVER, XEN_DMOP_unmap_io_range_from_ioreq_server);
+  K_AS(XEN_DMOP_SET_IOREQ_SERVER_STATE, XEN_DMOP_set_ioreq_server_state);
+  K_AS(XEN_DMOP_DESTROY_IOREQ_SERVER, XEN_DMOP_destroy_ioreq_server);
+  K_AS(XEN_DMOP_TRACK_DIRTY_VRAM, XEN_DMOP_track_dirty_vram);
+  K_AS(XEN_DMOP_SET_PCI_INTX_LEVEL, XEN_DMOP_set_pci_intx_level);
+  K_AS(XEN_DMOP_SET_ISA_IRQ_LEVEL, XEN_DMOP_set_isa_irq_level);
+  K_AS(XEN_DMOP_SET_PCI_LINK_ROUTE, XEN_DMOP_set_pci_link_route);
+  K_AS(XEN_DMOP_MODIFIED_MEMORY, XEN_DMOP_modified_memory);
+  K_AS(XEN_DMOP_SET_MEM_TYPE, XEN_DMOP_set_mem_type);
+  K_AS(XEN_DMOP_INJECT_EVENT, XEN_DMOP_inject_event);
+  K_AS(XEN_DMOP_INJECT_MSI, XEN_DMOP_inject_msi);
+  K_AS(XEN_DMOP_MAP_MEM_TYPE_TO_IOREQ_SERVER, XEN_DMOP_map_mem_type_to_ioreq_server);
+  K_AS(XEN_DMOP_REMOTE_SHUTDOWN, XEN_DMOP_remote_shutdown);
+  K_AS(XEN_DMOP_RELOCATE_MEMORY, XEN_DMOP_relocate_memory);
+  K_AS(XEN_DMOP_PIN_MEMORY_CACHEATTR, XEN_DMOP_pin_memory_cacheattr);
+  K_AS(XEN_DMOP_SET_IRQ_LEVEL, XEN_DMOP_set_irq_level);
+  K_AS(XEN_DMOP_NR_VCPUS, XEN_DMOP_nr_vcpus);
+  K_AS(XEN_DMOP_NO_GFNS, XEN_DMOP_no_gfns);
+  K_AS(XEN_DMOP_IO_RANGE_PORT, XEN_DMOP_IO_RANGE_PORT);
+  K_AS(XEN_DMOP_IO_RANGE_MEMORY, XEN_DMOP_IO_RANGE_MEMORY);
+  K_AS(XEN_DMOP_IO_RANGE_PCI, XEN_DMOP_IO_RANGE_PCI);
+
+  SZ(DM_OP, struct xen_dm_op);
+  OFF(DM_OP, OP, struct xen_dm_op, op);
+  OFF(DM_OP, PAD, struct xen_dm_op, pad);
+  OFF(DM_OP, U, struct xen_dm_op, u);
+  SZ(DM_OP_CREATE_IOREQ_SERVER, struct xen_dm_op_create_ioreq_server);
+  OFF(DM_OP_CREATE_IOREQ_SERVER, HANDLE_BUFIOREQ, struct xen_dm_op_create_ioreq_server, handle_bufioreq);
+  OFF(DM_OP_CREATE_IOREQ_SERVER, PAD, struct xen_dm_op_create_ioreq_server, pad);
+  OFF(DM_OP_CREATE_IOREQ_SERVER, ID, struct xen_dm_op_create_ioreq_server, id);
+  SZ(DM_OP_GET_IOREQ_SERVER_INFO, struct xen_dm_op_get_ioreq_server_info);
+  OFF(DM_OP_GET_IOREQ_SERVER_INFO, ID, struct xen_dm_op_get_ioreq_server_info, id);
+  OFF(DM_OP_GET_IOREQ_SERVER_INFO, FLAGS, struct xen_dm_op_get_ioreq_server_info, flags);
+  OFF(DM_OP_GET_IOREQ_SERVER_INFO, BUFIOREQ_PORT, struct xen_dm_op_get_ioreq_server_info, bufioreq_port);
+  OFF(DM_OP_GET_IOREQ_SERVER_INFO, IOREQ_GFN, struct xen_dm_op_get_ioreq_server_info, ioreq_gfn);
+  OFF(DM_OP_GET_IOREQ_SERVER_INFO, BUFIOREQ_GFN, struct xen_dm_op_get_ioreq_server_info, bufioreq_gfn);
+  SZ(DM_OP_IOREQ_SERVER_RANGE, struct xen_dm_op_ioreq_server_range);
+  OFF(DM_OP_IOREQ_SERVER_RANGE, ID, struct xen_dm_op_ioreq_server_range, id);
+  OFF(DM_OP_IOREQ_SERVER_RANGE, PAD, struct xen_dm_op_ioreq_server_range, pad);
+  OFF(DM_OP_IOREQ_SERVER_RANGE, TYPE, struct xen_dm_op_ioreq_server_range, type);
+  OFF(DM_OP_IOREQ_SERVER_RANGE, START, struct xen_dm_op_ioreq_server_range, start);
+  OFF(DM_OP_IOREQ_SERVER_RANGE, END, struct xen_dm_op_ioreq_server_range, end);
+  SZ(DM_OP_SET_IOREQ_SERVER_STATE, struct xen_dm_op_set_ioreq_server_state);
+  OFF(DM_OP_SET_IOREQ_SERVER_STATE, ID, struct xen_dm_op_set_ioreq_server_state, id);
+  OFF(DM_OP_SET_IOREQ_SERVER_STATE, ENABLED, struct xen_dm_op_set_ioreq_server_state, enabled);
+  OFF(DM_OP_SET_IOREQ_SERVER_STATE, PAD, struct xen_dm_op_set_ioreq_server_state, pad);
+  SZ(DM_OP_DESTROY_IOREQ_SERVER, struct xen_dm_op_destroy_ioreq_server);
+  OFF(DM_OP_DESTROY_IOREQ_SERVER, ID, struct xen_dm_op_destroy_ioreq_server, id);
+  OFF(DM_OP_DESTROY_IOREQ_SERVER, PAD, struct xen_dm_op_destroy_ioreq_server, pad);
+  SZ(DM_OP_SET_IRQ_LEVEL, struct xen_dm_op_set_irq_level);
+  OFF(DM_OP_SET_IRQ_LEVEL, IRQ, struct xen_dm_op_set_irq_level, irq);
+  OFF(DM_OP_SET_IRQ_LEVEL, LEVEL, struct xen_dm_op_set_irq_level, level);
+  OFF(DM_OP_SET_IRQ_LEVEL, PAD, struct xen_dm_op_set_irq_level, pad);
+  SZ(DM_OP_NR_VCPUS, struct xen_dm_op_nr_vcpus);
+  OFF(DM_OP_NR_VCPUS, VCPUS, struct xen_dm_op_nr_vcpus, vcpus);
+  SZ(DM_OP_BUF, struct xen_dm_op_buf);
+  OFF(DM_OP_BUF, H, struct xen_dm_op_buf, h);
+  OFF(DM_OP_BUF, SIZE_OFF, struct xen_dm_op_buf, size);
+}
+
+static void xenstore(void) {
+  K_AS(XS_CONTROL, XS_CONTROL);
+  K_AS(XS_DIRECTORY, XS_DIRECTORY);
+  K_AS(XS_READ, XS_READ);
+  K_AS(XS_GET_PERMS, XS_GET_PERMS);
+  K_AS(XS_WATCH, XS_WATCH);
+  K_AS(XS_UNWATCH, XS_UNWATCH);
+  K_AS(XS_TRANSACTION_START, XS_TRANSACTION_START);
+  K_AS(XS_TRANSACTION_END, XS_TRANSACTION_END);
+  K_AS(XS_INTRODUCE, XS_INTRODUCE);
+  K_AS(XS_RELEASE, XS_RELEASE);
+  K_AS(XS_GET_DOMAIN_PATH, XS_GET_DOMAIN_PATH);
+  K_AS(XS_WRITE, XS_WRITE);
+  K_AS(XS_MKDIR, XS_MKDIR);
+  K_AS(XS_RM, XS_RM);
+  K_AS(XS_SET_PERMS, XS_SET_PERMS);
+  K_AS(XS_WATCH_EVENT, XS_WATCH_EVENT);
+  K_AS(XS_ERROR, XS_ERROR);
+  K_AS(XS_IS_DOMAIN_INTRODUCED, XS_IS_DOMAIN_INTRODUCED);
+  K_AS(XS_RESUME, XS_RESUME);
+  K_AS(XS_SET_TARGET, XS_SET_TARGET);
+  K_AS(XS_RESET_WATCHES, XS_RESET_WATCHES);
+  K_AS(XS_DIRECTORY_PART, XS_DIRECTORY_PART);
+  SZ(XSD_SOCKMSG, struct xsd_sockmsg);
+  OFF(XSD_SOCKMSG, TYPE, struct xsd_sockmsg, type);
+  OFF(XSD_SOCKMSG, REQ_ID, struct xsd_sockmsg, req_id);
+  OFF(XSD_SOCKMSG, TX_ID, struct xsd_sockmsg, tx_id);
+  OFF(XSD_SOCKMSG, LEN, struct xsd_sockmsg, len);
+  K_AS(XENSTORE_RING_SIZE, XENSTORE_RING_SIZE);
+  K_AS(XENSTORE_PAYLOAD_MAX, XENSTORE_PAYLOAD_MAX);
+  K_AS(XENSTORE_ABS_PATH_MAX, XENSTORE_ABS_PATH_MAX);
+  K_AS(XENSTORE_REL_PATH_MAX, XENSTORE_REL_PATH_MAX);
+  K_AS(XENSTORE_SERVER_FEATURE_RECONNECTION, XENSTORE_SERVER_FEATURE_RECONNECTION);
+  K_AS(XENSTORE_SERVER_FEATURE_ERROR, XENSTORE_SERVER_FEATURE_ERROR);
+  K_AS(XENSTORE_CONNECTED, XENSTORE_CONNECTED);
+  K_AS(XENSTORE_RECONNECT, XENSTORE_RECONNECT);
+  K_AS(XENSTORE_ERROR_NONE, XENSTORE_ERROR_NONE);
+  K_AS(XENSTORE_ERROR_COMM, XENSTORE_ERROR_COMM);
+  K_AS(XENSTORE_ERROR_RINGIDX, XENSTORE_ERROR_RINGIDX);
+  K_AS(XENSTORE_ERROR_PROTO, XENSTORE_ERROR_PROTO);
+  SZ(XENSTORE_DOMAIN_INTERFACE, struct xenstore_domain_interface);
+  OFF(XENSTORE_DOMAIN_INTERFACE, REQ, struct xenstore_domain_interface, req);
+  OFF(XENSTORE_DOMAIN_INTERFACE, RSP, struct xenstore_domain_interface, rsp);
+  OFF(XENSTORE_DOMAIN_INTERFACE, REQ_CONS, struct xenstore_domain_interface, req_cons);
+  OFF(XENSTORE_DOMAIN_INTERFACE, REQ_PROD, struct xenstore_domain_interface, req_prod);
+  OFF(XENSTORE_DOMAIN_INTERFACE, RSP_CONS, struct xenstore_domain_interface, rsp_cons);
+  OFF(XENSTORE_DOMAIN_INTERFACE, RSP_PROD, struct xenstore_domain_interface, rsp_prod);
+  OFF(XENSTORE_DOMAIN_INTERFACE, SERVER_FEATURES, struct xenstore_domain_interface, server_features);
+  OFF(XENSTORE_DOMAIN_INTERFACE, CONNECTION, struct xenstore_domain_interface, connection);
+  OFF(XENSTORE_DOMAIN_INTERFACE, ERROR, struct xenstore_domain_interface, error);
+  K_AS(XENBUS_STATE_UNKNOWN, XenbusStateUnknown);
+  K_AS(XENBUS_STATE_INITIALISING, XenbusStateInitialising);
+  K_AS(XENBUS_STATE_INIT_WAIT, XenbusStateInitWait);
+  K_AS(XENBUS_STATE_INITIALISED, XenbusStateInitialised);
+  K_AS(XENBUS_STATE_CONNECTED, XenbusStateConnected);
+  K_AS(XENBUS_STATE_CLOSING, XenbusStateClosing);
+  K_AS(XENBUS_STATE_CLOSED, XenbusStateClosed);
+  K_AS(XENBUS_STATE_RECONFIGURING, XenbusStateReconfiguring);
+  K_AS(XENBUS_STATE_RECONFIGURED, XenbusStateReconfigured);
 }
 
 int main(void) {
@@ -345,6 +588,10 @@ int main(void) {
   event_channel();
   ioreq();
   argo();
+  shared_info();
+  memory();
+  dm_op();
+  xenstore();
   printf("\n}\n");
   return 0;
 }
