@@ -339,6 +339,15 @@ describe.each(["release", "debug"] as const)("the Xen model wired together (%s)"
     expect(flask.check("grant_copy", d0, d2, d1)).toBe(true);
   });
 
+  it("defaults to Xen's XSM module per architecture: SILO on arm64, dummy on x86-64 and riscv64", () => {
+    expect(createXen({ build, arch: "arm64" }).hv.xsm.name).toBe("silo");
+    expect(createXen({ build, atomics: "arm64-v8.0" }).hv.xsm.name).toBe("silo");
+    expect(createXen({ build }).hv.xsm.name).toBe("dummy");
+    expect(createXen({ build, arch: "riscv64" }).hv.xsm.name).toBe("dummy");
+    expect(createXen({ build, arch: "arm64", xsm: "dummy" }).hv.xsm.name).toBe("dummy");
+    expect(() => createXen({ build, xsm: "flask" as "silo" })).toThrow(XenConfigError);
+  });
+
   it("exports the Xen model from the package entry point", () => {
     const x = vxsim.createXen({ build, xenstore: false, xsm: new vxsim.SiloPolicy() });
     expect(x.hv).toBeInstanceOf(vxsim.Hypervisor);

@@ -22,7 +22,7 @@ export interface XenOptions {
   /** An existing machine, or the Wasm build to create one with (default "release"). */
   machine?: Machine;
   build?: Build;
-  /** An XSM policy object, or Xen's "dummy" (default) or "silo" module. */
+  /** An XSM policy object, or Xen's "dummy" or "silo" module; by default SILO on arm64, dummy elsewhere. */
   xsm?: XsmPolicy | "dummy" | "silo";
   /** The guest atomics Xen uses: an object, or an architecture whose instruction sequences
    *  the engine runs (with the XSA-295 helpers); default x86 locked operations. */
@@ -55,8 +55,10 @@ const HOST_ARCH: Readonly<Record<ArchName, XenArch>> = {
   "x86-64": "x86-64", "arm64-v8.0": "arm64", "arm64-v8.1-lse": "arm64", riscv64: "riscv64",
 };
 
-function policy(x: XenOptions["xsm"]): XsmPolicy {
-  if (x === undefined || x === "dummy") return new DummyPolicy();
+/** Xen's default XSM module: SILO on Arm (default since XSA-295), the dummy module elsewhere. */
+function policy(x: XenOptions["xsm"], arch: XenArch): XsmPolicy {
+  if (x === undefined) return arch === "arm64" ? new SiloPolicy() : new DummyPolicy();
+  if (x === "dummy") return new DummyPolicy();
   if (x === "silo") return new SiloPolicy();
   if (typeof x === "string") throw new XenConfigError(`xsm must be "dummy", "silo" or a policy object, got "${x}"`);
   return x;
@@ -72,7 +74,7 @@ export function createXen(opts: XenOptions = {}): Xen {
   } else {
     atomics = opts.atomics ?? new X86GuestAtomics(machine);
   }
-  const hv = new Hypervisor({ machine, xsm: policy(opts.xsm), atomics, arch });
+  const hv = new Hypervisor({ machine, xsm: policy(opts.xsm, arch ?? "x86-64"), atomics, arch });
   const evtchn = new EventChannels(hv, opts.evtchn);
   const grants = new GrantTables(hv, opts.grants);
   const foreign = new ForeignMapping(hv);
