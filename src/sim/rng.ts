@@ -1,6 +1,8 @@
 // The simulation's only source of randomness: a seeded xoroshiro128+ from pure-rand. A seed
 // fixes every draw; sub-streams for independent parts (one per workload, per device) are
-// forked by label so that adding a part does not shift the draws of another.
+// forked by label so that adding a part does not shift the draws of another. Draw from a
+// fork, not from `new Rng(seed)` directly: pure-rand's first draws for small neighbouring
+// seeds are nearly equal, and fork() hashes the seed with the label.
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 
