@@ -73,9 +73,10 @@ export function checkRange(domid: u32, gpa: u64, len: u32, write: bool): i32 {
   return MST_OK;
 }
 
-/** Copies guest memory [gpa, gpa+len) of `domid` to linear `dst`. */
-export function gpaRead(domid: u32, gpa: u64, dst: usize, len: u32): i32 {
-  const st = checkRange(domid, gpa, len, false);
+/** Moves [gpa, gpa+len) of `domid` to or from linear `buf`, page by page, after checking
+ *  every page: all or nothing. */
+function gpaMove(domid: u32, gpa: u64, buf: usize, len: u32, write: bool): i32 {
+  const st = checkRange(domid, gpa, len, write);
   if (st != MST_OK) return st;
   let done: u32 = 0;
   while (done < len) {
@@ -83,33 +84,25 @@ export function gpaRead(domid: u32, gpa: u64, dst: usize, len: u32): i32 {
     const off = <u32>a & PAGE_MASK;
     let n = PAGE_SIZE - off;
     if (n > len - done) n = len - done;
-    const src = translate(domid, <u32>(a >> PAGE_SHIFT), false);
-    memory.copy(dst + done, src + off, n);
+    const frame = translate(domid, <u32>(a >> PAGE_SHIFT), write);
+    if (frame == 0) return accessStatus; // machine full while populating
+    if (write) memory.copy(frame + off, buf + done, n);
+    else memory.copy(buf + done, frame + off, n);
     done += n;
   }
-  count(CNT_GUEST_READS);
-  count(CNT_GUEST_READ_BYTES, len);
+  count(write ? CNT_GUEST_WRITES : CNT_GUEST_READS);
+  count(write ? CNT_GUEST_WRITE_BYTES : CNT_GUEST_READ_BYTES, len);
   return MST_OK;
+}
+
+/** Copies guest memory [gpa, gpa+len) of `domid` to linear `dst`. */
+export function gpaRead(domid: u32, gpa: u64, dst: usize, len: u32): i32 {
+  return gpaMove(domid, gpa, dst, len, false);
 }
 
 /** Copies linear `src` into guest memory [gpa, gpa+len) of `domid`; all or nothing. */
 export function gpaWrite(domid: u32, gpa: u64, src: usize, len: u32): i32 {
-  const st = checkRange(domid, gpa, len, true);
-  if (st != MST_OK) return st;
-  let done: u32 = 0;
-  while (done < len) {
-    const a = gpa + done;
-    const off = <u32>a & PAGE_MASK;
-    let n = PAGE_SIZE - off;
-    if (n > len - done) n = len - done;
-    const dst = translate(domid, <u32>(a >> PAGE_SHIFT), true);
-    if (dst == 0) return accessStatus; // machine full while populating
-    memory.copy(dst + off, src + done, n);
-    done += n;
-  }
-  count(CNT_GUEST_WRITES);
-  count(CNT_GUEST_WRITE_BYTES, len);
-  return MST_OK;
+  return gpaMove(domid, gpa, src, len, true);
 }
 
 /** Copies between two domains' guest-physical spaces (both rights checked first). */
