@@ -2,7 +2,7 @@
 // assembly/virtq/packed.ts and the parts of common.ts the packed ring uses). Same algorithm,
 // same error codes, same counter effects; counts go to a HostCounters array.
 import type { Machine } from "../wasm/machine.ts";
-import type { HostCounters } from "../wasm/ts-guest-memory.ts";
+import type { HostCounters, TsGuestMemory } from "../wasm/ts-guest-memory.ts";
 import * as L from "../wasm/layout.ts";
 
 export const DESC_SIZE = 16;
@@ -209,4 +209,31 @@ export function wantsNotify(qflags: number, size: number, snap: number, cursor: 
   let off = snap & 0x7fff;
   if (((snap >>> 15) & 1) !== wrap) off = (off - size) & 0xffff;
   return needEvent(off, cursor, (cursor - added) & 0xffff);
+}
+
+/** Arms or disarms the notifications a side receives, through its own event suppression
+ *  structure at `area` (the device's for kicks, the driver's for interrupts): with EVENT_IDX,
+ *  "notify me once slot `cursor` of lap `wrap` is done", else ENABLE. Re-checks the slot at
+ *  the cursor: true when `ready` says work is already waiting. Ring access failure is E3. */
+export function armEvents(mem: TsGuestMemory, r: RefRing, c: HostCounters, area: number, cursor: number, wrap: number,
+  ready: (flags: number, wrap: number) => boolean): boolean {
+  const p = mem.addr(area, true);
+  if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
+  const dv = mem.dv;
+  if ((r.flags & L.QF_EVENT_IDX) !== 0) {
+    dv.setUint16(p, cursor | (wrap << 15), true);
+    dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DESC, true);
+  } else {
+    dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_ENABLE, true);
+  }
+  const d = mem.addr(r.desc + cursor * 16, false);
+  if (d < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
+  return ready(mem.dv.getUint16(d + D_FLAGS, true), wrap);
+}
+
+/** Turns a side's notifications off (flags = DISABLE). */
+export function disarmEvents(mem: TsGuestMemory, r: RefRing, c: HostCounters, area: number): void {
+  const p = mem.addr(area, true);
+  if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return; }
+  mem.dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DISABLE, true);
 }

@@ -7,7 +7,7 @@ import {
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
 import {
-  BufferCheck, D_ADDR, D_FLAGS, D_ID, D_LEN, deviceLive, fail, isAvail, newRing, ringSetup, wantsNotify,
+  armEvents, BufferCheck, D_ADDR, disarmEvents, D_FLAGS, D_ID, D_LEN, deviceLive, fail, isAvail, newRing, ringSetup, wantsNotify,
   wraps64, type RefRing,
 } from "./packed-ref-common.ts";
 
@@ -373,30 +373,13 @@ export class RefPackedDevice {
   }
 
   enableNotify(): boolean {
-    const r = this.ring;
-    const c = this.counters;
-    if (!deviceLive(r, c)) return false;
-    const p = this.mem.addr(r.deviceArea, true);
-    if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
-    const dv = this.machine.dv;
-    if ((r.flags & L.QF_EVENT_IDX) !== 0) {
-      dv.setUint16(p, r.nextAvail | (r.availWrap << 15), true);
-      dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DESC, true);
-    } else {
-      dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_ENABLE, true);
-    }
-    const d = this.mem.addr(r.desc + r.nextAvail * 16, false);
-    if (d < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
-    return isAvail(this.machine.dv.getUint16(d + D_FLAGS, true), r.availWrap);
+    if (!deviceLive(this.ring, this.counters)) return false;
+    return armEvents(this.mem, this.ring, this.counters, this.ring.deviceArea, this.ring.nextAvail, this.ring.availWrap, isAvail);
   }
 
   disableNotify(): void {
-    const r = this.ring;
-    const c = this.counters;
-    if (!deviceLive(r, c)) return;
-    const p = this.mem.addr(r.deviceArea, true);
-    if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return; }
-    this.machine.dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DISABLE, true);
+    if (!deviceLive(this.ring, this.counters)) return;
+    disarmEvents(this.mem, this.ring, this.counters, this.ring.deviceArea);
   }
 
   get error(): number {

@@ -6,7 +6,7 @@ import {
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
 import {
-  D_ADDR, D_FLAGS, D_ID, D_LEN, driverLive, fail, isUsed, newRing, ringSetup, wantsNotify, type RefRing,
+  armEvents, D_ADDR, D_FLAGS, D_ID, D_LEN, disarmEvents, driverLive, fail, isUsed, newRing, ringSetup, wantsNotify, type RefRing,
 } from "./packed-ref-common.ts";
 
 const availBits = (w: number) => (w !== 0 ? L.VRING_PACKED_DESC_F_AVAIL : L.VRING_PACKED_DESC_F_USED);
@@ -244,30 +244,13 @@ export class RefPackedDriver {
   }
 
   enableCb(): boolean {
-    const r = this.ring;
-    const c = this.counters;
-    if (!driverLive(r, c)) return false;
-    const p = this.mem.addr(r.driverArea, true);
-    if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
-    const dv = this.machine.dv;
-    if ((r.flags & L.QF_EVENT_IDX) !== 0) {
-      dv.setUint16(p, r.nextUsed | (r.usedWrap << 15), true);
-      dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DESC, true);
-    } else {
-      dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_ENABLE, true);
-    }
-    const d = this.mem.addr(r.desc + r.nextUsed * 16, false);
-    if (d < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return false; }
-    return isUsed(this.machine.dv.getUint16(d + D_FLAGS, true), r.usedWrap);
+    if (!driverLive(this.ring, this.counters)) return false;
+    return armEvents(this.mem, this.ring, this.counters, this.ring.driverArea, this.ring.nextUsed, this.ring.usedWrap, isUsed);
   }
 
   disableCb(): void {
-    const r = this.ring;
-    const c = this.counters;
-    if (!driverLive(r, c)) return;
-    const p = this.mem.addr(r.driverArea, true);
-    if (p < 0) { fail(r, c, L.VQ_E3_RING_OUTSIDE_RAM); return; }
-    this.machine.dv.setUint16(p + 2, L.VRING_PACKED_EVENT_FLAG_DISABLE, true);
+    if (!driverLive(this.ring, this.counters)) return;
+    disarmEvents(this.mem, this.ring, this.counters, this.ring.driverArea);
   }
 
   get error(): number {
