@@ -1396,6 +1396,18 @@ export const CNT_MF_RING_PAGES_MAPPED = 502; // ring pages mapped at QueueReady
 export const CNT_MF_IRQ_LEVEL_OPS = 503; // set_irq_level dm_ops (raise and lower)
 // Reserved for the transports other helpers add (16 ids each).
 export const CNT_TR_GRANT_MAP_BASE = 512;
+// grant-map (512..527): VirtIO-SuSE, virtio-mmio + IOREQ control, buffers granted per I/O.
+export const CNT_GM_GRANTS = 512; // buffer pages the frontend granted (one gref each)
+export const CNT_GM_END_ACCESS = 513; // buffer grefs the frontend revoked after completion
+export const CNT_GM_END_BUSY = 514; // revocations refused: still mapped (the device is broken)
+export const CNT_GM_MAP_CALLS = 515; // map_grant_ref hypercalls for buffers (one batch per chain)
+export const CNT_GM_PAGES_MAPPED = 516; // buffer pages mapped
+export const CNT_GM_UNMAP_CALLS = 517; // unmap_grant_ref hypercalls for buffers (one per chain)
+export const CNT_GM_PAGES_UNMAPPED = 518;
+export const CNT_GM_MAP_FAILS = 519; // map ops with a status other than GNTST_okay
+export const CNT_GM_RING_GRANTS = 520; // ring pages the frontend granted at QueueReady
+export const CNT_GM_RING_PAGES_MAPPED = 521; // ring pages the backend mapped (kept until reset)
+export const CNT_GM_IRQ_LEVEL_OPS = 522; // set_irq_level dm_ops (raise and lower)
 export const CNT_TR_GRANT_PERSISTENT_BASE = 528;
 export const CNT_TR_GRANT_COPY_BASE = 544;
 export const CNT_TR_ARGO_BASE = 560;
