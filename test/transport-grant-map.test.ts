@@ -116,3 +116,76 @@ describe.each(["release", "debug"] as const)("grant-map x virtio-blk (%s)", (bui
     expect(() => w.t.frontend.expose({ gpa: 201 * 4096, len: 16, write: false })).toThrow(/broken/);
   });
 });
+
+describe.each(["release", "debug"] as const)("grant-copy x virtio-blk (%s)", (build) => {
+  it("moves every byte with hypervisor copies, one op per segment piece, and maps no buffer", () => {
+    const w = grantMapWorld({ build, gm: { mode: "copy" } });
+    expect(w.t.id).toBe("grant-copy");
+    const disk = w.backing as MemDisk;
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 9);
+    w.c.mark();
+    const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
+    const n = wl.ops.length;
+    expect(r).toMatchObject({ submitted: n, completed: n });
+    expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+    expect(wl.bytesVerified).toBe(20 * 4096);
+    // Per I/O: header (16 B), data (one 4 KiB page), status (1 B): three segments in one page
+    // each, one copy op each; the device reads or writes each of them once: three calls.
+    expect(w.c.pick({
+      grants: L.CNT_GM_GRANTS, ends: L.CNT_GM_END_ACCESS, calls: L.CNT_GC_COPY_CALLS, ops: L.CNT_GC_COPY_OPS, gntCopies: L.CNT_GNT_COPIES,
+      hvCopies: L.CNT_TR_COPIES_HV, maps: L.CNT_GNT_MAPS, unmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES, guestCopies: L.CNT_TR_COPIES_GUEST,
+    })).toEqual(scaled({ grants: 3, ends: 3, calls: 3, ops: 3, gntCopies: 3, hvCopies: 3, maps: 0, unmaps: 0, flushes: 0, guestCopies: 0 }, n));
+    expect(w.c.get(L.CNT_TR_COPY_BYTES_HV)).toBe(20 * 4096 * 2 + n * (16 + 1));
+    expect(w.t.exposure()).toEqual({ reachable: 3, mapped: 3, mappedPeak: 3 });
+  });
+
+  it("a descriptor with a revoked gref fails that request (IOERR), not the host", () => {
+    const w = grantMapWorld({ build, gm: { mode: "copy" } });
+    const port = w.t.frontend;
+    const realExpose = port.expose;
+    let once = true;
+    (port as { expose: typeof port.expose }).expose = (b) => {
+      const a = realExpose(b);
+      if (once && b.len === 4096) {
+        once = false;
+        w.t.guestGrants.endAccess(decodeGrantDma(a)!.gref); // revoked before the backend copies
+      }
+      return a;
+    };
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 1, 2);
+    w.c.mark();
+    expect(() => runHarness({ driver: w.driver, transport: w.t, workload: wl })).toThrow();
+    expect(w.c.get(L.CNT_GC_COPY_FAILS)).toBe(1);
+    expect(w.c.get(L.CNT_TR_IO_ERRORS)).toBe(1);
+  });
+});
+
+describe.each(["release", "debug"] as const)("grant-persistent x virtio-blk (%s)", (build) => {
+  it("maps the pool once at set-up; per I/O only guest copies, no grant or map operations", () => {
+    const w = grantMapWorld({ build, gm: { mode: "persistent", poolPages: 64 } });
+    expect(w.t.id).toBe("grant-persistent");
+    expect(w.m.counter(L.CNT_GP_POOL_PAGES_MAPPED)).toBe(64);
+    const disk = w.backing as MemDisk;
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 4);
+    w.c.mark();
+    const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 4 });
+    const n = wl.ops.length;
+    expect(r).toMatchObject({ submitted: n, completed: n });
+    expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+    expect(wl.bytesVerified).toBe(20 * 4096);
+    // Per I/O: header copied in, status copied out, data in (write) or out (read): 3 copies.
+    expect(w.c.pick({
+      grants: L.CNT_GNT_GUEST_GRANTS, maps: L.CNT_GNT_MAPS, unmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES,
+      guestCopies: L.CNT_TR_COPIES_GUEST, takes: L.CNT_GP_POOL_TAKES, hv: L.CNT_GNT_COPIES, exposedIo: L.CNT_TR_PAGES_EXPOSED_IO,
+    })).toEqual({ grants: 0, maps: 0, unmaps: 0, flushes: 0, guestCopies: 3 * n, takes: 3 * n, hv: 0, exposedIo: 0 });
+    expect(w.c.get(L.CNT_TR_COPY_BYTES_GUEST)).toBe(20 * 4096 * 2 + n * (16 + 1));
+    expect(w.t.exposure()).toEqual({ reachable: 64 + 3, mapped: 64 + 3, mappedPeak: 64 + 3 });
+  });
+
+  it("a full pool refuses the buffer", () => {
+    const w = grantMapWorld({ build, gm: { mode: "persistent", poolPages: 2 } });
+    w.c.mark();
+    expect(() => w.t.frontend.expose({ gpa: 300 * 4096, len: 3 * 4096, write: false })).toThrow(/persistent pool/);
+    expect(w.c.get(L.CNT_GP_POOL_EXHAUSTED)).toBe(1);
+  });
+});

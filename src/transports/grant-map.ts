@@ -23,6 +23,7 @@ import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
 import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
+import { GrantCopyChainIo } from "./grant-copy-io.ts";
 
 /** The model's grant DMA marker (Linux: bit 63; see the header comment). */
 export const GRANT_DMA_MARK = 2 ** 52;
@@ -55,12 +56,24 @@ export interface GrantMapOptions {
   /** Backend gfns for buffer and ring mappings (default 512). */
   windowPages?: number;
   vcpu?: number;
+  /** How the backend reaches buffers (default "map"): map per request, GNTTABOP_copy per
+   *  segment piece, or a persistent pool the frontend copies through. */
+  mode?: GrantMode;
+  /** Pool pages for "persistent" (default 64, blkback's max_persistent_grants is 1056). */
+  poolPages?: number;
 }
+
+export type GrantMode = "map" | "copy" | "persistent";
+const MODE_ID = { map: "grant-map", copy: "grant-copy", persistent: "grant-persistent" } as const;
+/** Backend RAM pages used as bounce pages by grant-copy (gfns 16..47). */
+const BOUNCE_GFN = 16;
+const BOUNCE_PAGES = 32;
 
 const bit = (n: number) => 1n << BigInt(n);
 
 export class GrantMapTransport implements Transport {
-  readonly id = "grant-map" as const;
+  readonly id: (typeof MODE_ID)[GrantMode];
+  readonly mode: GrantMode;
   readonly guest: number;
   readonly backendDomid: number;
   readonly device: VirtioDevice;
@@ -95,8 +108,10 @@ export class GrantMapTransport implements Transport {
 
   constructor(o: GrantMapOptions) {
     const { hv, evtchn, ioreq, foreign } = o.env;
+    this.mode = o.mode ?? "map";
+    const id = (this.id = MODE_ID[this.mode]);
     const fail = (msg: string): never => {
-      throw new TransportSetupError("grant-map", msg);
+      throw new TransportSetupError(id, msg);
     };
     this.env = o.env;
     this.guest = o.guest;
@@ -159,7 +174,13 @@ export class GrantMapTransport implements Transport {
         placeRing: (_q, ring, packed) => this.mapRing(ring, packed),
         releaseRings: () => this.unmapRings(),
         openChain: (_q, chain) => {
-          const maps = this.mapChain(chain.segs);
+          if (this.mode === "copy") {
+            return {
+              io: new GrantCopyChainIo({ machine: m, grants: this.backendGrants, guest: g.domid, chain, bounceGfn: BOUNCE_GFN, bouncePages: BOUNCE_PAGES }),
+              close: () => {},
+            };
+          }
+          const maps = this.mode === "persistent" ? this.poolMaps : this.mapChain(chain.segs);
           return {
             io: new SegmentChainIo(m, chain, (addr, len) => {
               const d = decodeGrantDma(addr);
@@ -168,7 +189,9 @@ export class GrantMapTransport implements Transport {
               if (at === undefined) return `gref ${d.gref} is not mapped`;
               return { domid: be.domid, gpa: at + d.offset, len: Math.min(len, PAGE - d.offset) };
             }),
-            close: () => this.unmapChain(maps),
+            close: () => {
+              if (this.mode === "map") this.unmapChain(maps);
+            },
           };
         },
         interrupt: () => m.bump(this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING) ? L.CNT_TR_INTERRUPTS : L.CNT_TR_INTERRUPTS_MERGED),
@@ -180,6 +203,46 @@ export class GrantMapTransport implements Transport {
       },
     });
     this.frontend = this.makeFrontend();
+    if (this.mode === "persistent") this.setupPool(o.poolPages ?? 64, g.ramPages);
+  }
+
+  // ---- persistent pool -----------------------------------------------------------------
+
+  private poolMaps = new Map<number, number>(); // gref -> backend gpa, mapped for good
+  private poolFirstRef = 0;
+  private poolGfn = 0;
+  private poolUsed = new Uint8Array(0);
+  private poolHandles: { gref: number; gfn: number; handle: number }[] = [];
+
+  /** The frontend grants `n` pages at the top of its RAM (consecutive grefs), the backend maps
+   *  them all once, as blkback keeps persistent grants mapped. */
+  private setupPool(n: number, ramPages: number): void {
+    this.poolGfn = ramPages - n;
+    const { first } = this.grantPages(this.poolGfn * PAGE, n * PAGE, false);
+    this.poolFirstRef = first;
+    this.m.bump(L.CNT_GP_POOL_GRANTS, n);
+    this.poolUsed = new Uint8Array(n);
+    const got = this.mapGrefs(Array.from({ length: n }, (_, k) => ({ gref: first + k, readonly: false })));
+    if (!got) {
+      this.close();
+      throw new TransportSetupError(this.id, `backend d${this.backendDomid} could not map the persistent pool (status ${this.lastMapStatus})`);
+    }
+    this.m.bump(L.CNT_GP_POOL_PAGES_MAPPED, n);
+    this.poolHandles = got;
+    for (const r of got) this.poolMaps.set(r.gref, r.gfn * PAGE);
+  }
+
+  /** A run of `n` free pool pages, or -1. */
+  private poolTake(n: number): number {
+    let run = 0;
+    for (let i = 0; i < this.poolUsed.length; i++) {
+      run = this.poolUsed[i] ? 0 : run + 1;
+      if (run === n) {
+        this.poolUsed.fill(1, i - n + 1, i + 1);
+        return i - n + 1;
+      }
+    }
+    return -1;
   }
 
   private get m() {
@@ -298,7 +361,7 @@ export class GrantMapTransport implements Transport {
   private grantPages(gpa: number, len: number, readonly: boolean): { first: number; n: number } {
     const n = pagesSpanned(gpa % PAGE, len);
     const first = this.guestGrants.allocRefs(n);
-    if (first < 0) throw new DriverError(`grant-map: no run of ${n} free grant references`);
+    if (first < 0) throw new DriverError(`${this.id}: no run of ${n} free grant references`);
     const gfn = Math.floor(gpa / PAGE);
     for (let k = 0; k < n; k++) this.guestGrants.grantAccess(first + k, this.backendDomid, gfn + k, readonly);
     this.granted += n;
@@ -324,7 +387,20 @@ export class GrantMapTransport implements Transport {
   }
 
   private expose(buf: GuestBuf): number {
-    if (this.broken) throw new DriverError("grant-map: the device is broken (a grant could not be revoked)");
+    if (this.broken) throw new DriverError(`${this.id}: the device is broken (a grant could not be revoked)`);
+    if (this.mode === "persistent") {
+      // Copy into pool pages at the buffer's own in-page offset (the frontend's copy).
+      const off = buf.gpa % PAGE;
+      const n = pagesSpanned(off, buf.len);
+      const at = this.poolTake(n);
+      if (at < 0) {
+        this.m.bump(L.CNT_GP_POOL_EXHAUSTED);
+        throw new DriverError(`${this.id}: no run of ${n} free pages in the persistent pool`);
+      }
+      this.m.bump(L.CNT_GP_POOL_TAKES, n);
+      if (!buf.write) this.guestCopy(buf.gpa, (this.poolGfn + at) * PAGE + off, buf.len);
+      return grantDmaAddr(this.poolFirstRef + at, off);
+    }
     const { first, n } = this.grantPages(buf.gpa, buf.len, !buf.write);
     this.m.bump(L.CNT_GM_GRANTS, n);
     this.m.bump(L.CNT_TR_PAGES_EXPOSED_IO, n);
@@ -333,8 +409,21 @@ export class GrantMapTransport implements Transport {
 
   private unexpose(buf: GuestBuf, addr: number): void {
     const d = decodeGrantDma(addr)!;
+    if (this.mode === "persistent") {
+      const at = d.gref - this.poolFirstRef;
+      if (buf.write) this.guestCopy((this.poolGfn + at) * PAGE + d.offset, buf.gpa, buf.len);
+      this.poolUsed.fill(0, at, at + pagesSpanned(d.offset, buf.len));
+      return;
+    }
     const n = pagesSpanned(d.offset, buf.len);
     if (this.revoke(d.gref, n)) this.m.bump(L.CNT_GM_END_ACCESS, n);
+  }
+
+  private guestCopy(src: number, dst: number, len: number): void {
+    const st = this.m.tryCopy(this.guest, src, this.guest, dst, len);
+    if (st < 0) throw new Error(`${this.id}: guest copy of ${len} bytes failed (status ${st})`);
+    this.m.bump(L.CNT_TR_COPIES_GUEST);
+    this.m.bump(L.CNT_TR_COPY_BYTES_GUEST, len);
   }
 
   /** Register writes as Linux's virtio-mmio driver makes them over grant DMA: ring addresses
@@ -390,10 +479,10 @@ export class GrantMapTransport implements Transport {
     if (off === L.VIRTIO_MMIO_INTERRUPT_STATUS || off === L.VIRTIO_MMIO_INTERRUPT_ACK) m.bump(L.CNT_TR_REG_TRAPS_ISR);
     let got: bigint | undefined;
     const r = this.env.hv.mmioAccess(this.guest, this.vcpu, this.base + off, size, dir, value, (v) => (got = v));
-    if (r.kind === "fault") throw new Error(`grant-map: guest d${this.guest} took a data abort at 0x${(this.base + off).toString(16)}`);
+    if (r.kind === "fault") throw new Error(`${this.id}: guest d${this.guest} took a data abort at 0x${(this.base + off).toString(16)}`);
     if (r.kind === "done") return Number(r.value);
     this.router.dispatch();
-    if (got === undefined) throw new Error(`grant-map: the backend did not answer the access at 0x${(this.base + off).toString(16)}`);
+    if (got === undefined) throw new Error(`${this.id}: the backend did not answer the access at 0x${(this.base + off).toString(16)}`);
     return Number(got);
   }
 
@@ -424,6 +513,12 @@ export class GrantMapTransport implements Transport {
     this.closed = true;
     this.unmapRings();
     this.revokeRings();
+    if (this.poolHandles.length > 0) {
+      this.backendGrants.unmap(this.poolHandles.map((r) => ({ handle: r.handle, hostAddr: r.gfn * PAGE })));
+      this.trackMapped(-this.poolHandles.length);
+      this.revoke(this.poolFirstRef, this.poolHandles.length);
+      this.poolHandles = [];
+    }
     this.detach();
     this.emulator.stop();
   }
