@@ -154,7 +154,8 @@ describe.each(["release", "debug"] as const)("grant-copy x virtio-blk (%s)", (bu
     };
     const wl = new BlkPattern(w.guest, DISK_BYTES, 1, 2);
     w.c.mark();
-    expect(() => runHarness({ driver: w.driver, transport: w.t, workload: wl })).toThrow();
+    // The guest sees status IOERR for that write (the pattern workload rejects any non-OK status).
+    expect(() => runHarness({ driver: w.driver, transport: w.t, workload: wl })).toThrow(`status ${L.VIRTIO_BLK_S_IOERR}`);
     expect(w.c.get(L.CNT_GC_COPY_FAILS)).toBe(1);
     expect(w.c.get(L.CNT_TR_IO_ERRORS)).toBe(1);
   });
