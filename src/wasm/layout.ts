@@ -1396,8 +1396,29 @@ export const CNT_MF_RING_PAGES_MAPPED = 502; // ring pages mapped at QueueReady
 export const CNT_MF_IRQ_LEVEL_OPS = 503; // set_irq_level dm_ops (raise and lower)
 // Reserved for the transports other helpers add (16 ids each).
 export const CNT_TR_GRANT_MAP_BASE = 512;
+// grant-map (512..527): VirtIO-SuSE, virtio-mmio + IOREQ control, buffers granted per I/O.
+export const CNT_GM_GRANTS = 512; // buffer pages the frontend granted (one gref each)
+export const CNT_GM_END_ACCESS = 513; // buffer grefs the frontend revoked after completion
+export const CNT_GM_END_BUSY = 514; // revocations refused: still mapped (the device is broken)
+export const CNT_GM_MAP_CALLS = 515; // map_grant_ref hypercalls for buffers (one batch per chain)
+export const CNT_GM_PAGES_MAPPED = 516; // buffer pages mapped
+export const CNT_GM_UNMAP_CALLS = 517; // unmap_grant_ref hypercalls for buffers (one per chain)
+export const CNT_GM_PAGES_UNMAPPED = 518;
+export const CNT_GM_MAP_FAILS = 519; // map ops with a status other than GNTST_okay
+export const CNT_GM_RING_GRANTS = 520; // ring pages the frontend granted at QueueReady
+export const CNT_GM_RING_PAGES_MAPPED = 521; // ring pages the backend mapped (kept until reset)
+export const CNT_GM_IRQ_LEVEL_OPS = 522; // set_irq_level dm_ops (raise and lower)
 export const CNT_TR_GRANT_PERSISTENT_BASE = 528;
+// grant-persistent (528..543): blkback's persistent grants, a pool granted and mapped once.
+export const CNT_GP_POOL_GRANTS = 528; // pool pages granted at set-up
+export const CNT_GP_POOL_PAGES_MAPPED = 529; // pool pages the backend mapped at set-up (kept)
+export const CNT_GP_POOL_TAKES = 530; // pool pages a buffer used (per I/O)
+export const CNT_GP_POOL_EXHAUSTED = 531; // buffers refused: no run of free pool pages
 export const CNT_TR_GRANT_COPY_BASE = 544;
+// grant-copy (544..559): the backend copies through GNTTABOP_copy instead of mapping.
+export const CNT_GC_COPY_CALLS = 544; // GNTTABOP_copy hypercalls (one per device read or write of a chain, per bounce batch)
+export const CNT_GC_COPY_OPS = 545; // successful copy ops (one per segment piece within a page)
+export const CNT_GC_COPY_FAILS = 546; // copy ops with a status other than GNTST_okay
 export const CNT_TR_ARGO_BASE = 560;
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;

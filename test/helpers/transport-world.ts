@@ -122,3 +122,35 @@ export function foreignWorld(o: WorldOptions & { backend?: number; mf?: Partial<
   const t = new MmioForeignTransport({ env, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.mf });
   return { ...finishWorld(env.hv.machine, t, blk, backing, o), env };
 }
+
+// ---- grant-map ----------------------------------------------------------------------------
+import { GrantTables } from "../../src/xen/grant-table.ts";
+import { GrantMapTransport, type GrantMapOptions } from "../../src/transports/grant-map.ts";
+import type { XsmPolicy } from "../../src/xen/xsm.ts";
+
+export function grantDomains(build: "release" | "debug" = "release", xsm?: XsmPolicy): XenEnv & { gt: GrantTables } {
+  const env = makeXenEnv({ machine: new Machine({ build }), arch: "arm64", xsm });
+  const gt = new GrantTables(env.hv);
+  env.hv.createDomain({ domid: DOM0, name: "Domain-0", ramPages: 256, control: true });
+  env.hv.createDomain({ domid: GUEST, name: "guest", ramPages: GUEST_PAGES });
+  env.hv.createDomain({ domid: STUBDOM, name: "guest-dm", ramPages: 256, target: GUEST });
+  env.hv.createDomain({ domid: DRIVER_DOM, name: "drv", ramPages: 256, driverDomain: true });
+  return { ...env, gt };
+}
+
+export function grantMapWorld(o: WorldOptions & { backend?: number; gm?: Partial<GrantMapOptions>; env?: XenEnv & { gt: GrantTables }; deviceFeatures?: bigint } = {}):
+  BlkWorld<GrantMapTransport> & { env: XenEnv & { gt: GrantTables } } {
+  const env = o.env ?? grantDomains(o.build);
+  const backing = o.backing ?? new MemDisk(DISK_BYTES);
+  const blk = new VirtioBlk({ backing, ...o.blk });
+  const t = new GrantMapTransport({ env, gt: env.gt, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.gm });
+  const pages = o.pages ?? new GuestPages(t.guest, 16, 2048);
+  const driver = new VirtioDriver<BlkTag<any>>({
+    machine: env.hv.machine, domid: t.guest, port: t.frontend, pages,
+    deviceFeatures: o.deviceFeatures ?? (BLK_DRIVER_FEATURES | (1n << BigInt(L.VIRTIO_F_ACCESS_PLATFORM))),
+    configReads: BLK_CONFIG_READS, eventIdx: o.eventIdx ?? true, queueSize: o.queueSize ?? 256,
+  });
+  const c = new Counters(env.hv.machine);
+  if (o.init ?? true) driver.init();
+  return { m: env.hv.machine, t, blk, backing, driver, guest: new BlkGuest(driver, pages), pages, c, env };
+}

@@ -1,0 +1,225 @@
+import { describe, expect, it } from "vitest";
+import * as L from "../src/wasm/layout.ts";
+import { runHarness } from "../src/transports/harness.ts";
+import { TransportSetupError } from "../src/transports/types.ts";
+import { decodeGrantDma, grantDmaAddr, GRANT_DMA_MARK } from "../src/transports/grant-map.ts";
+import { DriverError } from "../src/virtio/driver-probe.ts";
+import { SiloPolicy } from "../src/xen/xsm.ts";
+import { GuestGrants } from "../src/xen/grant-guest.ts";
+import { BlkPattern } from "./helpers/blk-pattern.ts";
+import { DISK_BYTES, DOM0, DRIVER_DOM, MemDisk, STUBDOM, grantDomains, grantMapWorld } from "./helpers/transport-world.ts";
+
+const PER_IO = {
+  grants: L.CNT_GM_GRANTS, ends: L.CNT_GM_END_ACCESS, busy: L.CNT_GM_END_BUSY, mapCalls: L.CNT_GM_MAP_CALLS,
+  pagesMapped: L.CNT_GM_PAGES_MAPPED, unmapCalls: L.CNT_GM_UNMAP_CALLS, pagesUnmapped: L.CNT_GM_PAGES_UNMAPPED,
+  gntMaps: L.CNT_GNT_MAPS, gntUnmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES, elided: L.CNT_GNT_TLB_FLUSHES_ELIDED,
+  exposedIo: L.CNT_TR_PAGES_EXPOSED_IO, traps: L.CNT_TR_REG_TRAPS, irqLevelOps: L.CNT_GM_IRQ_LEVEL_OPS,
+  foreignMaps: L.CNT_FOREIGN_MAPS, fails: L.CNT_GM_MAP_FAILS,
+};
+const scaled = (per: Record<string, number>, n: number) => Object.fromEntries(Object.entries(per).map(([k, v]) => [k, v * n]));
+
+describe("grant DMA addresses", () => {
+  it("encode gref << 12 | offset under the model's marker and decode back", () => {
+    expect(grantDmaAddr(9, 0x123)).toBe(GRANT_DMA_MARK + 9 * 4096 + 0x123);
+    expect(decodeGrantDma(grantDmaAddr(2047, 4095))).toEqual({ gref: 2047, offset: 4095 });
+    expect(decodeGrantDma(0x1000)).toBeUndefined();
+  });
+});
+
+describe.each(["release", "debug"] as const)("grant-map x virtio-blk (%s)", (build) => {
+  it("grants and maps only the ring at bring-up; the backend may map nothing else", () => {
+    const w = grantMapWorld({ build });
+    const RING = 3;
+    expect(w.t.exposure()).toEqual({ reachable: RING, mapped: RING, mappedPeak: RING });
+    expect(w.c.m.counter(L.CNT_GM_RING_GRANTS)).toBe(RING);
+    expect(w.c.m.counter(L.CNT_GM_RING_PAGES_MAPPED)).toBe(RING);
+    expect(w.guest.capacity).toBe(BigInt(DISK_BYTES / 512));
+  });
+
+  for (const elide of [false, true]) {
+    it(`moves every byte; per I/O 3 grants, one map batch of 3, one unmap batch with ${elide ? "its flush elided only if untouched" : "one flush"}`, () => {
+      const w = grantMapWorld({ build });
+      w.env.gt.elideUnaccessedFlush = elide;
+      const disk = w.backing as MemDisk;
+      const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 5);
+      w.c.mark();
+      const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
+      const n = wl.ops.length;
+      expect(r).toMatchObject({ submitted: n, completed: n });
+      expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+      expect(wl.bytesVerified).toBe(20 * 4096);
+      // header (read-only), data, status: three buffers, one page each; the backend touches all.
+      expect(w.c.pick(PER_IO)).toEqual(scaled({
+        grants: 3, ends: 3, busy: 0, mapCalls: 1, pagesMapped: 3, unmapCalls: 1, pagesUnmapped: 3, gntMaps: 3, gntUnmaps: 3,
+        flushes: 1, elided: 0, exposedIo: 3, traps: 3, irqLevelOps: 2, foreignMaps: 0, fails: 0,
+      }, n));
+      expect(w.t.exposure()).toEqual({ reachable: 3, mapped: 3, mappedPeak: 6 });
+    });
+  }
+
+  it("a flush per 32 unmapped pages; an untouched batch's flush is elided", () => {
+    const w = grantMapWorld({ build });
+    const be = w.t.backendGrants;
+    w.env.gt.elideUnaccessedFlush = true;
+    const first = w.t.guestGrants.allocRefs(40);
+    for (let k = 0; k < 40; k++) w.t.guestGrants.grantAccess(first + k, DOM0, 100 + k, true);
+    const host = 4096 * 600;
+    const { results } = be.map(Array.from({ length: 40 }, (_, k) => ({ dom: 1, ref: first + k, hostAddr: host + k * 4096, readonly: true })));
+    expect(results.every((x) => x.status === 0)).toBe(true);
+    w.c.mark();
+    be.unmap(results.map((x, k) => ({ handle: x.handle, hostAddr: host + k * 4096 })));
+    expect(w.c.pick({ f: L.CNT_GNT_TLB_FLUSHES, e: L.CNT_GNT_TLB_FLUSHES_ELIDED })).toEqual({ f: 0, e: 2 });
+  });
+
+  it("the driver refuses a device without ACCESS_PLATFORM before FEATURES_OK", () => {
+    const w = grantMapWorld({ build, init: false, gm: { accessPlatform: false } });
+    expect(() => w.driver.init()).toThrow(DriverError);
+    expect(() => w.driver.init()).toThrow(/ACCESS_PLATFORM/);
+    expect(w.t.exposure().reachable).toBe(0);
+  });
+
+  it("SILO: a domU backend is denied (permission_denied on the guest's grant, EPERM on the window); dom0 is allowed", () => {
+    const env = grantDomains(build, new SiloPolicy());
+    expect(() => grantMapWorld({ build, env, backend: STUBDOM, init: false })).toThrow(/EPERM/);
+    const ok = grantMapWorld({ build, env, backend: DOM0 });
+    // A domU granted a guest page, as a domU backend would be: SILO refuses the map.
+    const ref = ok.t.guestGrants.allocRefs(1);
+    ok.t.guestGrants.grantAccess(ref, DRIVER_DOM, 300, false);
+    const drv = new GuestGrants(env.gt, DRIVER_DOM, { baseGfn: 0, scratchGpa: 4096 });
+    ok.c.mark();
+    expect(drv.map([{ dom: 1, ref, hostAddr: 4096 * 400 }]).results[0]!.status).toBe(L.GNTST_PERMISSION_DENIED);
+    expect(ok.c.get(L.CNT_GNT_ST_PERMISSION_DENIED)).toBe(1);
+    const wl = new BlkPattern(ok.guest, DISK_BYTES, 4, 3);
+    runHarness({ driver: ok.driver, transport: ok.t, workload: wl });
+    expect(wl.bytesVerified).toBe(4 * 4096);
+    // Without SILO the same domU map succeeds.
+    const open = grantMapWorld({ build });
+    const r2 = open.t.guestGrants.allocRefs(1);
+    open.t.guestGrants.grantAccess(r2, DRIVER_DOM, 300, false);
+    const drv2 = new GuestGrants(open.env.gt, DRIVER_DOM, { baseGfn: 0, scratchGpa: 4096 });
+    expect(drv2.map([{ dom: 1, ref: r2, hostAddr: 4096 * 400 }]).results[0]!.status).toBe(L.GNTST_OKAY);
+  });
+
+  it("a driver domain without device-model rights cannot serve the register window", () => {
+    expect(() => grantMapWorld({ build, backend: DRIVER_DOM })).toThrow(TransportSetupError);
+  });
+
+  it("ending access while the backend still holds a page breaks the device", () => {
+    const w = grantMapWorld({ build });
+    const addr = w.t.frontend.expose({ gpa: 200 * 4096, len: 4096, write: true });
+    const d = decodeGrantDma(addr)!;
+    const { results } = w.t.backendGrants.map([{ dom: 1, ref: d.gref, hostAddr: 4096 * 700 }]);
+    expect(results[0]!.status).toBe(0);
+    w.t.frontend.unexpose({ gpa: 200 * 4096, len: 4096, write: true }, addr);
+    expect(w.t.broken).toBe(true);
+    expect(w.c.get(L.CNT_GM_END_BUSY)).toBe(1);
+    expect(() => w.t.frontend.expose({ gpa: 201 * 4096, len: 16, write: false })).toThrow(/broken/);
+  });
+});
+
+describe.each(["release", "debug"] as const)("grant-copy x virtio-blk (%s)", (build) => {
+  it("moves every byte with hypervisor copies, one op per segment piece, and maps no buffer", () => {
+    const w = grantMapWorld({ build, gm: { mode: "copy" } });
+    expect(w.t.id).toBe("grant-copy");
+    const disk = w.backing as MemDisk;
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 9);
+    w.c.mark();
+    const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
+    const n = wl.ops.length;
+    expect(r).toMatchObject({ submitted: n, completed: n });
+    expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+    expect(wl.bytesVerified).toBe(20 * 4096);
+    // Per I/O: header (16 B), data (one 4 KiB page), status (1 B): three segments in one page
+    // each, one copy op each; the device reads or writes each of them once: three calls.
+    expect(w.c.pick({
+      grants: L.CNT_GM_GRANTS, ends: L.CNT_GM_END_ACCESS, calls: L.CNT_GC_COPY_CALLS, ops: L.CNT_GC_COPY_OPS, gntCopies: L.CNT_GNT_COPIES,
+      hvCopies: L.CNT_TR_COPIES_HV, maps: L.CNT_GNT_MAPS, unmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES, guestCopies: L.CNT_TR_COPIES_GUEST,
+    })).toEqual(scaled({ grants: 3, ends: 3, calls: 3, ops: 3, gntCopies: 3, hvCopies: 3, maps: 0, unmaps: 0, flushes: 0, guestCopies: 0 }, n));
+    expect(w.c.get(L.CNT_TR_COPY_BYTES_HV)).toBe(20 * 4096 * 2 + n * (16 + 1));
+    expect(w.t.exposure()).toEqual({ reachable: 3, mapped: 3, mappedPeak: 3 });
+  });
+
+  it("a descriptor with a revoked gref fails that request (IOERR), not the host", () => {
+    const w = grantMapWorld({ build, gm: { mode: "copy" } });
+    const port = w.t.frontend;
+    const realExpose = port.expose;
+    let once = true;
+    (port as { expose: typeof port.expose }).expose = (b) => {
+      const a = realExpose(b);
+      if (once && b.len === 4096) {
+        once = false;
+        w.t.guestGrants.endAccess(decodeGrantDma(a)!.gref); // revoked before the backend copies
+      }
+      return a;
+    };
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 1, 2);
+    w.c.mark();
+    // The guest sees status IOERR for that write (the pattern workload rejects any non-OK status).
+    expect(() => runHarness({ driver: w.driver, transport: w.t, workload: wl })).toThrow(`status ${L.VIRTIO_BLK_S_IOERR}`);
+    expect(w.c.get(L.CNT_GC_COPY_FAILS)).toBe(1);
+    expect(w.c.get(L.CNT_TR_IO_ERRORS)).toBe(1);
+  });
+});
+
+describe.each(["release", "debug"] as const)("grant-persistent x virtio-blk (%s)", (build) => {
+  it("maps the pool once at set-up; per I/O only guest copies, no grant or map operations", () => {
+    const w = grantMapWorld({ build, gm: { mode: "persistent", poolPages: 64 } });
+    expect(w.t.id).toBe("grant-persistent");
+    expect(w.m.counter(L.CNT_GP_POOL_PAGES_MAPPED)).toBe(64);
+    const disk = w.backing as MemDisk;
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 4);
+    w.c.mark();
+    const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 4 });
+    const n = wl.ops.length;
+    expect(r).toMatchObject({ submitted: n, completed: n });
+    expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+    expect(wl.bytesVerified).toBe(20 * 4096);
+    // Per I/O: header copied in, status copied out, data in (write) or out (read): 3 copies.
+    expect(w.c.pick({
+      grants: L.CNT_GNT_GUEST_GRANTS, maps: L.CNT_GNT_MAPS, unmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES,
+      guestCopies: L.CNT_TR_COPIES_GUEST, takes: L.CNT_GP_POOL_TAKES, hv: L.CNT_GNT_COPIES, exposedIo: L.CNT_TR_PAGES_EXPOSED_IO,
+    })).toEqual({ grants: 0, maps: 0, unmaps: 0, flushes: 0, guestCopies: 3 * n, takes: 3 * n, hv: 0, exposedIo: 0 });
+    expect(w.c.get(L.CNT_TR_COPY_BYTES_GUEST)).toBe(20 * 4096 * 2 + n * (16 + 1));
+    expect(w.t.exposure()).toEqual({ reachable: 64 + 3, mapped: 64 + 3, mappedPeak: 64 + 3 });
+  });
+
+  it("a full pool refuses the buffer", () => {
+    const w = grantMapWorld({ build, gm: { mode: "persistent", poolPages: 2 } });
+    w.c.mark();
+    expect(() => w.t.frontend.expose({ gpa: 300 * 4096, len: 3 * 4096, write: false })).toThrow(/persistent pool/);
+    expect(w.c.get(L.CNT_GP_POOL_EXHAUSTED)).toBe(1);
+  });
+});
+
+describe.each(["map", "copy", "persistent"] as const)("a 40-page request over grant mode %s", (mode) => {
+  it("lands, reads back, and costs exactly the mode's model", () => {
+    const w = grantMapWorld({ gm: { mode } });
+    const disk = w.backing as MemDisk;
+    const data = Uint8Array.from({ length: 40 * 4096 }, (_, i) => (i * 13 + 5) & 0xff);
+    const ids = { gntMaps: L.CNT_GNT_MAPS, gntUnmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES, copyCalls: L.CNT_GC_COPY_CALLS,
+      copyOps: L.CNT_GC_COPY_OPS, guestCopies: L.CNT_TR_COPIES_GUEST, grants: L.CNT_GNT_GUEST_GRANTS };
+    w.c.mark();
+    expect(w.guest.write(8, data, "w")).toBe(true);
+    w.driver.kick(0);
+    w.t.service();
+    const done = w.driver.handleInterrupt()!;
+    expect(w.guest.complete(done[0]!).status).toBe(L.VIRTIO_BLK_S_OK);
+    expect(disk.bytes.subarray(8 * 512, 8 * 512 + data.length)).toEqual(data);
+    // 42 pages: header, 40 data, status. Xen unmaps in batches of 32: 2 flushes.
+    const want = {
+      map: { gntMaps: 42, gntUnmaps: 42, flushes: 2, copyCalls: 0, copyOps: 0, guestCopies: 0, grants: 42 },
+      // the data read is one call of 40 pieces, split over 32 bounce pages: 2 calls.
+      copy: { gntMaps: 0, gntUnmaps: 0, flushes: 0, copyCalls: 4, copyOps: 42, guestCopies: 0, grants: 42 },
+      persistent: { gntMaps: 0, gntUnmaps: 0, flushes: 0, copyCalls: 0, copyOps: 0, guestCopies: 3, grants: 0 },
+    }[mode];
+    expect(w.c.pick(ids)).toEqual(want);
+    w.c.mark();
+    expect(w.guest.read(8, data.length, "r")).toBe(true);
+    w.driver.kick(0);
+    w.t.service();
+    const r = w.guest.complete(w.driver.handleInterrupt()![0]!);
+    expect(r.status).toBe(L.VIRTIO_BLK_S_OK);
+    expect(r.data).toEqual(data);
+    expect(w.t.exposure().mapped).toBe(mode === "persistent" ? 64 + 3 : 3);
+  });
+});
