@@ -315,4 +315,12 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
   free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
   free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  // argo: the hypercalls, ring copies and VIRQs are priced on the Argo and hypercall counters,
+  // the transport's own copies on CNT_TR_COPY_BYTES_*.
+  free(L.CNT_AR_REQUESTS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
+  free(L.CNT_AR_COMPLETIONS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
+  free(L.CNT_AR_SEND_EAGAIN, "the refused sendv is priced on CNT_HYPERCALLS"),
+  free(L.CNT_AR_SPACE_WAITS, "each is a notify priced on CNT_HYPERCALLS"),
+  free(L.CNT_AR_VIRQS_TAKEN, "the VIRQ is priced on the event-channel counters"),
+  free(L.CNT_AR_MESSAGES_RECEIVED, "the copy out is priced on CNT_TR_COPY_BYTES_* or the device's reads"),
 ]);
