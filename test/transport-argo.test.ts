@@ -11,7 +11,7 @@ import { ARGO_DOMU, DISK_BYTES, FileDisk, GUEST, argoDomains, argoWorld, tempIma
 const PER_IO = {
   hypercalls: L.CNT_HYPERCALLS, sendv: L.CNT_ARGO_OP_SENDV, notify: L.CNT_ARGO_OP_NOTIFY, virqs: L.CNT_ARGO_VIRQ_RAISED,
   virqsTaken: L.CNT_AR_VIRQS_TAKEN, requests: L.CNT_AR_REQUESTS_SENT, completions: L.CNT_AR_COMPLETIONS_SENT,
-  received: L.CNT_AR_MESSAGES_RECEIVED, eagain: L.CNT_AR_SEND_EAGAIN,
+  received: L.CNT_AR_MESSAGES_RECEIVED, eagain: L.CNT_AR_SEND_EAGAIN, evtchnVirqs: L.CNT_EVTCHN_VIRQS, upcalls: L.CNT_EVTCHN_UPCALLS,
   copiesGuest: L.CNT_TR_COPIES_GUEST, copiesHv: L.CNT_TR_COPIES_HV, copiesBackend: L.CNT_TR_COPIES_BACKEND,
   interrupts: L.CNT_TR_INTERRUPTS, notifications: L.CNT_TR_NOTIFICATIONS, exposedIo: L.CNT_TR_PAGES_EXPOSED_IO,
 };
@@ -68,7 +68,7 @@ describe.each(["release", "debug"] as const)("argo x virtio-blk (%s)", (build) =
     runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
     expect(wl.bytesVerified).toBe(10 * 4096);
     expect(w.c.pick(PER_IO)).toEqual(scaled({
-      hypercalls: 4, sendv: 2, notify: 2, virqs: 2, virqsTaken: 2, requests: 1, completions: 1, received: 2, eagain: 0,
+      hypercalls: 4, sendv: 2, notify: 2, virqs: 2, virqsTaken: 2, requests: 1, completions: 1, received: 2, eagain: 0, evtchnVirqs: 2, upcalls: 2,
       copiesGuest: 2, copiesHv: 2, copiesBackend: 2, interrupts: 1, notifications: 1, exposedIo: 0,
     }, N));
     // Request path: guest stages, Xen, backend copies out; completion path: backend stages,
@@ -88,7 +88,7 @@ describe.each(["release", "debug"] as const)("argo x virtio-blk (%s)", (build) =
     // The completion path still ends with the frontend's copy out of its ring into the
     // driver's buffers (Argo writes only into registered rings): 1 guest copy per I/O.
     expect(w.c.pick(PER_IO)).toEqual(scaled({
-      hypercalls: 4, sendv: 2, notify: 2, virqs: 2, virqsTaken: 2, requests: 1, completions: 1, received: 2, eagain: 0,
+      hypercalls: 4, sendv: 2, notify: 2, virqs: 2, virqsTaken: 2, requests: 1, completions: 1, received: 2, eagain: 0, evtchnVirqs: 2, upcalls: 2,
       copiesGuest: 1, copiesHv: 2, copiesBackend: 0, interrupts: 1, notifications: 1, exposedIo: 0,
     }, N));
     expect(w.c.pick(BYTES)).toEqual({

@@ -13,10 +13,11 @@
 // lets the backend's device read the request in place in its ring (Xen's copy only); the
 // frontend still copies a completion's bytes out of its ring into the driver's buffers.
 //
-// Notifications: Xen raises VIRQ_ARGO on the ring owner after each sendv; a side runs when it
-// takes its VIRQ (Argo.ackVirq). A sendv refused with EAGAIN (ring full) leaves the message
-// queued on its side and registers a space wait (notify with space_required); the receiver's
-// notify after consuming wakes the waiter with a VIRQ, and the sender retries.
+// Notifications: Xen raises VIRQ_ARGO on the ring owner after each sendv; each side bound it to
+// an event-channel port, and a side runs when its upcall shows that port pending. A sendv
+// refused with EAGAIN (ring full) leaves the message queued on its side and registers a space
+// wait (notify with space_required); the receiver's notify after consuming wakes the waiter
+// with a VIRQ, and the sender retries.
 //
 // Configuration: the frontend serves the driver's register window from a local register file
 // whose device is a snapshot of the backend's (id, features, queue sizes, config space) taken
@@ -32,7 +33,8 @@ import { ringPages, slotUp } from "../xen/argo-ring.ts";
 import { errnoName, EAGAIN } from "../xen/errno.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
-import type { XenEnv } from "./xen-env.ts";
+import { GuestEvtchn } from "../xen/evtchn-guest.ts";
+import { UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 export type ArgoVariant = "buffered" | "sg";
@@ -52,6 +54,8 @@ export interface ArgoTransportOptions {
   guestGfn?: number;
   /** Backend gfn of its area: ring, send buffer, local buffers, scratch (default 16). */
   backendGfn?: number;
+  /** Gfn (in each side's RAM) of the page its event-channel hypercalls use (default 0). */
+  scratchGfn?: number;
 }
 
 const HDR = 16; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
@@ -91,6 +95,11 @@ export class ArgoTransport implements Transport {
   private readonly beOut: Outgoing[] = [];
   private irq = false;
   private closed = false;
+  private readonly router: UpcallRouter;
+  private readonly virqPorts: { ev: GuestEvtchn; port: number; detach: () => void }[] = [];
+  /** VIRQ_ARGO reached the side's bound port since it last ran. */
+  private feWoken = false;
+  private beWoken = false;
 
   constructor(o: ArgoTransportOptions) {
     const fail = (msg: string): never => {
@@ -141,6 +150,23 @@ export class ArgoTransport implements Transport {
     }
     this.argo.ackVirq(g.domid);
     this.argo.ackVirq(b.domid);
+    // Each side binds VIRQ_ARGO to an event-channel port; a side runs when its port fires.
+    this.router = UpcallRouter.for(o.env.evtchn);
+    for (const [domid, wake] of [[g.domid, () => (this.feWoken = true)], [b.domid, () => (this.beWoken = true)]] as const) {
+      const ev = new GuestEvtchn(o.env.evtchn, domid, o.scratchGfn ?? 0);
+      const port = ev.bindVirq(L.VIRQ_ARGO);
+      if (port < 0) {
+        this.unbind();
+        this.be.unregister(this.aport, g.domid);
+        this.fe.unregister(this.aport, b.domid);
+        fail(`d${domid} could not bind VIRQ_ARGO: ${errnoName(port)}`);
+      }
+      const detach = this.router.attach(domid, [port], (ports) => {
+        if (ports.includes(port)) wake();
+        return ports.filter((p) => p !== port);
+      });
+      this.virqPorts.push({ ev, port, detach });
+    }
 
     const m = hv.machine;
     const guest = g.domid;
@@ -257,13 +283,27 @@ export class ArgoTransport implements Transport {
 
   service(): number {
     if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
-    this.backendPass();
+    this.router.dispatch();
+    if (this.beWoken) {
+      this.beWoken = false;
+      this.backendPass();
+    }
+    this.router.dispatch();
+    if (!this.feWoken) return 0;
+    this.feWoken = false;
     return this.frontendPass();
+  }
+
+  private unbind(): void {
+    for (const v of this.virqPorts.splice(0)) {
+      v.detach();
+      v.ev.close(v.port);
+    }
   }
 
   private backendPass(): void {
     const m = this.argo.machine;
-    if (this.argo.ackVirq(this.backendDomid) === 0) return;
+    this.argo.ackVirq(this.backendDomid);
     m.bump(L.CNT_AR_VIRQS_TAKEN);
     // Retry completions that waited for space, then take requests.
     this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
@@ -332,7 +372,7 @@ export class ArgoTransport implements Transport {
 
   private frontendPass(): number {
     const m = this.argo.machine;
-    if (this.argo.ackVirq(this.guest) === 0) return 0;
+    this.argo.ackVirq(this.guest);
     m.bump(L.CNT_AR_VIRQS_TAKEN);
     const ring = this.feRing;
     let rx = ring.rxPtr;
@@ -405,6 +445,7 @@ export class ArgoTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unbind();
     this.be.unregister(this.aport, this.guest);
     this.fe.unregister(this.aport, this.backendDomid);
   }
