@@ -317,7 +317,8 @@ export class ArgoTransport implements Transport {
       const at = (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len;
       const id = h.getUint32(16, true);
       const q = h.getUint32(20, true);
-      const readable = h.getUint32(24, true);
+      // The header is the guest's word: never read past the message the ring actually holds.
+      const readable = Math.max(0, Math.min(h.getUint32(24, true), len - L.ARGO_RING_MESSAGE_HEADER_SIZE - HDR));
       const writable = Math.min(h.getUint32(28, true), this.ringLen - 2 * L.XEN_ARGO_MSG_SLOT_SIZE - HDR);
       m.bump(L.CNT_AR_MESSAGES_RECEIVED);
       const written = this.runDevice(q, id, at, readable, writable);
