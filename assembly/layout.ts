@@ -1421,6 +1421,13 @@ export const CNT_GC_COPY_CALLS: u32 = 544; // GNTTABOP_copy hypercalls (one per 
 export const CNT_GC_COPY_OPS: u32 = 545; // successful copy ops (one per segment piece within a page)
 export const CNT_GC_COPY_FAILS: u32 = 546; // copy ops with a status other than GNTST_okay
 export const CNT_TR_ARGO_BASE: u32 = 560;
+// argo (560..575): VirtIO-Argo, each side its own virtqueue, descriptors and payload over Argo rings.
+export const CNT_AR_REQUESTS_SENT: u32 = 560; // request messages the frontend sent (one per chain)
+export const CNT_AR_COMPLETIONS_SENT: u32 = 561; // completion messages the backend sent
+export const CNT_AR_SEND_EAGAIN: u32 = 562; // sendv's refused for lack of ring space (either side)
+export const CNT_AR_SPACE_WAITS: u32 = 563; // notify queries asking to be woken when a message fits
+export const CNT_AR_VIRQS_TAKEN: u32 = 564; // VIRQ_ARGO handled by a side that found messages
+export const CNT_AR_MESSAGES_RECEIVED: u32 = 565; // messages consumed from either ring
 export const CNT_TR_PV_P2M_BASE: u32 = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;

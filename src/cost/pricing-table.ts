@@ -333,4 +333,12 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_GC_COPY_CALLS, "its hypercall is CNT_HYPERCALLS, each op CNT_GNT_COPIES"),
   free(L.CNT_GC_COPY_OPS, "priced on CNT_GNT_COPIES and CNT_GNT_COPY_BYTES"),
   free(L.CNT_GC_COPY_FAILS, "a failed op, priced on CNT_GNT_FAILED"),
+  // argo: the hypercalls, ring copies and VIRQs are priced on the Argo and hypercall counters,
+  // the transport's own copies on CNT_TR_COPY_BYTES_*.
+  free(L.CNT_AR_REQUESTS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
+  free(L.CNT_AR_COMPLETIONS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
+  free(L.CNT_AR_SEND_EAGAIN, "the refused sendv is priced on CNT_HYPERCALLS"),
+  free(L.CNT_AR_SPACE_WAITS, "each is a notify priced on CNT_HYPERCALLS"),
+  free(L.CNT_AR_VIRQS_TAKEN, "the VIRQ is priced on the event-channel counters"),
+  free(L.CNT_AR_MESSAGES_RECEIVED, "the copy out is priced on CNT_TR_COPY_BYTES_* or the device's reads"),
 ]);

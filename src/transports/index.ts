@@ -5,6 +5,7 @@ export { KvmIoeventfdTransport, type KvmIoeventfdOptions } from "./kvm-ioeventfd
 export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts";
 export { GrantMapTransport, decodeGrantDma, grantDmaAddr, GRANT_DMA_MARK, type GrantMapOptions, type GrantMode } from "./grant-map.ts";
 export { GrantCopyChainIo } from "./grant-copy-io.ts";
+export { ArgoTransport, type ArgoTransportOptions, type ArgoVariant } from "./argo.ts";
 export { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
 export { makeXenEnv, takeBackendGfns, UpcallRouter, type PortHandler, type XenEnv } from "./xen-env.ts";
 export { VirtioBackend, type BackendHooks, type BackendOptions, type OpenChain, type RingPlacement } from "./backend.ts";

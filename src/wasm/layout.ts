@@ -1420,6 +1420,13 @@ export const CNT_GC_COPY_CALLS = 544; // GNTTABOP_copy hypercalls (one per devic
 export const CNT_GC_COPY_OPS = 545; // successful copy ops (one per segment piece within a page)
 export const CNT_GC_COPY_FAILS = 546; // copy ops with a status other than GNTST_okay
 export const CNT_TR_ARGO_BASE = 560;
+// argo (560..575): VirtIO-Argo, each side its own virtqueue, descriptors and payload over Argo rings.
+export const CNT_AR_REQUESTS_SENT = 560; // request messages the frontend sent (one per chain)
+export const CNT_AR_COMPLETIONS_SENT = 561; // completion messages the backend sent
+export const CNT_AR_SEND_EAGAIN = 562; // sendv's refused for lack of ring space (either side)
+export const CNT_AR_SPACE_WAITS = 563; // notify queries asking to be woken when a message fits
+export const CNT_AR_VIRQS_TAKEN = 564; // VIRQ_ARGO handled by a side that found messages
+export const CNT_AR_MESSAGES_RECEIVED = 565; // messages consumed from either ring
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;

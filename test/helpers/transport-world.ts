@@ -154,3 +154,27 @@ export function grantMapWorld(o: WorldOptions & { backend?: number; gm?: Partial
   if (o.init ?? true) driver.init();
   return { m: env.hv.machine, t, blk, backing, driver, guest: new BlkGuest(driver, pages), pages, c, env };
 }
+
+// ---- argo -----------------------------------------------------------------------------------
+import { Argo } from "../../src/xen/argo.ts";
+import { ArgoTransport, type ArgoTransportOptions, type ArgoVariant } from "../../src/transports/argo.ts";
+
+export const ARGO_DOMU = 4; // an unprivileged domU backend (labelled back_t)
+
+/** Xen with Argo on, dom0, the guest (front_t) and a domU that may serve it (back_t). */
+export function argoDomains(o: { build?: "release" | "debug"; xsm?: XsmPolicy } = {}): XenEnv & { argo: Argo } {
+  const env = makeXenEnv({ machine: new Machine({ build: o.build ?? "release" }), arch: "x86-64", xsm: o.xsm });
+  const argo = env.hv.register(new Argo(env.hv, { enabled: true }));
+  env.hv.createDomain({ domid: DOM0, name: "Domain-0", ramPages: 256, control: true, label: "dom0_t" });
+  env.hv.createDomain({ domid: GUEST, name: "guest", ramPages: GUEST_PAGES, label: "front_t" });
+  env.hv.createDomain({ domid: ARGO_DOMU, name: "blk-be", ramPages: 256, label: "back_t" });
+  return { ...env, argo };
+}
+
+export function argoWorld(o: WorldOptions & { variant: ArgoVariant; backend?: number; env?: XenEnv & { argo: Argo }; at?: Partial<ArgoTransportOptions> }): BlkWorld<ArgoTransport> & { env: XenEnv & { argo: Argo } } {
+  const env = o.env ?? argoDomains({ build: o.build });
+  const backing = o.backing ?? new MemDisk(DISK_BYTES);
+  const blk = new VirtioBlk({ backing, ...o.blk });
+  const t = new ArgoTransport({ env, argo: env.argo, guest: GUEST, backend: o.backend ?? DOM0, device: blk, variant: o.variant, ...o.at });
+  return { ...finishWorld(env.hv.machine, t, blk, backing, { eventIdx: false, ...o }), env };
+}

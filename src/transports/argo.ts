@@ -1,0 +1,453 @@
+// argo (VirtIO-Argo, the OpenXT design): no guest memory is shared. Each side keeps its own
+// virtqueue in its own RAM: the guest's driver uses an ordinary split ring that the frontend
+// transport (guest kernel code) serves locally; the backend keeps a shadow of each chain in
+// its own RAM. Chains travel as Argo messages: the frontend sendv's a request (a header naming
+// the chain and its sizes, then the device-readable bytes) into the ring the backend
+// registered; the backend consumes it, runs the device, and sendv's a completion (header, then
+// the bytes the device wrote) into the ring the frontend registered; the frontend copies those
+// bytes into the buffers its own descriptors name and pushes the used entry.
+//
+// Two variants: "buffered" stages every payload in a send buffer before sendv and copies it
+// out of the ring on receipt (3 copies per message: sender, Xen, receiver); "sg" gathers
+// straight from the source buffers (sendv's iovs name the driver's or device's buffers) and
+// lets the backend's device read the request in place in its ring (Xen's copy only); the
+// frontend still copies a completion's bytes out of its ring into the driver's buffers.
+//
+// Notifications: Xen raises VIRQ_ARGO on the ring owner after each sendv; each side bound it to
+// an event-channel port, and a side runs when its upcall shows that port pending. A sendv
+// refused with EAGAIN (ring full) leaves the message queued on its side and registers a space
+// wait (notify with space_required); the receiver's notify after consuming wakes the waiter
+// with a VIRQ, and the sender retries.
+//
+// Configuration: the frontend serves the driver's register window from a local register file
+// whose device is a snapshot of the backend's (id, features, queue sizes, config space) taken
+// at bring-up, and negotiated features / reset are forwarded as control calls. That exchange is
+// modelled as direct calls, not Argo messages (documented in docs/transports.md).
+import * as L from "../wasm/layout.ts";
+import type { Chain, ChainIo, VirtioDevice } from "../devices/types.ts";
+import type { FrontendPort } from "../virtio/port.ts";
+import type { Used } from "../virtio/rings.ts";
+import type { Argo } from "../xen/argo.ts";
+import { ArgoGuest, ArgoGuestRing } from "../xen/argo-guest.ts";
+import { ringPages, slotUp } from "../xen/argo-ring.ts";
+import { errnoName, EAGAIN } from "../xen/errno.ts";
+import { VirtioBackend } from "./backend.ts";
+import { SegmentChainIo } from "./chain-io.ts";
+import { GuestEvtchn } from "../xen/evtchn-guest.ts";
+import { UpcallRouter, type XenEnv } from "./xen-env.ts";
+import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
+
+export type ArgoVariant = "buffered" | "sg";
+
+export interface ArgoTransportOptions {
+  env: XenEnv;
+  argo: Argo;
+  guest: number;
+  backend: number;
+  device: VirtioDevice;
+  variant: ArgoVariant;
+  /** Argo port both rings use (default 0x7649). */
+  aport?: number;
+  /** Data bytes of each ring (default 64 KiB). */
+  ringLen?: number;
+  /** Guest gfn of the frontend's area: ring, then send buffer, then Argo scratch (default 3072). */
+  guestGfn?: number;
+  /** Backend gfn of its area: ring, send buffer, local buffers, scratch (default 16). */
+  backendGfn?: number;
+  /** Gfn (in each side's RAM) of the page its event-channel hypercalls use (default 0). */
+  scratchGfn?: number;
+}
+
+const HDR = 16; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
+const MSG_REQUEST = 1;
+const MSG_COMPLETION = 2;
+
+interface Outgoing {
+  hdr: Uint8Array;
+  /** Where the payload bytes are, in the sender's RAM (gathered as iovs in "sg"). */
+  parts: { gpa: number; len: number }[];
+  bytes: number;
+}
+
+export class ArgoTransport implements Transport {
+  readonly id = "argo" as const;
+  readonly guest: number;
+  readonly backendDomid: number;
+  readonly device: VirtioDevice;
+  readonly variant: ArgoVariant;
+  readonly argo: Argo;
+  readonly frontend: FrontendPort;
+  /** The frontend's local device side (register file and the guest's own rings). */
+  readonly local: VirtioBackend;
+  readonly feRing: ArgoGuestRing;
+  readonly beRing: ArgoGuestRing;
+  private readonly fe: ArgoGuest;
+  private readonly be: ArgoGuest;
+  private readonly aport: number;
+  private readonly ringLen: number;
+  private readonly feSendGpa: number;
+  private readonly beSendGpa: number;
+  private readonly beBufGpa: number;
+  private readonly feHdrGpa: number;
+  private readonly beHdrGpa: number;
+  private readonly inflight = new Map<number, { q: number; chain: Chain }>(); // key q*65536+id
+  private readonly feOut: Outgoing[] = [];
+  private readonly beOut: Outgoing[] = [];
+  private irq = false;
+  private closed = false;
+  private readonly router: UpcallRouter;
+  private readonly virqPorts: { ev: GuestEvtchn; port: number; detach: () => void }[] = [];
+  /** VIRQ_ARGO reached the side's bound port since it last ran. */
+  private feWoken = false;
+  private beWoken = false;
+
+  constructor(o: ArgoTransportOptions) {
+    const fail = (msg: string): never => {
+      throw new TransportSetupError("argo", msg);
+    };
+    const { hv } = o.env;
+    this.argo = o.argo;
+    this.guest = o.guest;
+    this.backendDomid = o.backend;
+    this.device = o.device;
+    this.variant = o.variant;
+    if (o.variant !== "buffered" && o.variant !== "sg") fail(`variant must be "buffered" or "sg", got ${String(o.variant)}`);
+    const g = hv.live(o.guest) ?? fail(`guest domain ${o.guest} does not exist`);
+    const b = hv.live(o.backend) ?? fail(`backend domain ${o.backend} does not exist`);
+    if (g === b) fail("the guest cannot be its own backend");
+    if (!o.argo.hasState(g.domid)) fail(`guest d${g.domid} has no Argo (Argo off, or XSM argo_enable denied)`);
+    if (!o.argo.hasState(b.domid)) fail(`backend d${b.domid} has no Argo (Argo off, or XSM argo_enable denied)`);
+    this.aport = o.aport ?? 0x7649;
+    this.ringLen = o.ringLen ?? 0x10000;
+    const pages = ringPages(this.ringLen);
+    const bufPages = Math.ceil(this.ringLen / L.PAGE_SIZE);
+    const gg = o.guestGfn ?? 3072;
+    const bg = o.backendGfn ?? 16;
+    // Frontend area: ring | send buffer | header page | scratch (8 pages).
+    this.feRing = new ArgoGuestRing(o.argo, g.domid, { aport: this.aport, partner: b.domid, len: this.ringLen, baseGfn: gg });
+    this.feSendGpa = (gg + pages) * L.PAGE_SIZE;
+    this.feHdrGpa = (gg + pages + bufPages) * L.PAGE_SIZE;
+    this.fe = new ArgoGuest(o.argo, g.domid, (gg + pages + bufPages + 1) * L.PAGE_SIZE);
+    // Backend area: ring | send buffer | local buffers | header page | scratch.
+    this.beRing = new ArgoGuestRing(o.argo, b.domid, { aport: this.aport, partner: g.domid, len: this.ringLen, baseGfn: bg });
+    this.beSendGpa = (bg + pages) * L.PAGE_SIZE;
+    this.beBufGpa = (bg + pages + bufPages) * L.PAGE_SIZE;
+    this.beHdrGpa = (bg + pages + 2 * bufPages) * L.PAGE_SIZE;
+    this.be = new ArgoGuest(o.argo, b.domid, (bg + pages + 2 * bufPages + 1) * L.PAGE_SIZE);
+    const need = (d: { ramPages: number; domid: number }, last: number) => {
+      if (last > d.ramPages) fail(`d${d.domid} needs RAM up to gfn ${last} for its Argo area, has ${d.ramPages} pages`);
+    };
+    need(g, gg + pages + bufPages + 9);
+    need(b, bg + pages + 2 * bufPages + 9);
+
+    // Each side registers the ring it receives on, single-source (its partner only).
+    const rb = this.be.register(this.beRing);
+    if (rb < 0) fail(`backend d${b.domid} could not register its ring for guest d${g.domid}: ${errnoName(rb)} (XSM denies Argo between them?)`);
+    const rf = this.fe.register(this.feRing);
+    if (rf < 0) {
+      this.be.unregister(this.aport, g.domid);
+      fail(`guest d${g.domid} could not register its ring for backend d${b.domid}: ${errnoName(rf)} (XSM denies Argo between them?)`);
+    }
+    this.argo.ackVirq(g.domid);
+    this.argo.ackVirq(b.domid);
+    // Each side binds VIRQ_ARGO to an event-channel port; a side runs when its port fires.
+    this.router = UpcallRouter.for(o.env.evtchn);
+    for (const [domid, wake] of [[g.domid, () => (this.feWoken = true)], [b.domid, () => (this.beWoken = true)]] as const) {
+      const ev = new GuestEvtchn(o.env.evtchn, domid, o.scratchGfn ?? 0);
+      const port = ev.bindVirq(L.VIRQ_ARGO);
+      if (port < 0) {
+        this.unbind();
+        this.be.unregister(this.aport, g.domid);
+        this.fe.unregister(this.aport, b.domid);
+        fail(`d${domid} could not bind VIRQ_ARGO: ${errnoName(port)}`);
+      }
+      const detach = this.router.attach(domid, [port], (ports) => {
+        if (ports.includes(port)) wake();
+        return ports.filter((p) => p !== port);
+      });
+      this.virqPorts.push({ ev, port, detach });
+    }
+
+    const m = hv.machine;
+    const guest = g.domid;
+    this.local = new VirtioBackend({
+      machine: m,
+      device: this.snapshotDevice(o.device),
+      ringFeatures: 0n,
+      bufDomid: guest,
+      hooks: {
+        placeRing: (_q, ring) => ({ ringDomid: guest, ring }), // the guest's own rings, served in the guest
+        releaseRings: () => {},
+        openChain: (_q, chain) => ({ io: new SegmentChainIo(m, chain, (addr, len) => ({ domid: guest, gpa: addr, len })), close: () => {} }),
+        interrupt: () => this.raise(),
+      },
+    });
+    this.frontend = {
+      isrRegisters: false,
+      readReg: (off, size) => this.local.regs.read(off, size),
+      writeReg: (off, size, value) => this.local.regs.write(off, size, value),
+      expose: (buf) => buf.gpa, // descriptors hold the guest's own addresses; only the guest reads them
+      unexpose: () => {},
+      notify: (q) => this.kick(q),
+      takeInterrupt: () => {
+        const i = this.irq;
+        this.irq = false;
+        return i;
+      },
+    };
+  }
+
+  /** The device as the frontend's register file sees it: the backend's identity and config,
+   *  learned at bring-up; negotiation and reset are forwarded to the backend. */
+  private snapshotDevice(d: VirtioDevice): VirtioDevice {
+    return {
+      deviceId: d.deviceId, features: d.features, numQueues: d.numQueues, queueMax: d.queueMax,
+      config: d.config.slice(),
+      negotiated: (f) => d.negotiated(f),
+      handle: () => {
+        throw new Error("argo: chains are handled by the backend, over Argo");
+      },
+      reset: () => d.reset(),
+    };
+  }
+
+  private raise(): void {
+    const m = this.argo.machine;
+    m.bump(this.irq ? L.CNT_TR_INTERRUPTS_MERGED : L.CNT_TR_INTERRUPTS);
+    this.irq = true;
+  }
+
+  // ---- frontend -------------------------------------------------------------------------
+
+  /** The driver's kick: pop what the driver added and send each chain to the backend. */
+  private kick(q: number): void {
+    if (this.closed) return;
+    const m = this.argo.machine;
+    m.bump(L.CNT_TR_NOTIFICATIONS);
+    const dev = this.local.ring(q);
+    if (!dev || dev.broken) return;
+    for (let chains = dev.pop(64); chains.length > 0; chains = dev.pop(64)) {
+      for (const chain of chains) {
+        this.inflight.set(q * 0x10000 + chain.id, { q, chain });
+        const hdr = new Uint8Array(HDR);
+        const v = new DataView(hdr.buffer);
+        v.setUint32(0, chain.id, true);
+        v.setUint32(4, q, true);
+        v.setUint32(8, chain.readable, true);
+        v.setUint32(12, chain.writable, true);
+        const parts = chain.segs.filter((s) => !s.write && s.len > 0).map((s) => ({ gpa: s.addr, len: s.len }));
+        this.feOut.push({ hdr, parts, bytes: chain.readable });
+      }
+    }
+    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
+  }
+
+  /** Sends queued messages in order until one does not fit (EAGAIN: wait for space). */
+  private flush(side: ArgoGuest, out: Outgoing[], sendGpa: number, hdrGpa: number, dst: number, type: number, copies: number, copyBytes: number): void {
+    const m = this.argo.machine;
+    while (out.length > 0) {
+      const msg = out[0]!;
+      m.write(side.domid, hdrGpa, msg.hdr);
+      let iovs: { gpa: number; len: number }[];
+      if (this.variant === "buffered" && msg.bytes > 0) {
+        // Stage the payload in the send buffer (the sender's copy).
+        let at = 0;
+        for (const p of msg.parts) {
+          m.write(side.domid, sendGpa + at, m.read(side.domid, p.gpa, p.len));
+          at += p.len;
+        }
+        iovs = [{ gpa: hdrGpa, len: HDR }, { gpa: sendGpa, len: msg.bytes }];
+      } else iovs = [{ gpa: hdrGpa, len: HDR }, ...msg.parts];
+      const rc = side.sendv({ domid: dst, aport: this.aport }, iovs, { srcAport: this.aport, messageType: type });
+      if (rc === -EAGAIN) {
+        m.bump(L.CNT_AR_SEND_EAGAIN);
+        m.bump(L.CNT_AR_SPACE_WAITS);
+        side.notify([{ ring: { domid: dst, aport: this.aport }, spaceRequired: HDR + msg.bytes }]);
+        return;
+      }
+      if (rc < 0) throw new Error(`argo: sendv d${side.domid} -> d${dst} returned ${errnoName(rc)}`);
+      if (this.variant === "buffered" && msg.bytes > 0) {
+        m.bump(copies);
+        m.bump(copyBytes, msg.bytes);
+      }
+      if (msg.bytes > 0) {
+        m.bump(L.CNT_TR_COPIES_HV);
+        m.bump(L.CNT_TR_COPY_BYTES_HV, msg.bytes);
+      }
+      m.bump(type === MSG_REQUEST ? L.CNT_AR_REQUESTS_SENT : L.CNT_AR_COMPLETIONS_SENT);
+      out.shift();
+    }
+  }
+
+  // ---- one pass: the backend on its VIRQ, then the frontend on its own --------------------
+
+  service(): number {
+    if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
+    this.router.dispatch();
+    if (this.beWoken) {
+      this.beWoken = false;
+      this.backendPass();
+    }
+    this.router.dispatch();
+    if (!this.feWoken) return 0;
+    this.feWoken = false;
+    return this.frontendPass();
+  }
+
+  private unbind(): void {
+    for (const v of this.virqPorts.splice(0)) {
+      v.detach();
+      v.ev.close(v.port);
+    }
+  }
+
+  private backendPass(): void {
+    const m = this.argo.machine;
+    this.argo.ackVirq(this.backendDomid);
+    m.bump(L.CNT_AR_VIRQS_TAKEN);
+    // Retry completions that waited for space, then take requests.
+    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+    const ring = this.beRing;
+    let rx = ring.rxPtr;
+    const tx = ring.txPtr;
+    let served = 0;
+    while (rx !== tx) {
+      const h = new DataView(this.ringRead(ring, rx, L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR).buffer);
+      const len = h.getUint32(L.ARGO_RING_MESSAGE_HEADER_LEN, true);
+      const at = (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len;
+      const id = h.getUint32(16, true);
+      const q = h.getUint32(20, true);
+      // The header is the guest's word: never read past the message the ring actually holds.
+      const readable = Math.max(0, Math.min(h.getUint32(24, true), len - L.ARGO_RING_MESSAGE_HEADER_SIZE - HDR));
+      const writable = Math.min(h.getUint32(28, true), this.ringLen - 2 * L.XEN_ARGO_MSG_SLOT_SIZE - HDR);
+      m.bump(L.CNT_AR_MESSAGES_RECEIVED);
+      const written = this.runDevice(q, id, at, readable, writable);
+      served++;
+      rx = (rx + slotUp(len)) % ring.len;
+      ring.rxPtr = rx;
+      const hdr = new Uint8Array(HDR);
+      const v = new DataView(hdr.buffer);
+      v.setUint32(0, id, true);
+      v.setUint32(4, q, true);
+      v.setUint32(8, written, true);
+      this.beOut.push({ hdr, parts: written > 0 ? [{ gpa: this.beBufGpa, len: written }] : [], bytes: written });
+      this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+    }
+    if (served > 0) {
+      m.bump(L.CNT_TR_BACKEND_PASSES);
+      this.be.notify(); // rx_ptr moved: Xen may wake a frontend waiting for space
+    }
+  }
+
+  /** Runs the device on one request whose readable bytes start at ring offset `at`; the
+   *  device writes into the backend's local buffer. Returns the bytes written. */
+  private runDevice(q: number, id: number, at: number, readable: number, writable: number): number {
+    const m = this.argo.machine;
+    const be = this.backendDomid;
+    let local: Uint8Array | undefined;
+    if (this.variant === "buffered" && readable > 0) {
+      local = this.ringRead(this.beRing, at, readable); // the backend's copy out of its ring
+      m.bump(L.CNT_TR_COPIES_BACKEND);
+      m.bump(L.CNT_TR_COPY_BYTES_BACKEND, readable);
+    }
+    let written = 0;
+    const io: ChainIo = {
+      read: (off, len) => {
+        if (off < 0 || len < 0 || off + len > readable) throw new RangeError(`argo request ${id}: read of [${off}, ${off + len}) outside ${readable} readable bytes`);
+        m.bump(L.CNT_TR_DEV_READ_BYTES, len);
+        // "sg": the device reads in place in the ring.
+        return local ? local.slice(off, off + len) : this.ringRead(this.beRing, (at + off) % this.beRing.len, len);
+      },
+      write: (off, data) => {
+        if (off < 0 || off + data.length > writable) throw new RangeError(`argo request ${id}: write of [${off}, ${off + data.length}) outside ${writable} writable bytes`);
+        m.write(be, this.beBufGpa + off, data);
+        m.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
+        written = Math.max(written, off + data.length);
+        return data.length;
+      },
+    };
+    const chain: Chain = { id, segs: [{ addr: 0, len: readable, write: false }, { addr: readable, len: writable, write: true }], readable, writable };
+    const c = this.device.handle(q, chain, io);
+    return Math.max(c.written, written);
+  }
+
+  private frontendPass(): number {
+    const m = this.argo.machine;
+    this.argo.ackVirq(this.guest);
+    m.bump(L.CNT_AR_VIRQS_TAKEN);
+    const ring = this.feRing;
+    let rx = ring.rxPtr;
+    const tx = ring.txPtr;
+    const byQueue = new Map<number, Used[]>();
+    while (rx !== tx) {
+      const h = new DataView(this.ringRead(ring, rx, L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR).buffer);
+      const len = h.getUint32(L.ARGO_RING_MESSAGE_HEADER_LEN, true);
+      const id = h.getUint32(16, true);
+      const q = h.getUint32(20, true);
+      const written = h.getUint32(24, true);
+      m.bump(L.CNT_AR_MESSAGES_RECEIVED);
+      const key = q * 0x10000 + id;
+      const f = this.inflight.get(key);
+      if (f && written <= f.chain.writable) {
+        this.inflight.delete(key);
+        if (written > 0) {
+          // Copy the completion's bytes into the buffers the local descriptors name.
+          const data = this.ringRead(ring, (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len, written);
+          let done = 0;
+          for (const s of f.chain.segs) {
+            if (!s.write || done === written) continue;
+            const n = Math.min(s.len, written - done);
+            m.write(this.guest, s.addr, data.subarray(done, done + n));
+            done += n;
+          }
+          m.bump(L.CNT_TR_COPIES_GUEST);
+          m.bump(L.CNT_TR_COPY_BYTES_GUEST, written);
+        }
+        let list = byQueue.get(q);
+        if (!list) byQueue.set(q, (list = []));
+        list.push({ id, len: written });
+      } else m.bump(L.CNT_TR_IO_ERRORS); // a completion for nothing in flight: dropped
+      rx = (rx + slotUp(len)) % ring.len;
+      ring.rxPtr = rx;
+    }
+    this.fe.notify(); // rx_ptr moved: Xen may wake a backend waiting for space
+    // The VIRQ also means space may have opened in the backend's ring: retry queued requests.
+    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
+    let done = 0;
+    for (const [q, used] of [...byQueue].sort((a, b) => a[0] - b[0])) {
+      const dev = this.local.ring(q);
+      if (!dev) continue;
+      dev.push(used);
+      done += used.length;
+      if (dev.needInterrupt()) this.raise();
+    }
+    return done;
+  }
+
+  /** Reads `n` data bytes of `ring` from data offset `at`, wrapping (the owner's own memory). */
+  private ringRead(ring: ArgoGuestRing, at: number, n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const pos = (at + done) % ring.len;
+      const off = L.ARGO_RING_SIZE + pos;
+      const k = Math.min(n - done, ring.len - pos, L.PAGE_SIZE - (off % L.PAGE_SIZE));
+      out.set(this.argo.machine.read(ring.domid, ring.gpa(off), k), done);
+      done += k;
+    }
+    return out;
+  }
+
+  /** Nothing of the guest's memory is mapped or reachable by the backend. */
+  exposure(): Exposure {
+    return { reachable: 0, mapped: 0, mappedPeak: 0 };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unbind();
+    this.be.unregister(this.aport, this.guest);
+    this.fe.unregister(this.aport, this.backendDomid);
+  }
+}
