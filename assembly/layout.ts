@@ -1403,6 +1403,16 @@ export const CNT_TR_ARGO_BASE: u32 = 560;
 export const CNT_TR_PV_P2M_BASE: u32 = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;
+// preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
+// foreign-mapped once by the backend; the guest bounces payload through the pool.
+export const CNT_PB_BOUNCE_IN_COPIES: u32 = 608; // guest copies of a device-readable buffer into the pool
+export const CNT_PB_BOUNCE_IN_BYTES: u32 = 609;
+export const CNT_PB_BOUNCE_OUT_COPIES: u32 = 610; // guest copies of a device-written pool slot back out
+export const CNT_PB_BOUNCE_OUT_BYTES: u32 = 611;
+export const CNT_PB_REGION_PAGES_MAPPED: u32 = 612; // region pages the backend mapped at set-up
+export const CNT_PB_KICKS: u32 = 613; // event-channel sends guest -> backend
+export const CNT_PB_IRQS: u32 = 614; // event-channel sends backend -> guest
+export const CNT_PB_POOL_EXHAUSTED: u32 = 615; // expose() found no room in the pool
 // Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
 export const GUEST_VIRTIO_MMIO_BASE: u32 = 0x02000000;
 export const GUEST_VIRTIO_MMIO_SIZE: u32 = 0x00100000;

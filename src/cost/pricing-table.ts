@@ -315,4 +315,14 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
   free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
   free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  // preshared-bounce: the bounces are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
+  // event-channel sends (CNT_EVTCHN_SENDS, CNT_HYPERCALLS), the region a set-up foreign map.
+  free(L.CNT_PB_BOUNCE_IN_COPIES, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_PB_BOUNCE_IN_BYTES, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_PB_BOUNCE_OUT_COPIES, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_PB_BOUNCE_OUT_BYTES, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_PB_REGION_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PB_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PB_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PB_POOL_EXHAUSTED, "an error outcome, not work"),
 ]);

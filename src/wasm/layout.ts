@@ -1402,6 +1402,16 @@ export const CNT_TR_ARGO_BASE = 560;
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;
+// preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
+// foreign-mapped once by the backend; the guest bounces payload through the pool.
+export const CNT_PB_BOUNCE_IN_COPIES = 608; // guest copies of a device-readable buffer into the pool
+export const CNT_PB_BOUNCE_IN_BYTES = 609;
+export const CNT_PB_BOUNCE_OUT_COPIES = 610; // guest copies of a device-written pool slot back out
+export const CNT_PB_BOUNCE_OUT_BYTES = 611;
+export const CNT_PB_REGION_PAGES_MAPPED = 612; // region pages the backend mapped at set-up
+export const CNT_PB_KICKS = 613; // event-channel sends guest -> backend
+export const CNT_PB_IRQS = 614; // event-channel sends backend -> guest
+export const CNT_PB_POOL_EXHAUSTED = 615; // expose() found no room in the pool
 // Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
 export const GUEST_VIRTIO_MMIO_BASE = 0x02000000;
 export const GUEST_VIRTIO_MMIO_SIZE = 0x00100000;
