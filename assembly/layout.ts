@@ -1403,6 +1403,17 @@ export const CNT_TR_ARGO_BASE: u32 = 560;
 export const CNT_TR_PV_P2M_BASE: u32 = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;
+// fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
+// its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
+export const CNT_FV_SLOT_COPIES_IN: u32 = 592; // frontend copies of a device-readable buffer into its slot
+export const CNT_FV_SLOT_BYTES_IN: u32 = 593;
+export const CNT_FV_SLOT_COPIES_OUT: u32 = 594; // frontend copies of a device-written slot back out
+export const CNT_FV_SLOT_BYTES_OUT: u32 = 595;
+export const CNT_FV_RING_PAGES_MAPPED: u32 = 596; // ring pages (slots included) the backend mapped at set-up
+export const CNT_FV_KICKS: u32 = 597; // event-channel sends guest -> backend
+export const CNT_FV_IRQS: u32 = 598; // event-channel sends backend -> guest
+export const CNT_FV_OVERSIZE: u32 = 599; // requests refused: a buffer larger than a slot
+export const CNT_FV_SLOTS_EXHAUSTED: u32 = 600; // requests refused: no free slot
 // preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
 // foreign-mapped once by the backend; the guest bounces payload through the pool.
 export const CNT_PB_BOUNCE_IN_COPIES: u32 = 608; // guest copies of a device-readable buffer into the pool

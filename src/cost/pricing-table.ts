@@ -315,6 +315,17 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
   free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
   free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  // fat-virtqueue: the slot copies are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
+  // event-channel sends, the ring a set-up foreign map.
+  free(L.CNT_FV_SLOT_COPIES_IN, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_FV_SLOT_BYTES_IN, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_FV_SLOT_COPIES_OUT, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_FV_SLOT_BYTES_OUT, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_FV_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_FV_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_FV_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_FV_OVERSIZE, "a refusal, not work"),
+  free(L.CNT_FV_SLOTS_EXHAUSTED, "a refusal, not work"),
   // preshared-bounce: the bounces are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
   // event-channel sends (CNT_EVTCHN_SENDS, CNT_HYPERCALLS), the region a set-up foreign map.
   free(L.CNT_PB_BOUNCE_IN_COPIES, "the per-copy overhead is inside the per-byte price"),

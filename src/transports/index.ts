@@ -4,6 +4,7 @@ export { TRANSPORT_IDS, TransportSetupError, type Exposure, type Transport, type
 export { KvmIoeventfdTransport, type KvmIoeventfdOptions } from "./kvm-ioeventfd.ts";
 export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts";
 export { PresharedBounceTransport, type PresharedBounceOptions } from "./preshared-bounce.ts";
+export { FatVirtqueueTransport, type FatVirtqueueOptions } from "./fat-virtqueue.ts";
 export { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
 export { makeXenEnv, takeBackendGfns, UpcallRouter, type PortHandler, type XenEnv } from "./xen-env.ts";
 export { VirtioBackend, type BackendHooks, type BackendOptions, type OpenChain, type RingPlacement } from "./backend.ts";

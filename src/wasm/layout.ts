@@ -1402,6 +1402,17 @@ export const CNT_TR_ARGO_BASE = 560;
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;
+// fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
+// its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
+export const CNT_FV_SLOT_COPIES_IN = 592; // frontend copies of a device-readable buffer into its slot
+export const CNT_FV_SLOT_BYTES_IN = 593;
+export const CNT_FV_SLOT_COPIES_OUT = 594; // frontend copies of a device-written slot back out
+export const CNT_FV_SLOT_BYTES_OUT = 595;
+export const CNT_FV_RING_PAGES_MAPPED = 596; // ring pages (slots included) the backend mapped at set-up
+export const CNT_FV_KICKS = 597; // event-channel sends guest -> backend
+export const CNT_FV_IRQS = 598; // event-channel sends backend -> guest
+export const CNT_FV_OVERSIZE = 599; // requests refused: a buffer larger than a slot
+export const CNT_FV_SLOTS_EXHAUSTED = 600; // requests refused: no free slot
 // preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
 // foreign-mapped once by the backend; the guest bounces payload through the pool.
 export const CNT_PB_BOUNCE_IN_COPIES = 608; // guest copies of a device-readable buffer into the pool
