@@ -1403,6 +1403,16 @@ export const CNT_TR_ARGO_BASE: u32 = 560;
 export const CNT_TR_PV_P2M_BASE: u32 = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;
+// pv-p2m (576..591): xenbus handshake, machine addresses in descriptors, dom0 maps machine
+// frames (by mfn, through the guest's p2m) per request; all guest RAM is reachable.
+export const CNT_PP_PFN_TO_MFN: u32 = 576; // guest pfn -> mfn translations for descriptor addresses
+export const CNT_PP_MAP_CALLS: u32 = 577; // per-chain foreign-map batches of machine frames
+export const CNT_PP_PAGES_MAPPED: u32 = 578; // buffer pages mapped (one per page a chain touches)
+export const CNT_PP_PAGES_UNMAPPED: u32 = 579;
+export const CNT_PP_RING_PAGES_MAPPED: u32 = 580; // ring pages mapped at Connected (ring-ref mfns)
+export const CNT_PP_KICKS: u32 = 581; // event-channel sends guest -> backend
+export const CNT_PP_IRQS: u32 = 582; // event-channel sends backend -> guest
+export const CNT_PP_BAD_MFN: u32 = 583; // descriptor machine frames not owned by the guest
 // fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
 // its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
 export const CNT_FV_SLOT_COPIES_IN: u32 = 592; // frontend copies of a device-readable buffer into its slot

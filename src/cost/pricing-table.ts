@@ -315,6 +315,15 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
   free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
   free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  // pv-p2m: maps and unmaps are priced on CNT_FOREIGN_*, kicks and interrupts on CNT_EVTCHN_SENDS.
+  free(L.CNT_PP_PFN_TO_MFN, "a lookup in the guest's own p2m table: plain loads inside the request's set-up"),
+  free(L.CNT_PP_MAP_CALLS, "its hypercall is CNT_HYPERCALLS, each entry CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_PAGES_MAPPED, "priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_PAGES_UNMAPPED, "priced on CNT_FOREIGN_UNMAPS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_BAD_MFN, "an error outcome, not work"),
   // fat-virtqueue: the slot copies are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
   // event-channel sends, the ring a set-up foreign map.
   free(L.CNT_FV_SLOT_COPIES_IN, "the per-copy overhead is inside the per-byte price"),

@@ -5,6 +5,7 @@ export { KvmIoeventfdTransport, type KvmIoeventfdOptions } from "./kvm-ioeventfd
 export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts";
 export { PresharedBounceTransport, type PresharedBounceOptions } from "./preshared-bounce.ts";
 export { FatVirtqueueTransport, type FatVirtqueueOptions } from "./fat-virtqueue.ts";
+export { PvP2mTransport, type PvP2mOptions } from "./pv-p2m.ts";
 export { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
 export { makeXenEnv, takeBackendGfns, UpcallRouter, type PortHandler, type XenEnv } from "./xen-env.ts";
 export { VirtioBackend, type BackendHooks, type BackendOptions, type OpenChain, type RingPlacement } from "./backend.ts";

@@ -1402,6 +1402,16 @@ export const CNT_TR_ARGO_BASE = 560;
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;
+// pv-p2m (576..591): xenbus handshake, machine addresses in descriptors, dom0 maps machine
+// frames (by mfn, through the guest's p2m) per request; all guest RAM is reachable.
+export const CNT_PP_PFN_TO_MFN = 576; // guest pfn -> mfn translations for descriptor addresses
+export const CNT_PP_MAP_CALLS = 577; // per-chain foreign-map batches of machine frames
+export const CNT_PP_PAGES_MAPPED = 578; // buffer pages mapped (one per page a chain touches)
+export const CNT_PP_PAGES_UNMAPPED = 579;
+export const CNT_PP_RING_PAGES_MAPPED = 580; // ring pages mapped at Connected (ring-ref mfns)
+export const CNT_PP_KICKS = 581; // event-channel sends guest -> backend
+export const CNT_PP_IRQS = 582; // event-channel sends backend -> guest
+export const CNT_PP_BAD_MFN = 583; // descriptor machine frames not owned by the guest
 // fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
 // its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
 export const CNT_FV_SLOT_COPIES_IN = 592; // frontend copies of a device-readable buffer into its slot
