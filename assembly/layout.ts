@@ -1431,6 +1431,37 @@ export const CNT_AR_MESSAGES_RECEIVED: u32 = 565; // messages consumed from eith
 export const CNT_TR_PV_P2M_BASE: u32 = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE: u32 = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE: u32 = 608;
+// pv-p2m (576..591): xenbus handshake, machine addresses in descriptors, dom0 maps machine
+// frames (by mfn, through the guest's p2m) per request; all guest RAM is reachable.
+export const CNT_PP_PFN_TO_MFN: u32 = 576; // guest pfn -> mfn translations for descriptor addresses
+export const CNT_PP_MAP_CALLS: u32 = 577; // per-chain foreign-map batches of machine frames
+export const CNT_PP_PAGES_MAPPED: u32 = 578; // buffer pages mapped (one per page a chain touches)
+export const CNT_PP_PAGES_UNMAPPED: u32 = 579;
+export const CNT_PP_RING_PAGES_MAPPED: u32 = 580; // ring pages mapped at Connected (ring-ref mfns)
+export const CNT_PP_KICKS: u32 = 581; // event-channel sends guest -> backend
+export const CNT_PP_IRQS: u32 = 582; // event-channel sends backend -> guest
+export const CNT_PP_BAD_MFN: u32 = 583; // descriptor machine frames not owned by the guest
+// fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
+// its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
+export const CNT_FV_SLOT_COPIES_IN: u32 = 592; // frontend copies of a device-readable buffer into its slot
+export const CNT_FV_SLOT_BYTES_IN: u32 = 593;
+export const CNT_FV_SLOT_COPIES_OUT: u32 = 594; // frontend copies of a device-written slot back out
+export const CNT_FV_SLOT_BYTES_OUT: u32 = 595;
+export const CNT_FV_RING_PAGES_MAPPED: u32 = 596; // ring pages (slots included) the backend mapped at set-up
+export const CNT_FV_KICKS: u32 = 597; // event-channel sends guest -> backend
+export const CNT_FV_IRQS: u32 = 598; // event-channel sends backend -> guest
+export const CNT_FV_OVERSIZE: u32 = 599; // requests refused: a buffer larger than a slot
+export const CNT_FV_SLOTS_EXHAUSTED: u32 = 600; // requests refused: no free slot
+// preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
+// foreign-mapped once by the backend; the guest bounces payload through the pool.
+export const CNT_PB_BOUNCE_IN_COPIES: u32 = 608; // guest copies of a device-readable buffer into the pool
+export const CNT_PB_BOUNCE_IN_BYTES: u32 = 609;
+export const CNT_PB_BOUNCE_OUT_COPIES: u32 = 610; // guest copies of a device-written pool slot back out
+export const CNT_PB_BOUNCE_OUT_BYTES: u32 = 611;
+export const CNT_PB_REGION_PAGES_MAPPED: u32 = 612; // region pages the backend mapped at set-up
+export const CNT_PB_KICKS: u32 = 613; // event-channel sends guest -> backend
+export const CNT_PB_IRQS: u32 = 614; // event-channel sends backend -> guest
+export const CNT_PB_POOL_EXHAUSTED: u32 = 615; // expose() found no room in the pool
 // Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
 export const GUEST_VIRTIO_MMIO_BASE: u32 = 0x02000000;
 export const GUEST_VIRTIO_MMIO_SIZE: u32 = 0x00100000;

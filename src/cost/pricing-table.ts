@@ -341,4 +341,34 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_AR_SPACE_WAITS, "each is a notify priced on CNT_HYPERCALLS"),
   free(L.CNT_AR_VIRQS_TAKEN, "the VIRQ is priced on the event-channel counters"),
   free(L.CNT_AR_MESSAGES_RECEIVED, "the copy out is priced on CNT_TR_COPY_BYTES_* or the device's reads"),
+  // pv-p2m: maps and unmaps are priced on CNT_FOREIGN_*, kicks and interrupts on CNT_EVTCHN_SENDS.
+  free(L.CNT_PP_PFN_TO_MFN, "a lookup in the guest's own p2m table: plain loads inside the request's set-up"),
+  free(L.CNT_PP_MAP_CALLS, "its hypercall is CNT_HYPERCALLS, each entry CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_PAGES_MAPPED, "priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_PAGES_UNMAPPED, "priced on CNT_FOREIGN_UNMAPS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PP_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PP_BAD_MFN, "an error outcome, not work"),
+  // fat-virtqueue: the slot copies are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
+  // event-channel sends, the ring a set-up foreign map.
+  free(L.CNT_FV_SLOT_COPIES_IN, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_FV_SLOT_BYTES_IN, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_FV_SLOT_COPIES_OUT, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_FV_SLOT_BYTES_OUT, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_FV_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_FV_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_FV_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_FV_OVERSIZE, "a refusal, not work"),
+  free(L.CNT_FV_SLOTS_EXHAUSTED, "a refusal, not work"),
+  // preshared-bounce: the bounces are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
+  // event-channel sends (CNT_EVTCHN_SENDS, CNT_HYPERCALLS), the region a set-up foreign map.
+  free(L.CNT_PB_BOUNCE_IN_COPIES, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_PB_BOUNCE_IN_BYTES, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_PB_BOUNCE_OUT_COPIES, "the per-copy overhead is inside the per-byte price"),
+  free(L.CNT_PB_BOUNCE_OUT_BYTES, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
+  free(L.CNT_PB_REGION_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_PB_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PB_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
+  free(L.CNT_PB_POOL_EXHAUSTED, "an error outcome, not work"),
 ]);

@@ -6,6 +6,9 @@ export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts
 export { GrantMapTransport, decodeGrantDma, grantDmaAddr, GRANT_DMA_MARK, type GrantMapOptions, type GrantMode } from "./grant-map.ts";
 export { GrantCopyChainIo } from "./grant-copy-io.ts";
 export { ArgoTransport, type ArgoTransportOptions, type ArgoVariant } from "./argo.ts";
+export { PresharedBounceTransport, type PresharedBounceOptions } from "./preshared-bounce.ts";
+export { FatVirtqueueTransport, type FatVirtqueueOptions } from "./fat-virtqueue.ts";
+export { PvP2mTransport, type PvP2mOptions } from "./pv-p2m.ts";
 export { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
 export { makeXenEnv, takeBackendGfns, UpcallRouter, type PortHandler, type XenEnv } from "./xen-env.ts";
 export { VirtioBackend, type BackendHooks, type BackendOptions, type OpenChain, type RingPlacement } from "./backend.ts";

@@ -142,7 +142,14 @@ export class VirtioDriver<T = unknown> {
       throw new RangeError("submit: device-readable buffers must come before device-writable ones");
     }
     if (dq.ring.numFree < bufs.length) return false;
-    const addrs = bufs.map((b) => this.port.expose(b));
+    // A transport may refuse a buffer (a slot too small, a pool full): undo the ones before it.
+    const addrs: number[] = [];
+    try {
+      for (const b of bufs) addrs.push(this.port.expose(b));
+    } catch (e) {
+      addrs.forEach((a, i) => this.port.unexpose({ ...bufs[i]!, write: false }, a));
+      throw e;
+    }
     const head = dq.ring.add(bufs.map((b, i) => ({ addr: addrs[i]!, len: b.len, write: b.write })));
     if (head === undefined) {
       bufs.forEach((b, i) => this.port.unexpose(b, addrs[i]!));

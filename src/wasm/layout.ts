@@ -1430,6 +1430,37 @@ export const CNT_AR_MESSAGES_RECEIVED = 565; // messages consumed from either ri
 export const CNT_TR_PV_P2M_BASE = 576;
 export const CNT_TR_FAT_VIRTQUEUE_BASE = 592;
 export const CNT_TR_PRESHARED_BOUNCE_BASE = 608;
+// pv-p2m (576..591): xenbus handshake, machine addresses in descriptors, dom0 maps machine
+// frames (by mfn, through the guest's p2m) per request; all guest RAM is reachable.
+export const CNT_PP_PFN_TO_MFN = 576; // guest pfn -> mfn translations for descriptor addresses
+export const CNT_PP_MAP_CALLS = 577; // per-chain foreign-map batches of machine frames
+export const CNT_PP_PAGES_MAPPED = 578; // buffer pages mapped (one per page a chain touches)
+export const CNT_PP_PAGES_UNMAPPED = 579;
+export const CNT_PP_RING_PAGES_MAPPED = 580; // ring pages mapped at Connected (ring-ref mfns)
+export const CNT_PP_KICKS = 581; // event-channel sends guest -> backend
+export const CNT_PP_IRQS = 582; // event-channel sends backend -> guest
+export const CNT_PP_BAD_MFN = 583; // descriptor machine frames not owned by the guest
+// fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
+// its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
+export const CNT_FV_SLOT_COPIES_IN = 592; // frontend copies of a device-readable buffer into its slot
+export const CNT_FV_SLOT_BYTES_IN = 593;
+export const CNT_FV_SLOT_COPIES_OUT = 594; // frontend copies of a device-written slot back out
+export const CNT_FV_SLOT_BYTES_OUT = 595;
+export const CNT_FV_RING_PAGES_MAPPED = 596; // ring pages (slots included) the backend mapped at set-up
+export const CNT_FV_KICKS = 597; // event-channel sends guest -> backend
+export const CNT_FV_IRQS = 598; // event-channel sends backend -> guest
+export const CNT_FV_OVERSIZE = 599; // requests refused: a buffer larger than a slot
+export const CNT_FV_SLOTS_EXHAUSTED = 600; // requests refused: no free slot
+// preshared-bounce (608..623): one pre-shared region per device (rings + buffer pool),
+// foreign-mapped once by the backend; the guest bounces payload through the pool.
+export const CNT_PB_BOUNCE_IN_COPIES = 608; // guest copies of a device-readable buffer into the pool
+export const CNT_PB_BOUNCE_IN_BYTES = 609;
+export const CNT_PB_BOUNCE_OUT_COPIES = 610; // guest copies of a device-written pool slot back out
+export const CNT_PB_BOUNCE_OUT_BYTES = 611;
+export const CNT_PB_REGION_PAGES_MAPPED = 612; // region pages the backend mapped at set-up
+export const CNT_PB_KICKS = 613; // event-channel sends guest -> backend
+export const CNT_PB_IRQS = 614; // event-channel sends backend -> guest
+export const CNT_PB_POOL_EXHAUSTED = 615; // expose() found no room in the pool
 // Xen's Arm guest layout for virtio-mmio devices (public/arch-arm.h, tools-only macros).
 export const GUEST_VIRTIO_MMIO_BASE = 0x02000000;
 export const GUEST_VIRTIO_MMIO_SIZE = 0x00100000;

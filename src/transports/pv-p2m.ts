@@ -1,0 +1,328 @@
+// pv-p2m (the 2011 GSoC virtio-on-Xen port): a PV-style device. The frontend and backend meet
+// through xenbus (xenstore): the guest publishes its ring pages as machine frame numbers in
+// ring-ref and its event channel; the backend maps those frames and binds the channel, both
+// go Connected. Descriptors carry MACHINE addresses: the guest translates each buffer's pfn
+// to its mfn (its own p2m) before adding it. The backend must be the privileged domain (dom0):
+// it reads the machine-to-phys table to find the guest frame behind each mfn and foreign-maps
+// it for the request (one map per page, unmapped when the chain is done). Notifications both
+// ways are event-channel sends. The virtio configuration registers are modelled as plain
+// shared memory (no trap, not counted), as in the other event-channel transports here.
+// Exposure: dom0 may map any frame of the guest, so all guest RAM is reachable.
+import * as L from "../wasm/layout.ts";
+import type { Chain, VirtioDevice } from "../devices/types.ts";
+import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
+import { GuestPages } from "../virtio/guest-pages.ts";
+import { ringAreaBytes } from "../virtio/rings.ts";
+import { Privcmd } from "../xen/privcmd.ts";
+import { errnoName } from "../xen/errno.ts";
+import type { Xenstore } from "../xen/xenstore.ts";
+import { runXenbus, toolstackAddDevice, XenbusState, type XenbusDevice } from "../xen/xenbus.ts";
+import { XenbusBackend, XenbusFrontend, type FrontendRing } from "../xen/xenbus-drivers.ts";
+import { VirtioBackend } from "./backend.ts";
+import { SegmentChainIo } from "./chain-io.ts";
+import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
+import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
+
+const PAGE = 4096;
+const RING_PAGES = 4; // ring-page-order 2: descriptor, avail and used areas of a 256 ring fit
+
+export interface PvP2mOptions {
+  env: XenEnv;
+  xenstore: Xenstore;
+  guest: number;
+  backend: number;
+  device: VirtioDevice;
+  /** xenbus device id (default 0). */
+  devid?: number;
+  /** First gfn of the guest's ring pages (default its top 4 pages). */
+  ringGfn?: number;
+  /** Backend gfns for one chain's buffer mappings (default 64). */
+  windowPages?: number;
+  scratchGfn?: number;
+  eventIdx?: boolean;
+}
+
+export class PvP2mTransport implements Transport {
+  readonly id = "pv-p2m" as const;
+  readonly guest: number;
+  readonly backendDomid: number;
+  readonly device: VirtioDevice;
+  readonly env: XenEnv;
+  readonly backend: VirtioBackend;
+  readonly frontend: FrontendPort;
+  readonly ringPages: GuestPages;
+  readonly ringMfns: number[];
+  readonly xbFront: XenbusFrontend;
+  readonly xbBack: XenbusBackend;
+  readonly dev: XenbusDevice;
+  readonly guestPort: number;
+  backendPort = -1;
+  private readonly ringGpa: number;
+  private readonly ringBase: number; // backend gfns of the mapped ring
+  private readonly window: number;
+  private readonly windowPages: number;
+  private readonly privcmd: Privcmd;
+  private readonly router: UpcallRouter;
+  private readonly detaches: (() => void)[] = [];
+  private readonly readyQueues = new Set<number>();
+  private readonly m2p = new Map<number, number>();
+  private readonly ramPages: number;
+  private inflight = 0;
+  private peak = 0;
+  private ringMapped = 0;
+  private irqPending = false;
+  private closed = false;
+
+  constructor(o: PvP2mOptions) {
+    const { hv, evtchn, ioreq, foreign } = o.env;
+    const fail = (msg: string): never => {
+      throw new TransportSetupError("pv-p2m", msg);
+    };
+    this.env = o.env;
+    this.guest = o.guest;
+    this.backendDomid = o.backend;
+    this.device = o.device;
+    const g = hv.live(o.guest) ?? fail(`guest domain ${o.guest} does not exist`);
+    const be = hv.live(o.backend) ?? fail(`backend domain ${o.backend} does not exist`);
+    if (g === be) fail("the guest cannot be its own backend");
+    // Machine addresses in descriptors: only a domain that may map any machine frame of the
+    // guest, the control domain, can serve them.
+    if (!be.isControl) fail(`backend d${be.domid} (${be.name}) is not the control domain: only dom0 may map the guest's machine frames`);
+    const m = hv.machine;
+    this.ramPages = g.ramPages;
+    const ringGfn = o.ringGfn ?? g.ramPages - RING_PAGES;
+    if (!Number.isInteger(ringGfn) || ringGfn < 0 || ringGfn + RING_PAGES > g.ramPages) fail(`ring gfns [${ringGfn}, ${ringGfn + RING_PAGES}) are not inside guest d${g.domid}'s RAM`);
+    this.ringGpa = ringGfn * PAGE;
+    this.ringPages = new GuestPages(g.domid, ringGfn, RING_PAGES);
+    this.ringMfns = Array.from({ length: RING_PAGES }, (_, i) => m.populate(g.domid, ringGfn + i));
+    this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn: o.scratchGfn ?? 0 });
+    this.ringBase = takeBackendGfns(hv, be.domid, RING_PAGES);
+    this.windowPages = o.windowPages ?? 64;
+    this.window = takeBackendGfns(hv, be.domid, this.windowPages);
+    this.router = UpcallRouter.for(evtchn);
+
+    this.guestPort = evtchn.allocUnbound(g.domid, g.domid, be.domid);
+    if (this.guestPort < 0) fail(`alloc_unbound returned ${errnoName(this.guestPort)}`);
+    this.detaches.push(this.router.attach(g.domid, [this.guestPort], (ports) => {
+      if (!ports.includes(this.guestPort)) return ports;
+      this.irqPending = true;
+      return ports.filter((p) => p !== this.guestPort);
+    }));
+
+    // xenbus: toolstack directories, then the two ends' state machines to Connected.
+    this.dev = { type: "virtio", devid: o.devid ?? 0, frontend: g.domid, backend: be.domid };
+    const added = toolstackAddDevice(o.xenstore.toolstack, this.dev);
+    if (!added.ok) fail(`toolstack could not create the xenbus directories: ${added.error}`);
+    this.xbFront = new XenbusFrontend(o.xenstore.client(g.domid), this.dev, { ringRefs: this.ringMfns, eventChannel: this.guestPort });
+    this.xbBack = new XenbusBackend(o.xenstore.client(be.domid), this.dev, {
+      features: { "max-ring-page-order": "2" },
+      connectRing: (ring) => this.connectRing(ring),
+      disconnectRing: () => this.unmapRing(),
+    });
+    for (const end of [this.xbBack, this.xbFront]) {
+      const r = end.probe();
+      if (!r.ok) fail(r.error);
+    }
+    runXenbus([this.xbBack, this.xbFront]);
+    if (this.xbFront.state !== XenbusState.Connected || this.xbBack.state !== XenbusState.Connected) {
+      this.close();
+      fail(`xenbus handshake ended with frontend state ${this.xbFront.state}, backend state ${this.xbBack.state}`);
+    }
+    this.router.dispatch(); // the pending flags bind_interdomain leaves
+    this.irqPending = false;
+
+    const ringEnd = this.ringGpa + RING_PAGES * PAGE;
+    this.backend = new VirtioBackend({
+      machine: m,
+      device: o.device,
+      ringFeatures: (o.eventIdx ?? true) ? 1n << BigInt(L.VIRTIO_RING_F_EVENT_IDX) : 0n,
+      bufDomid: L.DOMID_INVALID, // descriptor addresses are machine addresses
+      hooks: {
+        placeRing: (q, ring, packed) => {
+          if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
+          const sizes = ringAreaBytes(ring.size, packed);
+          const areas = [ring.desc, ring.driver, ring.device];
+          if (areas.some((a, i) => a < this.ringGpa || a + sizes[i]! > ringEnd)) return L.VQ_E3_RING_OUTSIDE_RAM;
+          const tr = (a: number) => a - this.ringGpa + this.ringBase * PAGE;
+          this.readyQueues.add(q);
+          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(ring.desc), driver: tr(ring.driver), device: tr(ring.device) } };
+        },
+        releaseRings: () => this.readyQueues.clear(),
+        openChain: (_q, chain) => this.openChain(chain),
+        interrupt: () => {
+          m.bump(L.CNT_TR_INTERRUPTS);
+          m.bump(L.CNT_PP_IRQS);
+          const rc = evtchn.send(be.domid, this.backendPort);
+          if (rc < 0) throw new TransportSetupError(this.id, `evtchn send by the backend returned ${errnoName(rc)}`);
+          this.router.dispatch();
+        },
+      },
+    });
+    m.bump(L.CNT_TR_EXPOSED_REACHABLE, this.ramPages);
+    this.frontend = this.makeFrontend();
+  }
+
+  /** The backend's connect step: map the ring-ref machine frames, bind the event channel. */
+  private connectRing(ring: FrontendRing): string | undefined {
+    const { evtchn } = this.env;
+    const m = this.env.hv.machine;
+    if (ring.ringRefs.length !== RING_PAGES) return `expected ${RING_PAGES} ring-refs, got ${ring.ringRefs.length}`;
+    const gfns: number[] = [];
+    for (const mfn of ring.ringRefs) {
+      const gfn = this.gfnOf(mfn);
+      if (gfn === undefined) return `ring-ref mfn ${mfn} is not a frame of guest d${this.guest}`;
+      gfns.push(gfn);
+    }
+    const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => this.ringBase + i));
+    const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
+    if (bad !== undefined) return `mapping the ring returned ${errnoName(bad)}`;
+    this.ringMapped = RING_PAGES;
+    m.bump(L.CNT_PP_RING_PAGES_MAPPED, RING_PAGES);
+    m.bump(L.CNT_TR_EXPOSED_MAPPED, RING_PAGES);
+    this.peak = Math.max(this.peak, RING_PAGES);
+    const port = evtchn.bindInterdomain(this.backendDomid, this.guest, ring.eventChannel);
+    if (port < 0) return `bind_interdomain returned ${errnoName(port)}`;
+    this.backendPort = port;
+    this.detaches.push(this.router.attach(this.backendDomid, [port], (ports) => {
+      if (!ports.includes(port)) return ports;
+      for (const q of [...this.readyQueues].sort((a, b) => a - b)) this.backend.notify(q);
+      return ports.filter((p) => p !== port);
+    }));
+    return undefined;
+  }
+
+  private unmapRing(): void {
+    for (let i = 0; i < this.ringMapped; i++) this.privcmd.unmapGfn(this.ringBase + i);
+    this.env.hv.machine.bump(L.CNT_TR_EXPOSED_MAPPED, -this.ringMapped);
+    this.ringMapped = 0;
+  }
+
+  /** The guest frame behind `mfn`, from the machine-to-phys view dom0 has (rebuilt on a miss,
+   *  and checked against the guest's p2m so a stale entry never maps a frame it gave away). */
+  private gfnOf(mfn: number): number | undefined {
+    const m = this.env.hv.machine;
+    const entryMfn = (gfn: number) => {
+      const e = m.p2mLookup(this.guest, gfn);
+      return e > 0 ? Math.floor(e / (1 << L.P2M_MFN_SHIFT)) : -1;
+    };
+    let gfn = this.m2p.get(mfn);
+    if (gfn !== undefined && entryMfn(gfn) === mfn) return gfn;
+    this.m2p.clear();
+    for (let g = 0; g < this.ramPages; g++) {
+      const f = entryMfn(g);
+      if (f >= 0) this.m2p.set(f, g);
+    }
+    gfn = this.m2p.get(mfn);
+    return gfn;
+  }
+
+  /** Maps every machine frame the chain names, one batch; unmaps them when it is done. */
+  private openChain(chain: Chain) {
+    const m = this.env.hv.machine;
+    const slots = new Map<number, number>(); // mfn -> window index
+    let why: string | undefined;
+    const gfns: number[] = [];
+    for (const s of chain.segs) {
+      for (let mfn = Math.floor(s.addr / PAGE); mfn <= Math.floor((s.addr + s.len - 1) / PAGE); mfn++) {
+        if (slots.has(mfn) || why) continue;
+        const gfn = this.gfnOf(mfn);
+        if (gfn === undefined) {
+          m.bump(L.CNT_PP_BAD_MFN);
+          why = `mfn ${mfn} is not a frame of guest d${this.guest}`;
+        } else if (gfns.length === this.windowPages) {
+          why = `the chain needs more than the backend's ${this.windowPages}-page map window`;
+        } else {
+          slots.set(mfn, gfns.length);
+          gfns.push(gfn);
+        }
+      }
+    }
+    let mapped = 0;
+    if (!why && gfns.length > 0) {
+      m.bump(L.CNT_PP_MAP_CALLS);
+      const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => this.window + i));
+      const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
+      if (typeof r !== "number") mapped = r.length; // entries that failed are unmapped no-ops below
+      if (bad !== undefined) why = `foreign map returned ${errnoName(bad)}`;
+      m.bump(L.CNT_PP_PAGES_MAPPED, gfns.length);
+      m.bump(L.CNT_TR_PAGES_EXPOSED_IO, gfns.length);
+      m.bump(L.CNT_TR_EXPOSED_MAPPED, gfns.length);
+      this.inflight = gfns.length;
+      this.peak = Math.max(this.peak, this.ringMapped + this.inflight);
+    }
+    const io = new SegmentChainIo(m, chain, (addr, len) => {
+      if (why) return why;
+      const i = slots.get(Math.floor(addr / PAGE))!;
+      const off = addr % PAGE;
+      return { domid: this.backendDomid, gpa: (this.window + i) * PAGE + off, len: Math.min(len, PAGE - off) };
+    });
+    return {
+      io,
+      close: () => {
+        if (mapped === 0) return;
+        for (let i = 0; i < mapped; i++) this.privcmd.unmapGfn(this.window + i);
+        m.bump(L.CNT_PP_PAGES_UNMAPPED, mapped);
+        m.bump(L.CNT_TR_EXPOSED_MAPPED, -mapped);
+        this.inflight = 0;
+      },
+    };
+  }
+
+  private makeFrontend(): FrontendPort {
+    const { evtchn } = this.env;
+    const m = this.env.hv.machine;
+    return {
+      isrRegisters: false,
+      readReg: (off, size) => this.backend.regs.read(off, size),
+      writeReg: (off, size, value) => this.backend.regs.write(off, size, value),
+      expose: (buf: GuestBuf) => {
+        // pfn -> mfn for every page the buffer covers; they must be machine-contiguous, since
+        // one descriptor carries one machine address.
+        const first = Math.floor(buf.gpa / PAGE);
+        const last = Math.floor((buf.gpa + Math.max(buf.len, 1) - 1) / PAGE);
+        const mfn0 = m.populate(this.guest, first);
+        m.bump(L.CNT_PP_PFN_TO_MFN);
+        for (let p = first + 1; p <= last; p++) {
+          m.bump(L.CNT_PP_PFN_TO_MFN);
+          if (m.populate(this.guest, p) !== mfn0 + (p - first)) {
+            throw new RangeError(`pv-p2m: buffer at gpa 0x${buf.gpa.toString(16)} (${buf.len} bytes) is not machine-contiguous; split it per page`);
+          }
+        }
+        return mfn0 * PAGE + (buf.gpa % PAGE);
+      },
+      unexpose: () => {},
+      notify: () => {
+        m.bump(L.CNT_PP_KICKS);
+        const rc = evtchn.send(this.guest, this.guestPort);
+        if (rc < 0) throw new Error(`pv-p2m: evtchn send by guest d${this.guest} returned ${errnoName(rc)}`);
+        this.router.dispatch();
+      },
+      takeInterrupt: () => {
+        const was = this.irqPending;
+        this.irqPending = false;
+        return was;
+      },
+    };
+  }
+
+  service(): number {
+    if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
+    return this.backend.service();
+  }
+
+  exposure(): Exposure {
+    const reachable = this.closed ? 0 : this.env.foreign.exposure(this.backendDomid, this.guest).reachable;
+    return { reachable, mapped: this.ringMapped + this.inflight, mappedPeak: this.peak };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.backend?.reset();
+    this.unmapRing();
+    for (const d of this.detaches.splice(0)) d();
+    if (this.backendPort >= 0) this.env.evtchn.close(this.backendDomid, this.backendPort);
+    this.env.evtchn.close(this.guest, this.guestPort);
+    if (this.backend) this.env.hv.machine.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.ramPages);
+  }
+}
