@@ -1,0 +1,99 @@
+// What one simulated job produces: the shape every consumer (CLI tables, experiments, sweeps,
+// the HTML report, the trace and profile exporters, library users) reads. Plain data only, so a
+// result crosses worker threads and JSON files unchanged.
+import type { Component } from "../cost/primitives.ts";
+import type { Price } from "../cost/price.ts";
+import type { LatencySummary } from "../sim/stats.ts";
+import type { Exposure } from "../transports/types.ts";
+
+export const RESULT_FORMAT = "vxsim-result/1";
+
+export type DeviceKind = "blk" | "net" | "rng";
+
+/** One job to simulate: a device over a transport on an architecture, driven by a workload. */
+export interface JobSpec {
+  /** Transport spelling as in scenarios: `grant-map`, `argo:sg`, `kvm-ioeventfd`, ... */
+  transport: string;
+  /** Built-in profile id (`x86-64`, `arm64-v8.0`, `arm64-v8.1-lse`, `riscv64`) or a profile file. */
+  profile: string;
+  device: DeviceKind;
+  /** blk: fio-like job; net: netperf-like; rng: reads. Sizes in bytes. */
+  workload:
+    | { kind: "fio"; rw: "read" | "write" | "randread" | "randwrite" | "randrw"; bs: number; iodepth: number; rwmixread?: number }
+    | { kind: "netperf"; test: "stream" | "rr"; messageSize: number; responseSize?: number }
+    | { kind: "rng"; readSize: number };
+  /** Requests (I/Os, messages, reads) to complete in the measured phase. */
+  ios: number;
+  seed: number;
+  /** Hypervisor switches that change behaviour (default: off / the architecture's default). */
+  options?: { tlbFlushElision?: boolean; backendDomain?: "dom0" | "driver-domain" };
+}
+
+/** A busy interval of one simulated CPU, for traces and timelines. */
+export interface TimelineSpan {
+  /** CPU track, e.g. `d1v0` (domain 1 vCPU 0), `d0v0`, `xen-pcpu0`. */
+  cpu: string;
+  /** Owning domain name, e.g. `guest`, `Domain-0`, `xen`. */
+  domain: string;
+  component: Component;
+  /** What the CPU was doing: `submit+kick`, `service`, `interrupt`, `hypercall:grant_table_op` ... */
+  label: string;
+  startNs: number;
+  durNs: number;
+}
+
+export interface CpuUse {
+  cpu: string;
+  domain: string;
+  busyNs: number;
+  utilisation: number;
+  byComponent: Record<Component, number>;
+}
+
+/** The mechanism counts a reader compares transports by, per completed I/O. */
+export interface PerIo {
+  copies: number;
+  copyBytes: number;
+  grantOps: number;
+  maps: number;
+  unmaps: number;
+  tlbFlushes: number;
+  tlbFlushesElided: number;
+  traps: number;
+  hypercalls: number;
+  notifications: number;
+  notificationsSuppressed: number;
+  interrupts: number;
+  evtchnSends: number;
+  atomics: number;
+}
+
+export interface JobResult {
+  format: typeof RESULT_FORMAT;
+  spec: JobSpec;
+  /** Resolved profile name and architecture. */
+  profile: string;
+  arch: string;
+  /** I/Os completed and payload bytes moved (every one verified). */
+  ios: number;
+  bytes: number;
+  bytesVerified: number;
+  /** Virtual time of the measured phase and what it gives. */
+  elapsedNs: number;
+  iops: number;
+  throughputMBps: number;
+  latency: LatencySummary;
+  perIo: PerIo;
+  /** Priced cycles of the measured phase (all CPUs), and per I/O. */
+  price: Price;
+  cyclesPerIo: number;
+  cpu: CpuUse[];
+  /** Busy ns by domain name and component, with a total. */
+  cpuByDomain: Record<string, Record<Component | "total", number>>;
+  /** Guest pages the backend can reach / has mapped at the end of the run. */
+  exposure: Exposure;
+  /** The counters block delta over the measured phase (one value per slot). */
+  counters: number[];
+  /** Busy spans, present when the job ran with tracing on. */
+  timeline?: TimelineSpan[];
+}
