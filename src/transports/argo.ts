@@ -24,7 +24,9 @@
 // at bring-up, and negotiated features / reset are forwarded as control calls. That exchange is
 // modelled as direct calls, not Argo messages (documented in docs/transports.md).
 import * as L from "../wasm/layout.ts";
-import type { Chain, ChainIo, VirtioDevice } from "../devices/types.ts";
+import { DeviceIoError, type Chain, type ChainIo, type VirtioDevice } from "../devices/types.ts";
+import { defersCompletions, isDeferred, type DeferringDevice } from "../devices/deferred.ts";
+import { GuestPages } from "../virtio/guest-pages.ts";
 import type { FrontendPort } from "../virtio/port.ts";
 import type { Used } from "../virtio/rings.ts";
 import type { Argo } from "../xen/argo.ts";
@@ -67,6 +69,8 @@ interface Outgoing {
   /** Where the payload bytes are, in the sender's RAM (gathered as iovs in "sg"). */
   parts: { gpa: number; len: number }[];
   bytes: number;
+  /** Called once the message is sent (frees the local buffer it was gathered from). */
+  sent?: () => void;
 }
 
 export class ArgoTransport implements Transport {
@@ -87,7 +91,6 @@ export class ArgoTransport implements Transport {
   private readonly ringLen: number;
   private readonly feSendGpa: number;
   private readonly beSendGpa: number;
-  private readonly beBufGpa: number;
   private readonly feHdrGpa: number;
   private readonly beHdrGpa: number;
   private readonly inflight = new Map<number, { q: number; chain: Chain }>(); // key q*65536+id
@@ -100,6 +103,13 @@ export class ArgoTransport implements Transport {
   /** VIRQ_ARGO reached the side's bound port since it last ran. */
   private feWoken = false;
   private beWoken = false;
+  /** The backend's local buffers (the device writes there), one run of pages per chain. */
+  private readonly beLocal: GuestPages;
+  /** Chains the device keeps for later (virtio-net rx buffers) and their local buffer runs. */
+  private readonly beParked = new Map<number, { base: number; pages: number }>();
+  private readonly deferring: DeferringDevice | undefined;
+  /** The device finished parked chains outside the backend's own pass (a frame arrived). */
+  private beLate = false;
 
   constructor(o: ArgoTransportOptions) {
     const fail = (msg: string): never => {
@@ -131,9 +141,15 @@ export class ArgoTransport implements Transport {
     // Backend area: ring | send buffer | local buffers | header page | scratch.
     this.beRing = new ArgoGuestRing(o.argo, b.domid, { aport: this.aport, partner: g.domid, len: this.ringLen, baseGfn: bg });
     this.beSendGpa = (bg + pages) * L.PAGE_SIZE;
-    this.beBufGpa = (bg + pages + bufPages) * L.PAGE_SIZE;
     this.beHdrGpa = (bg + pages + 2 * bufPages) * L.PAGE_SIZE;
     this.be = new ArgoGuest(o.argo, b.domid, (bg + pages + 2 * bufPages + 1) * L.PAGE_SIZE);
+    this.beLocal = new GuestPages(b.domid, bg + pages + bufPages, bufPages);
+    if (defersCompletions(o.device)) {
+      this.deferring = o.device;
+      o.device.onCompletions = () => {
+        this.beLate = true;
+      };
+    }
     const need = (d: { ramPages: number; domid: number }, last: number) => {
       if (last > d.ramPages) fail(`d${d.domid} needs RAM up to gfn ${last} for its Argo area, has ${d.ramPages} pages`);
     };
@@ -207,7 +223,11 @@ export class ArgoTransport implements Transport {
       handle: () => {
         throw new Error("argo: chains are handled by the backend, over Argo");
       },
-      reset: () => d.reset(),
+      reset: () => {
+        d.reset();
+        for (const r of this.beParked.values()) if (r.pages > 0) this.beLocal.release(r.base, r.pages);
+        this.beParked.clear();
+      },
     };
   }
 
@@ -276,6 +296,7 @@ export class ArgoTransport implements Transport {
       }
       m.bump(type === MSG_REQUEST ? L.CNT_AR_REQUESTS_SENT : L.CNT_AR_COMPLETIONS_SENT);
       out.shift();
+      msg.sent?.();
     }
   }
 
@@ -287,6 +308,10 @@ export class ArgoTransport implements Transport {
     if (this.beWoken) {
       this.beWoken = false;
       this.backendPass();
+    } else if (this.beLate) {
+      // Woken by its device, not by Argo: send the completions of chains it kept.
+      this.beLate = false;
+      this.takeLate();
     }
     this.router.dispatch();
     if (!this.feWoken) return 0;
@@ -321,17 +346,11 @@ export class ArgoTransport implements Transport {
       const readable = Math.max(0, Math.min(h.getUint32(24, true), len - L.ARGO_RING_MESSAGE_HEADER_SIZE - HDR));
       const writable = Math.min(h.getUint32(28, true), this.ringLen - 2 * L.XEN_ARGO_MSG_SLOT_SIZE - HDR);
       m.bump(L.CNT_AR_MESSAGES_RECEIVED);
-      const written = this.runDevice(q, id, at, readable, writable);
+      this.runDevice(q, id, at, readable, writable);
       served++;
       rx = (rx + slotUp(len)) % ring.len;
       ring.rxPtr = rx;
-      const hdr = new Uint8Array(HDR);
-      const v = new DataView(hdr.buffer);
-      v.setUint32(0, id, true);
-      v.setUint32(4, q, true);
-      v.setUint32(8, written, true);
-      this.beOut.push({ hdr, parts: written > 0 ? [{ gpa: this.beBufGpa, len: written }] : [], bytes: written });
-      this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+      this.takeLate(); // handling a chain may finish kept ones (a loopback frame)
     }
     if (served > 0) {
       m.bump(L.CNT_TR_BACKEND_PASSES);
@@ -339,11 +358,38 @@ export class ArgoTransport implements Transport {
     }
   }
 
+  /** Queues (and tries to send) the completion of chain `id`: the bytes the device wrote
+   *  into its local buffer run at `base`, which is freed once the message is sent. */
+  private complete(q: number, id: number, written: number, base: number, pages: number): void {
+    const hdr = new Uint8Array(HDR);
+    const v = new DataView(hdr.buffer);
+    v.setUint32(0, id, true);
+    v.setUint32(4, q, true);
+    v.setUint32(8, written, true);
+    const sent = pages > 0 ? () => this.beLocal.release(base, pages) : undefined;
+    this.beOut.push({ hdr, parts: written > 0 ? [{ gpa: base * L.PAGE_SIZE, len: written }] : [], bytes: written, sent });
+    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+  }
+
+  /** Sends the completions of kept chains the device has finished (deferred.ts rules 2-3). */
+  private takeLate(): void {
+    for (const c of this.deferring?.takeCompletions() ?? []) {
+      const key = c.q * 0x10000 + c.chain.id;
+      const r = this.beParked.get(key);
+      if (!r) throw new Error(`argo: device completed chain ${c.chain.id} of queue ${c.q}, which it did not keep`);
+      this.beParked.delete(key);
+      this.complete(c.q, c.chain.id, c.written, r.base, r.pages);
+    }
+  }
+
   /** Runs the device on one request whose readable bytes start at ring offset `at`; the
-   *  device writes into the backend's local buffer. Returns the bytes written. */
-  private runDevice(q: number, id: number, at: number, readable: number, writable: number): number {
+   *  device writes into a run of the backend's local buffer pages. Sends the completion, or
+   *  keeps the chain (and its run) when the device defers it. */
+  private runDevice(q: number, id: number, at: number, readable: number, writable: number): void {
     const m = this.argo.machine;
     const be = this.backendDomid;
+    const pages = Math.ceil(writable / L.PAGE_SIZE);
+    const base = pages > 0 ? this.beLocal.tryAlloc(pages) : 0;
     let local: Uint8Array | undefined;
     if (this.variant === "buffered" && readable > 0) {
       local = this.ringRead(this.beRing, at, readable); // the backend's copy out of its ring
@@ -360,15 +406,26 @@ export class ArgoTransport implements Transport {
       },
       write: (off, data) => {
         if (off < 0 || off + data.length > writable) throw new RangeError(`argo request ${id}: write of [${off}, ${off + data.length}) outside ${writable} writable bytes`);
-        m.write(be, this.beBufGpa + off, data);
+        if (base < 0) throw new DeviceIoError(`argo request ${id}: no room for ${writable} bytes in the backend's local buffers`);
+        m.write(be, base * L.PAGE_SIZE + off, data);
         m.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
         written = Math.max(written, off + data.length);
         return data.length;
       },
     };
     const chain: Chain = { id, segs: [{ addr: 0, len: readable, write: false }, { addr: readable, len: writable, write: true }], readable, writable };
-    const c = this.device.handle(q, chain, io);
-    return Math.max(c.written, written);
+    let c;
+    try {
+      c = this.device.handle(q, chain, io);
+    } catch (e) {
+      if (!(e instanceof DeviceIoError)) throw e;
+      c = { written: 0 }; // the device dropped it
+    }
+    if (isDeferred(c)) {
+      this.beParked.set(q * 0x10000 + id, { base, pages: base < 0 ? 0 : pages });
+      return;
+    }
+    this.complete(q, id, Math.max(c.written, written), base, base < 0 ? 0 : pages);
   }
 
   private frontendPass(): number {

@@ -6,6 +6,7 @@
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
 import { DeviceIoError, type Chain, type ChainIo, type VirtioDevice } from "../devices/types.ts";
+import { defersCompletions, isDeferred, type DeferringDevice } from "../devices/deferred.ts";
 import { allocQueueId } from "../virtio/queue-ids.ts";
 import { openDeviceRing, type DeviceRing, type RingAddrs, type Used } from "../virtio/rings.ts";
 import { MmioRegs, type MmioRegsHooks } from "./mmio-regs.ts";
@@ -60,11 +61,29 @@ export class VirtioBackend implements MmioRegsHooks {
   private readonly rings: (DeviceRing | undefined)[] = [];
   private readonly qids: number[] = [];
   private readonly pending = new Set<number>();
+  /** Chains a deferring device kept (virtio-net rx buffers), by q * 0x10000 + id, with what
+   *  the transport opened for them: held until the device completes them (deferred.ts). */
+  private readonly parked = new Map<number, OpenChain>();
+  private readonly deferring: DeferringDevice | undefined;
+  /** The device signalled late completions from outside this backend's own handle(). */
+  private woken = false;
 
   constructor(o: BackendOptions) {
     this.o = o;
     this.device = o.device;
     this.regs = new MmioRegs(o.device, o.ringFeatures, this);
+    if (defersCompletions(o.device)) {
+      this.deferring = o.device;
+      // A wake-up only (rule 4): the next service() pass takes and pushes them.
+      o.device.onCompletions = () => {
+        this.woken = true;
+      };
+    }
+  }
+
+  /** Chains the device holds for a later completion. */
+  get parkedChains(): number {
+    return this.parked.size;
   }
 
   /** The device side of queue `q` once the driver made it ready. */
@@ -79,7 +98,7 @@ export class VirtioBackend implements MmioRegsHooks {
   }
 
   get hasPending(): boolean {
-    return this.pending.size > 0;
+    return this.pending.size > 0 || this.woken;
   }
 
   // ---- register-file hooks -------------------------------------------------------------
@@ -105,6 +124,16 @@ export class VirtioBackend implements MmioRegsHooks {
     this.rings[q]?.stop();
     this.rings[q] = undefined;
     this.pending.delete(q);
+    this.dropParked(q);
+  }
+
+  /** The device forgot its parked chains (reset): release what was opened for them (rule 5). */
+  private dropParked(q?: number): void {
+    for (const [key, open] of [...this.parked]) {
+      if (q !== undefined && Math.floor(key / 0x10000) !== q) continue;
+      this.parked.delete(key);
+      open.close();
+    }
   }
 
   driverOk(): void {
@@ -113,6 +142,8 @@ export class VirtioBackend implements MmioRegsHooks {
 
   reset(): void {
     for (let q = 0; q < this.rings.length; q++) this.queueStop(q);
+    this.dropParked();
+    this.woken = false;
     this.pending.clear();
     this.o.hooks.releaseRings();
   }
@@ -126,51 +157,105 @@ export class VirtioBackend implements MmioRegsHooks {
   /** Serves every notified queue; returns the chains completed. */
   service(): number {
     let done = 0;
+    const late = new Set<number>();
+    if (this.woken) {
+      this.woken = false;
+      done += this.pushLate(late);
+    }
     for (const q of [...this.pending].sort((a, b) => a - b)) {
       this.pending.delete(q);
       const dev = this.rings[q];
       if (!dev || dev.broken) continue;
-      const n = this.serveQueue(q, dev);
+      const n = this.serveQueue(q, dev, late);
       if (n > 0) this.o.machine.bump(L.CNT_TR_BACKEND_PASSES);
       done += n;
+    }
+    // One interrupt decision per queue that got late used entries (a frame that arrived).
+    for (const q of [...late].sort((a, b) => a - b)) {
+      const dev = this.rings[q];
+      if (dev && !dev.broken && dev.needInterrupt()) this.o.hooks.interrupt(q);
     }
     return done;
   }
 
+  /** Pushes the chains the device finished late (rule 2: one push per take, per queue);
+   *  records their queues in `late`. Returns how many. */
+  private pushLate(late: Set<number>): number {
+    const list = this.deferring?.takeCompletions() ?? [];
+    const byQueue = new Map<number, Used[]>();
+    for (const c of list) {
+      const key = c.q * 0x10000 + c.chain.id;
+      const open = this.parked.get(key);
+      if (!open) throw new Error(`virtio backend: device completed chain ${c.chain.id} of queue ${c.q}, which it did not keep`);
+      this.parked.delete(key);
+      open.close(); // the transport lets go of the buffers before the driver sees them used
+      let u = byQueue.get(c.q);
+      if (!u) byQueue.set(c.q, (u = []));
+      u.push({ id: c.chain.id, len: c.written });
+    }
+    for (const [q, used] of byQueue) {
+      const dev = this.rings[q];
+      if (!dev || dev.broken) continue;
+      dev.push(used);
+      late.add(q);
+    }
+    return list.length;
+  }
+
   /** QEMU's loop: notifications off, drain, notifications on, again if the driver added
    *  meanwhile; then one interrupt decision (or one per chain with irqPerChain). */
-  private serveQueue(q: number, dev: DeviceRing): number {
+  private serveQueue(q: number, dev: DeviceRing, late: Set<number>): number {
     let done = 0;
+    let own = 0;
     do {
       dev.disableNotifications();
       for (let chains = dev.pop(this.o.popBatch ?? 64); chains.length > 0; chains = dev.pop(this.o.popBatch ?? 64)) {
-        const used = chains.map((c) => this.handle(q, c));
+        const used: Used[] = [];
+        for (const c of chains) {
+          const u = this.handle(q, c);
+          if (u) used.push(u);
+          // Rule 3: handling any chain may finish parked ones (a loopback frame).
+          if (this.deferring) done += this.pushLate(late);
+        }
         if (this.o.irqPerChain) {
           for (const u of used) {
             dev.push([u]);
             if (dev.needInterrupt()) this.o.hooks.interrupt(q);
           }
-        } else dev.push(used);
+        } else if (used.length > 0) dev.push(used);
         done += used.length;
+        own += used.length;
       }
       if (dev.broken) {
         this.regs.needsReset();
         return done;
       }
     } while (dev.enableNotifications());
-    if (!this.o.irqPerChain && done > 0 && dev.needInterrupt()) this.o.hooks.interrupt(q);
+    // This queue's late entries (a backlogged frame placed in a buffer just posted) share
+    // its decision.
+    const decide = (!this.o.irqPerChain && own > 0) || late.has(q);
+    late.delete(q);
+    if (decide && dev.needInterrupt()) this.o.hooks.interrupt(q);
     return done;
   }
 
-  private handle(q: number, chain: Chain): Used {
+  /** Runs the device on one chain; undefined when the device keeps it for later. */
+  private handle(q: number, chain: Chain): Used | undefined {
     const open = this.o.hooks.openChain(q, chain);
+    let keep = false;
     try {
-      return { id: chain.id, len: this.device.handle(q, chain, open.io).written };
+      const c = this.device.handle(q, chain, open.io);
+      if (isDeferred(c)) {
+        keep = true;
+        this.parked.set(q * 0x10000 + chain.id, open);
+        return undefined;
+      }
+      return { id: chain.id, len: c.written };
     } catch (e) {
       if (e instanceof DeviceIoError) return { id: chain.id, len: 0 }; // the device dropped it
       throw e;
     } finally {
-      open.close();
+      if (!keep) open.close();
     }
   }
 }

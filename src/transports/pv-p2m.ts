@@ -59,7 +59,7 @@ export class PvP2mTransport implements Transport {
   backendPort = -1;
   private readonly ringGpa: number;
   private readonly ringBase: number; // backend gfns of the mapped ring
-  private readonly window: number;
+  private readonly window: GuestPages; // backend gfns for chains' buffer mappings
   private readonly windowPages: number;
   private readonly privcmd: Privcmd;
   private readonly router: UpcallRouter;
@@ -98,7 +98,7 @@ export class PvP2mTransport implements Transport {
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn: o.scratchGfn ?? 0 });
     this.ringBase = takeBackendGfns(hv, be.domid, RING_PAGES);
     this.windowPages = o.windowPages ?? 64;
-    this.window = takeBackendGfns(hv, be.domid, this.windowPages);
+    this.window = new GuestPages(be.domid, takeBackendGfns(hv, be.domid, this.windowPages), this.windowPages);
     this.router = UpcallRouter.for(evtchn);
 
     this.guestPort = evtchn.allocUnbound(g.domid, g.domid, be.domid);
@@ -238,32 +238,39 @@ export class PvP2mTransport implements Transport {
       }
     }
     let mapped = 0;
-    if (!why && gfns.length > 0) {
+    // Each open chain has its own run of window gfns: a chain the device keeps (a posted rx
+    // buffer) stays mapped while later chains come and go.
+    const base = !why && gfns.length > 0 ? this.window.tryAlloc(gfns.length) : -1;
+    if (!why && gfns.length > 0 && base < 0) why = `the backend's ${this.windowPages}-page map window is full`;
+    if (base >= 0) {
       m.bump(L.CNT_PP_MAP_CALLS);
-      const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => this.window + i));
+      const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => base + i));
       const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
       if (typeof r !== "number") mapped = r.length; // entries that failed are unmapped no-ops below
       if (bad !== undefined) why = `foreign map returned ${errnoName(bad)}`;
       m.bump(L.CNT_PP_PAGES_MAPPED, gfns.length);
       m.bump(L.CNT_TR_PAGES_EXPOSED_IO, gfns.length);
       m.bump(L.CNT_TR_EXPOSED_MAPPED, gfns.length);
-      this.inflight = gfns.length;
+      this.inflight += gfns.length;
       this.peak = Math.max(this.peak, this.ringMapped + this.inflight);
     }
     const io = new SegmentChainIo(m, chain, (addr, len) => {
       if (why) return why;
       const i = slots.get(Math.floor(addr / PAGE))!;
       const off = addr % PAGE;
-      return { domid: this.backendDomid, gpa: (this.window + i) * PAGE + off, len: Math.min(len, PAGE - off) };
+      return { domid: this.backendDomid, gpa: (base + i) * PAGE + off, len: Math.min(len, PAGE - off) };
     });
     return {
       io,
       close: () => {
-        if (mapped === 0) return;
-        for (let i = 0; i < mapped; i++) this.privcmd.unmapGfn(this.window + i);
-        m.bump(L.CNT_PP_PAGES_UNMAPPED, mapped);
-        m.bump(L.CNT_TR_EXPOSED_MAPPED, -mapped);
-        this.inflight = 0;
+        if (base < 0) return;
+        for (let i = 0; i < mapped; i++) this.privcmd.unmapGfn(base + i);
+        if (mapped > 0) {
+          m.bump(L.CNT_PP_PAGES_UNMAPPED, mapped);
+          m.bump(L.CNT_TR_EXPOSED_MAPPED, -mapped);
+        }
+        this.inflight -= gfns.length;
+        this.window.release(base, gfns.length);
       },
     };
   }
