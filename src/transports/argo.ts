@@ -37,6 +37,7 @@ import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
 import { GuestEvtchn } from "../xen/evtchn-guest.ts";
 import { UpcallRouter, type XenEnv } from "./xen-env.ts";
+import type { EventChannels } from "../xen/evtchn.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 export type ArgoVariant = "buffered" | "sg";
@@ -99,7 +100,7 @@ export class ArgoTransport implements Transport {
   private irq = false;
   private closed = false;
   private readonly router: UpcallRouter;
-  private readonly virqPorts: { ev: GuestEvtchn; port: number; detach: () => void }[] = [];
+  private readonly virqPorts: (() => void)[] = [];
   /** VIRQ_ARGO reached the side's bound port since it last ran. */
   private feWoken = false;
   private beWoken = false;
@@ -167,21 +168,21 @@ export class ArgoTransport implements Transport {
     this.argo.ackVirq(g.domid);
     this.argo.ackVirq(b.domid);
     // Each side binds VIRQ_ARGO to an event-channel port; a side runs when its port fires.
+    // A domain binds it once (a second bind_virq is -EEXIST): transports of one backend
+    // domain share the port, and each looks at its own ring when it fires.
     this.router = UpcallRouter.for(o.env.evtchn);
     for (const [domid, wake] of [[g.domid, () => (this.feWoken = true)], [b.domid, () => (this.beWoken = true)]] as const) {
-      const ev = new GuestEvtchn(o.env.evtchn, domid, o.scratchGfn ?? 0);
-      const port = ev.bindVirq(L.VIRQ_ARGO);
-      if (port < 0) {
+      const v = bindArgoVirq(o.env.evtchn, this.router, domid, o.scratchGfn ?? 0, wake);
+      if (typeof v !== "number") {
+        this.virqPorts.push(v);
+        continue;
+      }
+      {
         this.unbind();
         this.be.unregister(this.aport, g.domid);
         this.fe.unregister(this.aport, b.domid);
-        fail(`d${domid} could not bind VIRQ_ARGO: ${errnoName(port)}`);
+        fail(`d${domid} could not bind VIRQ_ARGO: ${errnoName(v)}`);
       }
-      const detach = this.router.attach(domid, [port], (ports) => {
-        if (ports.includes(port)) wake();
-        return ports.filter((p) => p !== port);
-      });
-      this.virqPorts.push({ ev, port, detach });
     }
 
     const m = hv.machine;
@@ -320,14 +321,13 @@ export class ArgoTransport implements Transport {
   }
 
   private unbind(): void {
-    for (const v of this.virqPorts.splice(0)) {
-      v.detach();
-      v.ev.close(v.port);
-    }
+    for (const release of this.virqPorts.splice(0)) release();
   }
 
   private backendPass(): void {
     const m = this.argo.machine;
+    // A shared VIRQ port fired for another transport of this domain: nothing here to do.
+    if (this.beRing.rxPtr === this.beRing.txPtr && this.beOut.length === 0) return;
     this.argo.ackVirq(this.backendDomid);
     m.bump(L.CNT_AR_VIRQS_TAKEN);
     // Retry completions that waited for space, then take requests.
@@ -430,6 +430,7 @@ export class ArgoTransport implements Transport {
 
   private frontendPass(): number {
     const m = this.argo.machine;
+    if (this.feRing.rxPtr === this.feRing.txPtr && this.feOut.length === 0) return 0;
     this.argo.ackVirq(this.guest);
     m.bump(L.CNT_AR_VIRQS_TAKEN);
     const ring = this.feRing;
@@ -507,4 +508,42 @@ export class ArgoTransport implements Transport {
     this.be.unregister(this.aport, this.guest);
     this.fe.unregister(this.aport, this.backendDomid);
   }
+}
+
+interface VirqBinding {
+  ev: GuestEvtchn;
+  port: number;
+  wakers: Set<() => void>;
+  detach: () => void;
+}
+
+const virqBindings = new WeakMap<EventChannels, Map<number, VirqBinding>>();
+
+/** Joins `wake` to domain `domid`'s VIRQ_ARGO port, binding it on first use. Returns the
+ *  release function (the last one closes the port), or the bind_virq errno. */
+function bindArgoVirq(evtchn: EventChannels, router: UpcallRouter, domid: number, scratchGfn: number, wake: () => void): (() => void) | number {
+  let per = virqBindings.get(evtchn);
+  if (!per) virqBindings.set(evtchn, (per = new Map()));
+  let b = per.get(domid);
+  if (!b) {
+    const ev = new GuestEvtchn(evtchn, domid, scratchGfn);
+    const port = ev.bindVirq(L.VIRQ_ARGO);
+    if (port < 0) return port;
+    const wakers = new Set<() => void>();
+    const detach = router.attach(domid, [port], (ports) => {
+      if (!ports.includes(port)) return ports;
+      for (const w of wakers) w();
+      return ports.filter((p) => p !== port);
+    });
+    per.set(domid, (b = { ev, port, wakers, detach }));
+  }
+  const binding = b;
+  binding.wakers.add(wake);
+  return () => {
+    binding.wakers.delete(wake);
+    if (binding.wakers.size > 0) return;
+    binding.detach();
+    binding.ev.close(binding.port);
+    per.delete(domid);
+  };
 }

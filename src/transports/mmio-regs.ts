@@ -250,7 +250,8 @@ export class MmioRegs {
       if (((this.driverFeatures >> BigInt(L.VIRTIO_F_VERSION_1)) & 1n) === 0n) {
         return this.fault("E23", L.VIRTIO_MMIO_STATUS, "driver did not accept VERSION_1 (legacy drivers are not served)");
       }
-      this.device.negotiated(this.driverFeatures);
+      // The device hears the bits it offered itself; ring and platform bits are the transport's.
+      this.device.negotiated(this.driverFeatures & (this.device.features | (1n << BigInt(L.VIRTIO_F_VERSION_1))));
     }
     this.status = n | keep;
     if (n & ~o & S.DRIVER_OK) this.hooks.driverOk(this.driverFeatures);

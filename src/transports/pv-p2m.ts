@@ -24,7 +24,9 @@ import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 const PAGE = 4096;
-const RING_PAGES = 4; // ring-page-order 2: descriptor, avail and used areas of a 256 ring fit
+/** Default ring-page-order 2 (4 pages): the descriptor, avail and used areas of one 256-entry
+ *  split ring fit; a device with two queues (virtio-net) needs order 3. */
+const RING_PAGE_ORDER = 2;
 
 export interface PvP2mOptions {
   env: XenEnv;
@@ -34,8 +36,10 @@ export interface PvP2mOptions {
   device: VirtioDevice;
   /** xenbus device id (default 0). */
   devid?: number;
-  /** First gfn of the guest's ring pages (default its top 4 pages). */
+  /** First gfn of the guest's ring pages (default its top 2^ringPageOrder pages). */
   ringGfn?: number;
+  /** Ring pages = 2^order, published as ring-page-order (default 2; the backend's max is 3). */
+  ringPageOrder?: number;
   /** Backend gfns for one chain's buffer mappings (default 64). */
   windowPages?: number;
   scratchGfn?: number;
@@ -58,6 +62,7 @@ export class PvP2mTransport implements Transport {
   readonly guestPort: number;
   backendPort = -1;
   private readonly ringGpa: number;
+  private readonly ringCount: number;
   private readonly ringBase: number; // backend gfns of the mapped ring
   private readonly window: GuestPages; // backend gfns for chains' buffer mappings
   private readonly windowPages: number;
@@ -90,6 +95,9 @@ export class PvP2mTransport implements Transport {
     if (!be.isControl) fail(`backend d${be.domid} (${be.name}) is not the control domain: only dom0 may map the guest's machine frames`);
     const m = hv.machine;
     this.ramPages = g.ramPages;
+    const order = o.ringPageOrder ?? RING_PAGE_ORDER;
+    if (!Number.isInteger(order) || order < 0 || order > 3) fail(`ringPageOrder must be an integer 0..3 (the backend's max-ring-page-order), got ${o.ringPageOrder}`);
+    const RING_PAGES = (this.ringCount = 2 ** order);
     const ringGfn = o.ringGfn ?? g.ramPages - RING_PAGES;
     if (!Number.isInteger(ringGfn) || ringGfn < 0 || ringGfn + RING_PAGES > g.ramPages) fail(`ring gfns [${ringGfn}, ${ringGfn + RING_PAGES}) are not inside guest d${g.domid}'s RAM`);
     this.ringGpa = ringGfn * PAGE;
@@ -115,7 +123,7 @@ export class PvP2mTransport implements Transport {
     if (!added.ok) fail(`toolstack could not create the xenbus directories: ${added.error}`);
     this.xbFront = new XenbusFrontend(o.xenstore.client(g.domid), this.dev, { ringRefs: this.ringMfns, eventChannel: this.guestPort });
     this.xbBack = new XenbusBackend(o.xenstore.client(be.domid), this.dev, {
-      features: { "max-ring-page-order": "2" },
+      features: { "max-ring-page-order": "3" },
       connectRing: (ring) => this.connectRing(ring),
       disconnectRing: () => this.unmapRing(),
     });
@@ -166,7 +174,7 @@ export class PvP2mTransport implements Transport {
   private connectRing(ring: FrontendRing): string | undefined {
     const { evtchn } = this.env;
     const m = this.env.hv.machine;
-    if (ring.ringRefs.length !== RING_PAGES) return `expected ${RING_PAGES} ring-refs, got ${ring.ringRefs.length}`;
+    if (ring.ringRefs.length !== this.ringCount) return `expected ${this.ringCount} ring-refs, got ${ring.ringRefs.length}`;
     const gfns: number[] = [];
     for (const mfn of ring.ringRefs) {
       const gfn = this.gfnOf(mfn);
@@ -176,10 +184,10 @@ export class PvP2mTransport implements Transport {
     const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => this.ringBase + i));
     const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
     if (bad !== undefined) return `mapping the ring returned ${errnoName(bad)}`;
-    this.ringMapped = RING_PAGES;
-    m.bump(L.CNT_PP_RING_PAGES_MAPPED, RING_PAGES);
-    m.bump(L.CNT_TR_EXPOSED_MAPPED, RING_PAGES);
-    this.peak = Math.max(this.peak, RING_PAGES);
+    this.ringMapped = this.ringCount;
+    m.bump(L.CNT_PP_RING_PAGES_MAPPED, this.ringCount);
+    m.bump(L.CNT_TR_EXPOSED_MAPPED, this.ringCount);
+    this.peak = Math.max(this.peak, this.ringCount);
     const port = evtchn.bindInterdomain(this.backendDomid, this.guest, ring.eventChannel);
     if (port < 0) return `bind_interdomain returned ${errnoName(port)}`;
     this.backendPort = port;

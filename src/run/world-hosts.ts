@@ -1,0 +1,104 @@
+// The hosts of a world: the machine, then either the Xen model with the subsystems the
+// transport needs and its domains (Domain-0, the guest(s), a driver or stub domain when the
+// backend runs there), or KVM VMs (the backend is a VMM in the host, no domain of its own).
+import { Machine } from "../wasm/machine.ts";
+import type { Arch, TransportChoice } from "../scenario/vocabulary.ts";
+import type { XenArch } from "../xen/hypervisor.ts";
+import { guestAtomicsFor } from "../xen/atomics.ts";
+import { DummyPolicy, type XsmPolicy } from "../xen/xsm.ts";
+import { GrantTables } from "../xen/grant-table.ts";
+import { Argo } from "../xen/argo.ts";
+import { Xenstore } from "../xen/xenstore.ts";
+import { KvmVm } from "../kvm/kvm.ts";
+import { makeXenEnv } from "../transports/xen-env.ts";
+import type { XenWorldEnv } from "./world-transport.ts";
+import type { BackendPlacement } from "./world.ts";
+
+export type DomainRole = "guest" | "peer" | "backend" | "dm" | "control";
+
+export interface WorldDomain {
+  domid: number;
+  name: string;
+  role: DomainRole;
+  vcpus: number;
+}
+
+export interface WorldHosts {
+  machine: Machine;
+  xenArch: XenArch | undefined;
+  env: XenWorldEnv | undefined;
+  /** KVM: one VM per guest (index as `guests`). */
+  vms: (KvmVm | undefined)[];
+  domains: WorldDomain[];
+  /** Frontend domid and backend domid per guest. */
+  guests: number[];
+  backends: number[];
+}
+
+/** The Xen host architecture a scenario architecture runs on. */
+export const XEN_ARCH_OF: Readonly<Record<Arch, XenArch>> = {
+  "x86-64": "x86-64", "arm64-v8.0": "arm64", "arm64-v8.1-lse": "arm64", riscv64: "riscv64",
+};
+
+export const DOM0 = 0;
+export const GUEST = 1;
+export const PEER = 2;
+/** The driver domain, or the first stub domain (one per guest, from here up). */
+export const BACKEND_DOM = 3;
+const SERVICE_PAGES = 256;
+
+export interface HostOptions {
+  choice: TransportChoice;
+  arch: Arch;
+  placement: BackendPlacement;
+  guests: number;
+  build?: "release" | "debug";
+  xsm?: XsmPolicy;
+  tlbFlushElision?: boolean;
+  guestPages: number;
+}
+
+export function buildHosts(o: HostOptions): WorldHosts {
+  const machine = new Machine({ build: o.build ?? "release" });
+  const guestIds = [GUEST, PEER].slice(0, o.guests);
+  const names = ["guest", "peer"];
+  if (o.choice.id === "kvm-ioeventfd") {
+    const vms = guestIds.map((id) => {
+      machine.createDomain(id, o.guestPages);
+      return new KvmVm(machine, id);
+    });
+    const domains = guestIds.map((domid, i) => ({ domid, name: names[i]!, role: (i === 0 ? "guest" : "peer") as DomainRole, vcpus: 1 }));
+    return { machine, xenArch: undefined, env: undefined, vms, domains, guests: guestIds, backends: guestIds.map(() => -1) };
+  }
+
+  const xenArch = XEN_ARCH_OF[o.arch];
+  const env: XenWorldEnv = makeXenEnv({ machine, arch: xenArch, xsm: o.xsm ?? new DummyPolicy(), atomics: guestAtomicsFor(o.arch, machine) });
+  const id = o.choice.id;
+  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent") {
+    env.gt = new GrantTables(env.hv);
+    env.gt.elideUnaccessedFlush = o.tlbFlushElision ?? false;
+  }
+  if (id === "argo") env.argo = env.hv.register(new Argo(env.hv, { enabled: true }));
+  if (id === "pv-p2m") env.xenstore = env.hv.register(new Xenstore(env.hv, { evtchn: env.evtchn }));
+
+  const domains: WorldDomain[] = [];
+  const add = (domid: number, name: string, role: DomainRole, cfg: { ramPages: number; control?: boolean; driverDomain?: boolean; target?: number; label?: string }) => {
+    const d = env.hv.createDomain({ domid, name, ...cfg });
+    domains.push({ domid, name, role, vcpus: d.vcpus });
+  };
+  add(DOM0, "Domain-0", o.placement === "dom0" ? "backend" : "control", { ramPages: SERVICE_PAGES, control: true, label: "dom0_t" });
+  guestIds.forEach((domid, i) => add(domid, names[i]!, i === 0 ? "guest" : "peer", { ramPages: o.guestPages, label: "front_t" }));
+  let backends: number[];
+  if (o.placement === "dom0") backends = guestIds.map(() => DOM0);
+  else if (o.placement === "driver-domain") {
+    add(BACKEND_DOM, "driver", "backend", { ramPages: SERVICE_PAGES, driverDomain: true, label: "back_t" });
+    backends = guestIds.map(() => BACKEND_DOM);
+  } else {
+    // A device-model stub domain per guest: privileged over that guest only.
+    backends = guestIds.map((g, i) => {
+      add(BACKEND_DOM + i, `${names[i]}-dm`, "dm", { ramPages: SERVICE_PAGES, target: g, label: "back_t" });
+      return BACKEND_DOM + i;
+    });
+  }
+  return { machine, xenArch, env, vms: [], domains, guests: guestIds, backends };
+}
