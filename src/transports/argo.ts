@@ -309,8 +309,9 @@ export class ArgoTransport implements Transport {
     if (this.beWoken) {
       this.beWoken = false;
       this.backendPass();
-    } else if (this.beLate) {
-      // Woken by its device, not by Argo: send the completions of chains it kept.
+    }
+    if (this.beLate) {
+      // Woken by its device (a frame arrived for a kept rx chain): send those completions.
       this.beLate = false;
       this.takeLate();
     }
