@@ -10,12 +10,8 @@ import type { JobSpec } from "../src/run/result.ts";
 import { NET_HDR_BYTES } from "../src/devices/net-guest.ts";
 import { FRAME_OVERHEAD } from "../src/workloads/net-direction.ts";
 import { Counters } from "./helpers/transport-world.ts";
-import { COUNTERS, MODEL, type ChainShape, type RunShape } from "./helpers/matrix-model.ts";
+import { COUNTERS, MODEL, TRANSPORTS, type ChainShape, type RunShape } from "./helpers/matrix-model.ts";
 
-export const TRANSPORTS = [
-  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent", "argo:buffered", "argo:sg", "pv-p2m", "fat-virtqueue",
-  "preshared-bounce",
-] as const;
 const ARCH = "arm64-v8.0"; // the virtio-mmio transports raise their SPI with dm_op set_irq_level, an Arm-only op
 
 function run(o: Omit<WorldOptions, "arch">, spec: Omit<JobSpec, "transport" | "profile" | "device">) {

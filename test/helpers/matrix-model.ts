@@ -4,6 +4,12 @@
 // matrix test compares the counters of a real run with these predictions.
 import * as L from "../../src/wasm/layout.ts";
 
+/** Every transport spelling the matrix covers. */
+export const TRANSPORTS = [
+  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent", "argo:buffered", "argo:sg", "pv-p2m", "fat-virtqueue",
+  "preshared-bounce",
+] as const;
+
 export interface Buf {
   len: number;
   write: boolean;
