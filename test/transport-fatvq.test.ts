@@ -26,8 +26,8 @@ function fatWorld(o: WorldOptions & { backend?: number; fv?: Partial<FatVirtqueu
   const backing: BlkBacking = o.backing ?? new MemDisk(DISK_BYTES);
   const blk = new VirtioBlk({ backing, ...o.blk });
   const t = new FatVirtqueueTransport({ env, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.fv });
-  const driver = driverFor(m, t, o, t.ringPages);
   const pages = new GuestPages(GUEST, 16, 2048);
+  const driver = driverFor(m, t, o, pages); // rings go in the fat ring (ringPagesFor)
   const c = new Counters(m);
   if (o.init ?? true) driver.init();
   return { env, m, t, blk, backing, driver, pages, guest: new BlkGuest<any>(driver, pages), c };

@@ -12,6 +12,7 @@ import { FileDisk, MemDisk, type BlkBacking } from "../../src/devices/blk-backin
 import { BLK_CONFIG_READS, BLK_DRIVER_FEATURES, BlkGuest, type BlkTag } from "../../src/devices/blk-guest.ts";
 import { GuestPages } from "../../src/virtio/guest-pages.ts";
 import { VirtioDriver } from "../../src/virtio/driver.ts";
+import { driverFor as runDriverFor } from "../../src/run/world-transport.ts";
 import type { Transport } from "../../src/transports/types.ts";
 
 export const GUEST = 1;
@@ -71,11 +72,12 @@ export interface WorldOptions {
   pages?: GuestPages;
 }
 
+/** The blk driver of `t` (rings where the transport wants them, ACCESS_PLATFORM for grants),
+ *  as src/run builds it. */
 export function driverFor(m: Machine, t: Transport, o: WorldOptions, pages: GuestPages): VirtioDriver<BlkTag<any>> {
-  return new VirtioDriver<BlkTag<any>>({
-    machine: m, domid: t.guest, port: t.frontend, pages, deviceFeatures: BLK_DRIVER_FEATURES,
-    configReads: BLK_CONFIG_READS, eventIdx: o.eventIdx ?? true, packed: o.packed, queueSize: o.queueSize ?? 256,
-  });
+  return runDriverFor<BlkTag<any>>(t, {
+    machine: m, deviceFeatures: BLK_DRIVER_FEATURES, configReads: BLK_CONFIG_READS, eventIdx: o.eventIdx, packed: o.packed, queueSize: o.queueSize,
+  }, pages);
 }
 
 export function finishWorld<T extends Transport>(m: Machine, t: T, blk: VirtioBlk, backing: BlkBacking, o: WorldOptions): BlkWorld<T> {
