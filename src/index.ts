@@ -51,3 +51,12 @@ export {
   type XenbusDevice, type XenbusStateValue, type XenbusResult,
 } from "./xen/xenbus.ts";
 export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";
+
+// Worlds and jobs (src/run): a complete setup per transport x device, and its workloads.
+export { buildWorld, transportChoice, type World, type WorldOptions, type Endpoint, type BackendPlacement } from "./run/world.ts";
+export { XEN_ARCH_OF, type WorldDomain, type DomainRole } from "./run/world-hosts.ts";
+export { createTransport, driverFor, ringPagesFor } from "./run/world-transport.ts";
+export { buildJob, runJobRounds, settle, worldOptionsFor, type Job, type JobOptions } from "./run/job.ts";
+export { FioLoad, NetLoad, RngLoad } from "./run/job-loads.ts";
+export { NetGuest, NET_DRIVER_FEATURES, type NetTag, type NetEvent } from "./devices/net-guest.ts";
+export { RngGuest, type RngTag } from "./devices/rng-guest.ts";
