@@ -5,7 +5,7 @@
 import { Rng } from "../sim/rng.ts";
 import { isArch, type Arch } from "../scenario/vocabulary.ts";
 import { runHarness, type GuestWorkload, type HarnessResult } from "../transports/harness.ts";
-import { NET_RX_QUEUE, NET_TX_QUEUE } from "../devices/net.ts";
+import { NET_TX_QUEUE } from "../devices/net.ts";
 import { FioJob } from "../workloads/fio-job.ts";
 import { parseMac } from "../workloads/eth.ts";
 import type { NetFlow, Side } from "../workloads/net-flow.ts";
@@ -34,7 +34,7 @@ export interface JobOptions {
   iodepth?: number;
   /** rx buffers each net guest keeps posted (default 8). */
   rxBuffers?: number;
-  /** netperf: side b of a loopback flow is the same guest (set by the world's topology). */
+  /** Virtual time for the generators' latency records (default 0: no clock). */
   clock?: Clock;
   /** fio: what a disk held before the run (default zeroes, as a fresh MemDisk). */
   initialImage?: InitialImage;
@@ -167,5 +167,3 @@ export function runJobRounds(world: World, job: Job, maxRounds = 1_000_000): Har
   settle(world, job);
   return r;
 }
-
-export { NET_RX_QUEUE };
