@@ -51,3 +51,10 @@ export {
   type XenbusDevice, type XenbusStateValue, type XenbusResult,
 } from "./xen/xenbus.ts";
 export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";
+
+// ---- timed runs: real transports in virtual time ------------------------------------------
+export { runTimed, TimedRunner } from "./run/timed.ts";
+export { cpuName, type TimedDomain, type TimedLane, type TimedOptions, type TimedTarget } from "./run/timed-target.ts";
+export type { TimedResult } from "./run/timed-result.ts";
+export { perIoFrom, PER_IO_COUNTERS } from "./run/per-io.ts";
+export { splitStep, type CpuPart, type StepCharge } from "./run/step-charge.ts";
