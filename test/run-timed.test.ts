@@ -5,7 +5,7 @@ import { loadShippedProfile } from "../src/cost/profile.ts";
 import { price } from "../src/cost/price.ts";
 import { recordRun, repriceRun } from "../src/cost/run.ts";
 import { COMPONENTS } from "../src/cost/primitives.ts";
-import { runTimed } from "../src/run/timed.ts";
+import { runTimed, TimedRunner } from "../src/run/timed.ts";
 import { perIoFrom } from "../src/run/per-io.ts";
 import type { TimelineSpan } from "../src/run/result.ts";
 import type { TimedResult } from "../src/run/timed-result.ts";
@@ -174,6 +174,9 @@ describe("timed runner: several lanes, errors", () => {
     expect(() => runTimed({ ...v.target, lanes: [{ ...v.target.lanes[0]!, iodepth: 0 }] })).toThrow(/iodepth must be a positive integer/);
     const same = { name: "guest", domid: GUEST };
     expect(() => runTimed({ ...v.target, lanes: [{ ...v.target.lanes[0]!, backend: same }] })).toThrow(/cpu d1v0 is guest's guest vCPU, a lane also names it as guest's backend vCPU/);
+    const runner = new TimedRunner(v.target);
+    expect(runner.run().ios).toBe(2);
+    expect(() => runner.run()).toThrow(/a runner runs once/);
   });
 });
 

@@ -223,14 +223,12 @@ export class TimedRunner {
     const split = splitStep(price(delta, this.t.profile, this.t.table ?? PRICING), delta, actor);
     const [ownCpu, ownPool, peerCpu, peerPool] = actor === "guest" ? [l.cpu, l.deferred, l.be.cpu, l.be.deferred] : [l.be.cpu, l.be.deferred, l.cpu, l.deferred];
     // What other steps left for this vCPU runs first: it is what woke it (an upcall's entry).
-    const mine = emptyPool();
     for (const k of COMPONENTS) {
-      mine[k] += ownPool[k];
+      const c = ownPool[k];
       ownPool[k] = 0;
+      if (c > 0) yield this.charge(c, k, label, ownCpu);
     }
-    for (const p of split.own) mine[p.component] += p.cycles;
-    const order: Component[] = actor === "guest" ? ["guest", "backend", "hypervisor"] : ["backend", "guest", "hypervisor"];
-    for (const k of order) if (mine[k] > 0) yield this.charge(mine[k], k, label, ownCpu);
+    for (const p of split.own) yield this.charge(p.cycles, p.component, label, ownCpu);
     for (const p of split.peer) {
       if (split.peerSync) yield this.charge(p.cycles, p.component, label, peerCpu);
       else peerPool[p.component] += p.cycles;
