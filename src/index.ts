@@ -60,3 +60,9 @@ export { buildJob, runJobRounds, settle, worldOptionsFor, type Job, type JobOpti
 export { FioLoad, NetLoad, RngLoad } from "./run/job-loads.ts";
 export { NetGuest, NET_DRIVER_FEATURES, type NetTag, type NetEvent } from "./devices/net-guest.ts";
 export { RngGuest, type RngTag } from "./devices/rng-guest.ts";
+// ---- timed runs: real transports in virtual time ------------------------------------------
+export { runTimed, TimedRunner } from "./run/timed.ts";
+export { cpuName, type TimedDomain, type TimedLane, type TimedOptions, type TimedTarget } from "./run/timed-target.ts";
+export type { TimedResult } from "./run/timed-result.ts";
+export { perIoFrom, PER_IO_COUNTERS } from "./run/per-io.ts";
+export { splitStep, type CpuPart, type StepCharge } from "./run/step-charge.ts";

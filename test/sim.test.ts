@@ -352,3 +352,31 @@ describe("sim with a profile", () => {
     expect(lat["arm64-v8.0"]).not.toBe(lat["x86-64"]);
   });
 });
+
+describe("sim: spans (tracing)", () => {
+  it("reports every finished work item with its start and duration, and only when asked", () => {
+    const sim = new Sim();
+    const a = sim.cpu("a", { domain: "dom1", ghz: 2 });
+    const b = sim.cpu("b", { domain: "dom0", ghz: 1 });
+    const spans: unknown[] = [];
+    a.onSpan = (s) => spans.push(s);
+    b.onSpan = (s) => spans.push(s);
+    const untraced = sim.cpu("c", { domain: "dom2", ghz: 1 });
+    sim.spawn("p", a, function* () {
+      yield work(100, "guest", "first"); // 50 ns on a
+      yield work(30, "backend", "remote", b); // 30 ns on b, after it
+      yield work(10, "hypervisor", "plain", untraced);
+    });
+    sim.spawn("q", a, function* () {
+      yield work(20, "hypervisor", "queued"); // waits behind "first" on a
+    });
+    sim.run();
+    expect(spans).toEqual([
+      { cpu: "a", domain: "dom1", component: "guest", label: "first", startNs: 0, durNs: 50 },
+      { cpu: "a", domain: "dom1", component: "hypervisor", label: "queued", startNs: 50, durNs: 10 },
+      { cpu: "b", domain: "dom0", component: "backend", label: "remote", startNs: 50, durNs: 30 },
+    ]);
+    expect(sim.now).toBe(90);
+    expect(sim.results().cpus.map((c) => c.busyNs)).toEqual([60, 30, 10]);
+  });
+});

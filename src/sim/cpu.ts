@@ -11,6 +11,16 @@ export interface Job {
   done: () => void;
 }
 
+/** One finished work item, as a trace sees it (start and duration in virtual ns). */
+export interface CpuSpan {
+  cpu: string;
+  domain: string;
+  component: Component;
+  label: string;
+  startNs: number;
+  durNs: number;
+}
+
 export interface CpuOptions {
   /** The domain whose CPU this is ("dom1", "dom0", "xen" for hypervisor pCPU work). */
   domain: string;
@@ -27,15 +37,20 @@ export class Cpu {
   readonly byComponent: Record<Component, number> = Object.fromEntries(COMPONENTS.map((c) => [c, 0])) as Record<Component, number>;
   private readonly queue: Job[] = [];
   private running: Job | undefined;
+  /** Called for every work item when it finishes (tracing); unset, nothing is recorded. */
+  onSpan: ((span: CpuSpan) => void) | undefined;
   private readonly schedule: (delayNs: number, fn: () => void) => void;
+  private readonly now: () => number;
 
-  /** Made by Sim.cpu(); `schedule` puts a completion on the sim's event queue. */
-  constructor(name: string, opts: CpuOptions, schedule: (delayNs: number, fn: () => void) => void) {
+  /** Made by Sim.cpu(); `schedule` puts a completion on the sim's event queue, `now` reads
+   *  the sim's clock (only spans need it). */
+  constructor(name: string, opts: CpuOptions, schedule: (delayNs: number, fn: () => void) => void, now: () => number = () => 0) {
     if (!(opts.ghz > 0) || !Number.isFinite(opts.ghz)) throw new RangeError(`cpu ${name}: ghz must be a finite number > 0, got ${opts.ghz}`);
     this.name = name;
     this.domain = opts.domain;
     this.ghz = opts.ghz;
     this.schedule = schedule;
+    this.now = now;
   }
 
   get idle(): boolean {
@@ -58,11 +73,13 @@ export class Cpu {
   private start(job: Job): void {
     this.running = job;
     const ns = job.cycles / this.ghz;
+    const startNs = this.now();
     this.schedule(ns, () => {
       this.busyNs += ns;
       this.byComponent[job.component] += ns;
       this.jobs++;
       this.running = undefined;
+      this.onSpan?.({ cpu: this.name, domain: this.domain, component: job.component, label: job.label, startNs, durNs: ns });
       const next = this.queue.shift();
       if (next) this.start(next);
       job.done();

@@ -140,7 +140,7 @@ export class Sim {
 
   cpu(name: string, opts: CpuOptions): Cpu {
     if (this.cpuList.some((c) => c.name === name)) throw new Error(`cpu ${name} already exists`);
-    const c = new Cpu(name, opts, (ns, fn) => this.after(ns, fn));
+    const c = new Cpu(name, opts, (ns, fn) => this.after(ns, fn), () => this.now);
     this.cpuList.push(c);
     return c;
   }
