@@ -81,7 +81,7 @@ function busyCpus(timeline: readonly TimelineSpan[]): { ns: number; n: number }[
 /** Builds the trace of one or more traced jobs; each job gets its own processes, named after
  *  the job when there are several. Throws for a job that ran without tracing. */
 export function buildTrace(results: JobResult | readonly JobResult[]): ChromeTrace {
-  const jobs = Array.isArray(results) ? results : [results as JobResult];
+  const jobs: readonly JobResult[] = Array.isArray(results) ? results : [results as JobResult];
   if (jobs.length === 0) throw new RangeError("trace: no results");
   const ev: TraceEvent[] = [];
   let pid = 0;
@@ -97,7 +97,7 @@ export function buildTrace(results: JobResult | readonly JobResult[]): ChromeTra
       ev.push({ ph: "M", name: "process_sort_index", pid, tid: 0, args: { sort_index: pid } });
     }
     // Every CPU the job reports gets a track, busy or not, so an idle CPU is visible.
-    const cpus = new Map<string, string>(r.cpu.map((c): [string, string] => [c.cpu, c.domain]));
+    const cpus = new Map<string, string>(r.cpu.map((c) => [c.cpu, c.domain]));
     for (const [cpu, spans] of tracks) {
       const owner = cpus.get(cpu);
       if (owner !== undefined && owner !== spans[0]!.domain) {
