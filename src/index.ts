@@ -51,3 +51,6 @@ export {
   type XenbusDevice, type XenbusStateValue, type XenbusResult,
 } from "./xen/xenbus.ts";
 export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";
+
+// Reports: HTML with SVG charts, Chrome/Perfetto trace, speedscope profile.
+export * from "./report/index.ts";
