@@ -66,3 +66,5 @@ export { cpuName, type TimedDomain, type TimedLane, type TimedOptions, type Time
 export type { TimedResult } from "./run/timed-result.ts";
 export { perIoFrom, PER_IO_COUNTERS } from "./run/per-io.ts";
 export { splitStep, type CpuPart, type StepCharge } from "./run/step-charge.ts";
+// Reports: HTML with SVG charts, Chrome/Perfetto trace, speedscope profile.
+export * from "./report/index.ts";
