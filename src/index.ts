@@ -51,3 +51,9 @@ export {
   type XenbusDevice, type XenbusStateValue, type XenbusResult,
 } from "./xen/xenbus.ts";
 export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";
+// Experiments: the claims of the Xen VirtIO discussion, each a sweep, a table and a computed verdict.
+export {
+  EXPERIMENTS, experimentByName, formatTable, findCrossover, ExperimentError,
+  type Experiment, type ExperimentName, type ExperimentTable, type RunJob, type RunOptions as ExperimentRunOptions,
+  type Verdict, type Cell, type CrossPoint, type Crossover,
+} from "./experiments/index.ts";
