@@ -68,3 +68,9 @@ export { perIoFrom, PER_IO_COUNTERS } from "./run/per-io.ts";
 export { splitStep, type CpuPart, type StepCharge } from "./run/step-charge.ts";
 // Reports: HTML with SVG charts, Chrome/Perfetto trace, speedscope profile.
 export * from "./report/index.ts";
+// Experiments: the claims of the Xen VirtIO discussion, each a sweep, a table and a computed verdict.
+export {
+  EXPERIMENTS, experimentByName, formatTable, findCrossover, ExperimentError,
+  type Experiment, type ExperimentName, type ExperimentTable, type RunJob, type RunOptions as ExperimentRunOptions,
+  type Verdict, type Cell, type CrossPoint, type Crossover,
+} from "./experiments/index.ts";
