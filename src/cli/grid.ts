@@ -74,6 +74,7 @@ export function parseGrid(text: string, file: string): Grid {
   if (!v.grid(src.data)) throw schemaError(src, v.grid.errors ?? []);
   const raw = src.data as RawGrid;
   const axes = Object.entries(raw.axes).map(([path, values]) => ({ path, values }));
+  if (axes.length === 0) throw src.error(["axes"], "needs at least one axis (a job path and its values, e.g. transport: [grant-map, grant-copy])", true);
   for (const a of axes) checkAxisPath(src, a.path);
   const total = axes.reduce((n, a) => n * a.values.length, 1);
   if (total > MAX_POINTS) throw src.error(["axes"], `the grid has ${total} points (at most ${MAX_POINTS})`, true);
