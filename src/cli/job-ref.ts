@@ -1,5 +1,6 @@
 // Which function a sweep runs for each point: a module and an export name, so the sweep
 // machinery knows nothing of the simulation and a test (or a user) can plug in another job.
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import type { JobSpec } from "../run/result.ts";
 import { UserError } from "./user-error.ts";
@@ -40,11 +41,30 @@ export function parseJobRef(text: string): JobRef {
   return { module: pathToFileURL(file).href, exportName, label: text };
 }
 
+export const isTypeScript = (url: string): boolean => /\.[cm]?ts$/.test(url);
+
+/** file: URL of tsx's ESM loader API, which lets a thread import TypeScript. */
+export function tsxLoaderUrl(why: string): string {
+  let api: string;
+  try {
+    api = createRequire(import.meta.url).resolve("tsx/esm/api");
+  } catch {
+    throw new UserError(`${why} needs tsx to load TypeScript (npm install tsx)`);
+  }
+  return pathToFileURL(api.replace(/index\.cjs$/, "index.mjs")).href;
+}
+
+let tsxRegistered = SOURCE_EXT === ".ts"; // sources that are .ts already run under a TS loader
+
 /** Imports the job function; a module that does not load or export a function is an error
  *  (the user's when they named the module, vxsim's own for the default job). */
 export async function importJob(ref: JobRef): Promise<JobFunction> {
   const Err = ref.module === DEFAULT_JOB.module ? Error : UserError;
   let mod: Record<string, unknown>;
+  if (isTypeScript(ref.module) && !tsxRegistered) {
+    ((await import(tsxLoaderUrl(`job module ${ref.label}`))) as { register: () => void }).register();
+    tsxRegistered = true;
+  }
   try {
     mod = (await import(ref.module)) as Record<string, unknown>;
   } catch (e) {

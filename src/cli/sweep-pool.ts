@@ -3,10 +3,8 @@
 // on which worker finished first. A job that throws gives an error outcome for its point; a
 // worker that dies takes only its current point with it and is replaced.
 import { availableParallelism } from "node:os";
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { SOURCE_EXT, type JobRef, type Task, type TaskDone } from "./job-ref.ts";
+import { SOURCE_EXT, isTypeScript, tsxLoaderUrl, type JobRef, type Task, type TaskDone } from "./job-ref.ts";
 
 export type Outcome = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -26,16 +24,9 @@ const WORKER = new URL(`./sweep-worker${SOURCE_EXT}`, import.meta.url).href;
 /** The worker's first code: TypeScript sources (ours under tsx or vitest, or a .ts job
  *  module) need tsx's loader registered in the thread before they are imported. */
 function bootstrap(job: JobRef): string {
-  let loader = "";
-  if (WORKER.endsWith(".ts") || /\.[cm]?ts$/.test(job.module)) {
-    let api: string;
-    try {
-      api = createRequire(import.meta.url).resolve("tsx/esm/api");
-    } catch {
-      throw new Error(`loading TypeScript sources in worker threads needs tsx (npm install tsx): ${job.label}`);
-    }
-    loader = `(await import(${JSON.stringify(pathToFileURL(api.replace(/index\.cjs$/, "index.mjs")).href)})).register();`;
-  }
+  const loader = isTypeScript(WORKER) || isTypeScript(job.module)
+    ? `(await import(${JSON.stringify(tsxLoaderUrl(`job module ${job.label} in a worker thread`))})).register();`
+    : "";
   return `(async () => { ${loader} await import(${JSON.stringify(WORKER)}); })();`;
 }
 
