@@ -147,3 +147,14 @@ describe("--shard i/n", () => {
     expect(() => parseJobRef("#job")).toThrow("--job must be <module file>[#<export name>], got '#job'");
   });
 });
+
+describe("scenarios/sweep-blk.yaml (the README's grid)", () => {
+  it("is every architecture x eight Xen transports x two queue depths", () => {
+    const g = loadGrid("scenarios/sweep-blk.yaml");
+    expect(g.points).toHaveLength(4 * 8 * 2);
+    expect(g.points[0]!.spec).toEqual({
+      device: "blk", workload: { kind: "fio", rw: "randread", bs: 4096, iodepth: 1 }, ios: 2000, seed: 1, profile: "x86-64", transport: "mmio-foreign",
+    });
+    expect(new Set(g.points.map((p) => `${p.spec.profile} ${p.spec.transport} ${p.spec.workload.kind === "fio" && p.spec.workload.iodepth}`)).size).toBe(64);
+  });
+});
