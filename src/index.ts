@@ -51,3 +51,6 @@ export {
   type XenbusDevice, type XenbusStateValue, type XenbusResult,
 } from "./xen/xenbus.ts";
 export { XenbusFrontend, XenbusBackend, type FrontendConfig, type BackendConfig, type FrontendRing } from "./xen/xenbus-drivers.ts";
+// Scenario workloads as jobs, and sweep grids (the CLI's run and sweep use these).
+export { scenarioJobs, type ScenarioJob } from "./run/scenario-jobs.ts";
+export { loadGrid, parseGrid, type Grid, type GridAxis, type GridPoint } from "./cli/grid.ts";
