@@ -74,3 +74,6 @@ export {
   type Experiment, type ExperimentName, type ExperimentTable, type RunJob, type RunOptions as ExperimentRunOptions,
   type Verdict, type Cell, type CrossPoint, type Crossover,
 } from "./experiments/index.ts";
+// Scenario workloads as jobs, and sweep grids (the CLI's run and sweep use these).
+export { scenarioJobs, type ScenarioJob } from "./run/scenario-jobs.ts";
+export { loadGrid, parseGrid, type Grid, type GridAxis, type GridPoint } from "./cli/grid.ts";

@@ -2,7 +2,13 @@
 // The `vxsim` command. Exit codes: 0 ok, 1 internal error, 2 usage or input error.
 import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
+import { ConfigError } from "../scenario/config-error.ts";
+import { registerRun } from "./cmd-run.ts";
+import { registerSweep } from "./cmd-sweep.ts";
 import { runRingDemo, type DemoResult, type RingFormat } from "./demo.ts";
+import { addOutputOptions, emit } from "./output.ts";
+import { loadRunJob } from "./run-job.ts";
+import { UserError } from "./user-error.ts";
 
 function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -12,7 +18,7 @@ function intOption(name: string, min: number, max: number) {
   };
 }
 
-function printDemo(results: DemoResult[]): void {
+function demoTable(results: DemoResult[]): string {
   const names = Object.keys(results[0]!.counters);
   const table = new Table({
     head: ["counter", ...results.map((r) => `${r.format} ring`)],
@@ -22,7 +28,7 @@ function printDemo(results: DemoResult[]): void {
   table.push(["requests verified", ...results.map((r) => `${r.verified}/${r.requests}`)]);
   table.push(["payload bytes out / in", ...results.map((r) => `${r.bytesOut} / ${r.bytesIn}`)]);
   for (const n of names) table.push([n, ...results.map((r) => String(r.counters[n]))]);
-  console.log(table.toString());
+  return table.toString();
 }
 
 const program = new Command();
@@ -42,9 +48,9 @@ program
   .option("--requests <n>", "requests per ring format", intOption("--requests", 1, 10_000_000), 1000)
   .option("--queue-size <n>", "queue size", intOption("--queue-size", 1, 256), 64)
   .option("--no-event-idx", "negotiate without VIRTIO_F_EVENT_IDX")
-  .option("--seed <n>", "seed of the run", intOption("--seed", 0, 2 ** 31 - 1), 1)
-  .option("--json", "print JSON instead of a table")
-  .action((o: { format: string; requests: number; queueSize: number; eventIdx: boolean; seed: number; json?: boolean }) => {
+  .option("--seed <n>", "seed of the run", intOption("--seed", 0, 2 ** 31 - 1), 1);
+addOutputOptions(program.commands.find((c) => c.name() === "demo")!, false)
+  .action((o: { format: string; requests: number; queueSize: number; eventIdx: boolean; seed: number; json?: boolean; csv?: boolean }) => {
     const formats: RingFormat[] = o.format === "both" ? ["split", "packed"] : o.format === "split" || o.format === "packed" ? [o.format] : [];
     if (formats.length === 0) {
       console.error(`vxsim demo: --format must be split, packed or both, got '${o.format}'`);
@@ -52,16 +58,36 @@ program
     }
     const queueSize = o.queueSize;
     const results = formats.map((format) => runRingDemo({ format, requests: o.requests, seed: o.seed, queueSize, eventIdx: o.eventIdx }));
-    if (o.json) console.log(JSON.stringify(results, null, 2));
-    else {
-      console.log(`vxsim ring demo: guest domain 1 -> backend domain 0 (foreign-mapped), ${o.requests} requests per format, queue size ${queueSize}, EVENT_IDX ${o.eventIdx ? "on" : "off"}, seed ${o.seed}`);
-      printDemo(results);
-    }
+    emit(o, {
+      json: results,
+      rows: () => results,
+      table: () =>
+        `vxsim ring demo: guest domain 1 -> backend domain 0 (foreign-mapped), ${o.requests} requests per format, queue size ${queueSize}, EVENT_IDX ${o.eventIdx ? "on" : "off"}, seed ${o.seed}\n` +
+        demoTable(results),
+    });
   });
+
+/** Sets the exit code of a command: errors in what the user gave exit with 2 and print only
+ *  their message; anything else is an internal error (1, with the stack). */
+async function settle(command: () => Promise<number> | number): Promise<void> {
+  try {
+    process.exitCode = await command();
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof UserError) {
+      console.error(e.message);
+      process.exitCode = 2;
+    } else {
+      throw e;
+    }
+  }
+}
+
+registerSweep(program, settle);
+registerRun(program, settle, loadRunJob);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   console.error(`vxsim: internal error: ${(err as Error).stack ?? err}`);
-  process.exit(1);
+  process.exitCode = 1;
 }

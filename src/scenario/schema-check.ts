@@ -20,7 +20,12 @@ function validate(): ValidateFunction {
 export function checkSchema(src: YamlSource): void {
   const v = validate();
   if (v(src.data)) return;
-  const errors = (v.errors ?? []).map((e) => toConfigError(src, e));
+  throw schemaError(src, v.errors ?? []);
+}
+
+/** One ConfigError for ajv errors (run with verbose: true) about `src.data`. */
+export function schemaError(src: YamlSource, ajvErrors: readonly ErrorObject[]): ConfigError {
+  const errors = ajvErrors.map((e) => toConfigError(src, e));
   // allErrors may report the same thing twice (e.g. min and max properties); keep one.
   const seen = new Set<string>();
   const unique = errors.filter((e) => {
@@ -28,7 +33,7 @@ export function checkSchema(src: YamlSource): void {
     seen.add(e.message);
     return true;
   });
-  throw ConfigError.many(unique);
+  return ConfigError.many(unique);
 }
 
 function pathOf(pointer: string): (string | number)[] {

@@ -1,0 +1,59 @@
+// `vxsim run <scenario>`: each workload of the scenario as one job, in order.
+import type { Command } from "commander";
+import type { JobResult } from "../run/result.ts";
+import { scenarioJobs, type ScenarioJob } from "../run/scenario-jobs.ts";
+import { loadScenario } from "../scenario/scenario.ts";
+import { summarizeJob } from "./job-summary.ts";
+import { addOutputOptions, emit, fmt, textTable, type OutputOptions, type Printable } from "./output.ts";
+import { progressBar } from "./progress.ts";
+import type { RunJob } from "./run-job.ts";
+
+export interface RunOutput {
+  scenario: string;
+  file: string;
+  jobs: { workload: string; device: string; result: JobResult }[];
+}
+
+/** Loads the scenario, then the job runner (so a bad scenario is reported first), runs the
+ *  scenario's jobs and prints them. */
+export async function runCommand(file: string, o: OutputOptions, load: () => RunJob | Promise<RunJob>): Promise<number> {
+  const s = loadScenario(file);
+  if (!o.quiet) for (const w of s.warnings) console.error(`vxsim run: warning: ${w}`);
+  const jobs = scenarioJobs(s);
+  const runJob = await load();
+  const bar = progressBar(`run ${s.name}`, jobs.length, o.quiet);
+  const out: RunOutput = { scenario: s.name, file, jobs: [] };
+  try {
+    for (const j of jobs) {
+      out.jobs.push({ workload: j.workload, device: j.device, result: runJob(j.spec) });
+      bar.tick(false);
+    }
+  } finally {
+    bar.stop();
+  }
+  emit(o, printableRun(out, jobs));
+  return 0;
+}
+
+function printableRun(out: RunOutput, jobs: ScenarioJob[]): Printable {
+  const rows = () => out.jobs.map((j, i) => ({ workload: j.workload, device: j.device, transport: jobs[i]!.spec.transport, ...summarizeJob(j.result) }));
+  const table = () => {
+    const head = ["workload", "device", "transport", "arch", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "notifs/IO"];
+    const body = out.jobs.map((j, i) => {
+      const r = j.result;
+      return [j.workload, j.device, jobs[i]!.spec.transport, r.arch, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo,
+        r.perIo.copies, r.perIo.maps, r.perIo.tlbFlushes, r.perIo.traps, r.perIo.notifications].map(fmt);
+    });
+    return `vxsim run ${out.scenario} (${out.file})\n` + textTable(head, body, 4);
+  };
+  return { json: out, rows, table };
+}
+
+export function registerRun(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>): void {
+  addOutputOptions(
+    program
+      .command("run")
+      .argument("<scenario>", "scenario file (YAML)")
+      .description("run every workload of a scenario and print its results"),
+  ).action((file: string, o: OutputOptions) => run(() => runCommand(file, o, load)));
+}

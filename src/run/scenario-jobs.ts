@@ -1,0 +1,56 @@
+// A scenario as jobs: one JobSpec per workload, with the transport and backend of the device
+// it drives, the machine's profile, the hypervisor's TLB-flush elision, the duration and the
+// seed. A duration in virtual time is refused (a job counts requests). Settings a JobSpec has
+// no field for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach
+// the job.
+import { ConfigError } from "../scenario/config-error.ts";
+import type { Scenario, Workload } from "../scenario/scenario-types.ts";
+import { transportName } from "../scenario/vocabulary.ts";
+import type { JobSpec } from "./result.ts";
+
+export interface ScenarioJob {
+  /** The workload's name in the scenario. */
+  workload: string;
+  /** The device it drives, `<domain>/<vdev>`. */
+  device: string;
+  spec: JobSpec;
+}
+
+export function scenarioJobs(s: Scenario): ScenarioJob[] {
+  if (s.duration.kind !== "ios") {
+    throw new ConfigError(s.file, 0, "duration", "a run needs duration: { ios: N } (jobs are measured by completed requests, not by virtual time)");
+  }
+  const ios = s.duration.ios;
+  const profile = s.machine.profile.kind === "builtin" ? s.machine.profile.id : s.machine.profile.path;
+  return s.workloads.map((w) => {
+    const dev = s.devices.find((d) => d.id === w.device);
+    // The scenario loader has already bound every workload to a device of the right kind.
+    if (!dev) throw new Error(`scenarioJobs: workload ${w.name} names unknown device ${w.device}`);
+    const spec: JobSpec = {
+      transport: transportName(dev.transport),
+      profile,
+      device: dev.kind,
+      workload: jobWorkload(w),
+      ios,
+      seed: s.seed,
+      options: {
+        tlbFlushElision: s.hypervisor.tlbFlushElision,
+        backendDomain: dev.backend === 0 ? "dom0" : "driver-domain",
+      },
+    };
+    return { workload: w.name, device: w.device, spec };
+  });
+}
+
+function jobWorkload(w: Workload): JobSpec["workload"] {
+  switch (w.kind) {
+    case "fio":
+      return { kind: "fio", rw: w.rw, bs: w.bs, iodepth: w.iodepth, ...(w.rw === "randrw" ? { rwmixread: w.rwmixread } : {}) };
+    case "netperf":
+      return w.test === "stream"
+        ? { kind: "netperf", test: "stream", messageSize: w.messageSize }
+        : { kind: "netperf", test: "rr", messageSize: w.requestSize, responseSize: w.responseSize };
+    case "rng":
+      return { kind: "rng", readSize: w.readSize };
+  }
+}

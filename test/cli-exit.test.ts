@@ -1,0 +1,101 @@
+// The vxsim command as a child process: exit codes (0 ok, 1 a failed point or internal error,
+// 2 a usage or input error), --quiet, --out, CSV, and shard + merge through the command line.
+import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const JOB = ["--job", "test/fixtures/ring-job.ts#ringJob"];
+const GRID = "test/fixtures/ring-grid.yaml";
+const dir = mkdtempSync(join(tmpdir(), "vxsim-cli-"));
+
+function vxsim(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs vxsim with stdout and stderr on a pseudo-terminal (util-linux `script`), as a person sees it. */
+function vxsimOnTty(...args: string[]): string {
+  const cmd = [process.execPath, "--import", "tsx", "src/cli/main.ts", ...args].map((a) => `'${a}'`).join(" ");
+  const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8" });
+  if (r.error) throw new Error(`this test needs util-linux 'script' (apt install bsdutils): ${r.error.message}`);
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+describe("vxsim sweep and merge (child process)", () => {
+  it("exit 0: shards written with --out and merged print exactly the single-run output", () => {
+    const single = vxsim("sweep", GRID, ...JOB, "--json", "--quiet");
+    expect(single.status).toBe(0);
+    expect(single.stderr).toBe("");
+    const files = [0, 1].map((i) => join(dir, `shard${i}.json`));
+    for (const [i, f] of files.entries()) {
+      const r = vxsim("sweep", GRID, ...JOB, "--shard", `${i}/2`, "--jobs", "1", "--out", f);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe(`vxsim sweep: 4 of 8 points (shard ${i}/2) on 1 worker thread: 4 ok, 0 failed\n`);
+    }
+    const merged = vxsim("merge", ...files, "--json");
+    expect(merged.status).toBe(0);
+    expect(merged.stdout).toBe(single.stdout);
+    expect(merged.stderr).toBe("vxsim merge: 8 points from 2 files: 8 ok, 0 failed\n");
+    const out = join(dir, "merged.json");
+    expect(vxsim("merge", ...files, "--out", out, "--quiet")).toEqual({ status: 0, stdout: "", stderr: "" });
+    expect(readFileSync(out, "utf8")).toBe(single.stdout);
+  });
+
+  it("exit 1: a failing point is an error row, the rest run; the table says which", () => {
+    const r = vxsim("sweep", "test/fixtures/ring-grid-fail.yaml", ...JOB, "--jobs", "2");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("vxsim sweep: 3 of 3 points on 2 worker threads: 2 ok, 1 failed\n");
+    expect(r.stdout).toMatch(/│ 1 │ grant-copy\s+│ ring-job: no ring demo for transport 'grant-copy' │/);
+    expect(r.stdout).toMatch(/│ 2 │ fat-virtqueue\s+│ ok\s+│\s+100 │/);
+  });
+
+  it.each([
+    ["a file that is not a grid", ["sweep", "scenarios/blk-randread.yaml"], "scenarios/blk-randread.yaml:4: base: missing (a required key)\n"],
+    ["a shard out of range", ["sweep", GRID, "--shard", "2/2"], "error: option '--shard <i/n>' argument '2/2' is invalid. --shard must be i/n with n >= 1 and 0 <= i < n, got '2/2'"],
+    ["a bad --jobs", ["sweep", GRID, "--jobs", "0"], "error: option '--jobs <n>' argument '0' is invalid. --jobs must be an integer in [1, 1024]"],
+    ["--json with --csv", ["sweep", GRID, "--json", "--csv"], "error: option '--json' cannot be used with option '--csv'"],
+    ["a job module without that export", ["sweep", GRID, "--job", "test/fixtures/ring-job.ts#notAJob"],
+      "job module test/fixtures/ring-job.ts#notAJob: no exported function 'notAJob' (it exports: ringJob)\n"],
+    ["a job module that does not exist", ["sweep", GRID, "--job", "test/fixtures/none.ts#job"], "job module test/fixtures/none.ts#job: cannot load it ("],
+    ["an incomplete merge", ["merge", "test/fixtures/ring-grid.yaml"], "test/fixtures/ring-grid.yaml: not JSON ("],
+    ["a missing scenario", ["run", "no-such.yaml"], "no-such.yaml: cannot read the scenario file (ENOENT)\n"],
+    ["an unknown command (taken as an argument of the default command)", ["swep"], "error: too many arguments for 'demo'. Expected 0 arguments but got 1."],
+  ])("exit 2: %s, before anything runs", (_what, args, message) => {
+    const r = vxsim(...args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.startsWith(message)).toBe(true);
+  });
+
+  it("exit 2 for a grid error names file, line and field", () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, readFileSync(GRID, "utf8").replace("[16, 64]", "[16, 0]"));
+    expect(vxsim("sweep", bad, ...JOB)).toEqual({ status: 2, stdout: "", stderr: `${bad}:10: axes.workload.iodepth[1]: must be at least 1, got 0\n` });
+  });
+
+  it("--csv prints a header of flattened columns and one line per point", () => {
+    const r = vxsim("sweep", "test/fixtures/ring-grid-fail.yaml", ...JOB, "--csv", "--quiet");
+    expect(r.status).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(4);
+    expect(lines[0]!.startsWith("index,point.transport,error,result.verified,result.bytesOut,result.bytesIn,result.counters.chains added,")).toBe(true);
+    expect(lines[0]!.split(",")).toHaveLength(4 + 3 + 13);
+    expect(lines[1]).toMatch(/^0,mmio-foreign,,100,\d+,\d+,100,100,200,100,100,/);
+    expect(lines[2]).toBe("1,grant-copy,ring-job: no ring demo for transport 'grant-copy'" + ",".repeat(17));
+  });
+
+  it("on a terminal the progress bar shows, and --quiet prints only the result", () => {
+    const shown = vxsimOnTty("sweep", GRID, ...JOB, "--json", "--jobs", "2");
+    expect(shown).toMatch(/sweep ring \[[=-]+\] \d\/8 \| 0 failed/);
+    expect(shown).toContain("vxsim sweep: 8 of 8 points on 2 worker threads: 8 ok, 0 failed");
+    const quiet = vxsimOnTty("sweep", GRID, ...JOB, "--json", "--jobs", "2", "--quiet");
+    expect(quiet).not.toContain("sweep ring [");
+    expect(quiet).not.toContain("vxsim sweep:");
+    // Only the JSON document (the terminal turns \n into \r\n).
+    expect(JSON.parse(quiet.replaceAll("\r\n", "\n")).rows).toHaveLength(8);
+  });
+});

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError } from "../src/scenario/config-error.ts";
+import { loadScenario, parseScenario } from "../src/scenario/scenario.ts";
+import { scenarioJobs } from "../src/run/scenario-jobs.ts";
+import { runCommand } from "../src/cli/cmd-run.ts";
+import type { JobResult, JobSpec } from "../src/run/result.ts";
+
+const lines = (...l: string[]) => l.join("\n") + "\n";
+
+describe("scenarioJobs", () => {
+  it("maps scenarios/blk-randread.yaml to one blk job", () => {
+    expect(scenarioJobs(loadScenario("scenarios/blk-randread.yaml"))).toEqual([{
+      workload: "fio0",
+      device: "guest/xvda",
+      spec: {
+        transport: "grant-map", profile: "arm64-v8.0", device: "blk",
+        workload: { kind: "fio", rw: "randread", bs: 4096, iodepth: 16 },
+        ios: 10000, seed: 1, options: { tlbFlushElision: false, backendDomain: "dom0" },
+      },
+    }]);
+  });
+
+  it("maps each workload with its device's transport and backend; netperf rr sends its request size", () => {
+    const s = parseScenario(lines(
+      "machine: { profile: riscv64 }",
+      "hypervisor: { tlb_flush_elision: true, argo: { enabled: true } }",
+      "transport: argo:sg",
+      "devices: { g/xvdb: { transport: grant-copy } }",
+      "domains:",
+      "  - xl: |",
+      "      name = 'drv'",
+      "      driver_domain = 1",
+      "  - xl: |",
+      "      name = 'g'",
+      "      disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M', 'vdev=xvdb,specification=virtio,vxsim_memdisk=1M,backend=drv' ]",
+      "      vif = [ 'model=virtio-net', 'model=virtio-net,vxsim_transport=grant-persistent' ]",
+      "      virtio = [ 'type=virtio,device4' ]",
+      "workloads:",
+      "  - fio: { device: g/xvda, rw: randrw, bs: 8k, iodepth: 4, rwmixread: 70 }",
+      "  - fio: { name: seq, device: g/xvdb, rw: write, bs: 64k, iodepth: 1 }",
+      "  - netperf: { device: g/vif0, peer: g/vif1, test: stream, message_size: 16k }",
+      "  - netperf: { name: lat, device: g/vif1, peer: loopback, test: rr, request_size: 64, response_size: 1k }",
+      "  - rng: { device: g/virtio0, read_size: 32 }",
+      "duration: { ios: 500 }",
+      "seed: 42",
+    ), { file: "inline.yaml", baseDir: tmpdir() });
+    const jobs = scenarioJobs(s);
+    expect(jobs.map((j) => [j.workload, j.device, j.spec.transport, j.spec.device, j.spec.options?.backendDomain])).toEqual([
+      ["fio0", "g/xvda", "argo:sg", "blk", "dom0"],
+      ["seq", "g/xvdb", "grant-copy", "blk", "driver-domain"],
+      ["netperf2", "g/vif0", "argo:sg", "net", "dom0"],
+      ["lat", "g/vif1", "grant-persistent", "net", "dom0"],
+      ["rng4", "g/virtio0", "argo:sg", "rng", "dom0"],
+    ]);
+    expect(jobs.map((j) => j.spec.workload)).toEqual([
+      { kind: "fio", rw: "randrw", bs: 8192, iodepth: 4, rwmixread: 70 },
+      { kind: "fio", rw: "write", bs: 65536, iodepth: 1 },
+      { kind: "netperf", test: "stream", messageSize: 16384 },
+      { kind: "netperf", test: "rr", messageSize: 64, responseSize: 1024 },
+      { kind: "rng", readSize: 32 },
+    ]);
+    for (const j of jobs) expect(j.spec).toMatchObject({ profile: "riscv64", ios: 500, seed: 42, options: { tlbFlushElision: true } });
+  });
+
+  it("passes a profile file by path, and refuses a duration in virtual time", () => {
+    const text = (duration: string) => lines(
+      "machine: { profile: ../profiles/x86-64.yaml, arch: x86-64 }",
+      "domains: [ { xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4' ]\" ] } ]",
+      "workloads: [ { rng: { device: g/virtio0 } } ]",
+      `duration: ${duration}`,
+      "seed: 1",
+    );
+    const s = parseScenario(text("{ ios: 7 }"), { file: "p.yaml", baseDir: join(process.cwd(), "scenarios") });
+    expect(scenarioJobs(s)[0]!.spec).toMatchObject({ profile: join(process.cwd(), "profiles/x86-64.yaml"), device: "rng", workload: { kind: "rng", readSize: 64 }, ios: 7 });
+    const timed = parseScenario(text("{ time: 10ms }"), { file: "t.yaml", baseDir: join(process.cwd(), "scenarios") });
+    expect(() => scenarioJobs(timed)).toThrow(new ConfigError("t.yaml", 0, "duration", "a run needs duration: { ios: N } (jobs are measured by completed requests, not by virtual time)"));
+  });
+});
+
+/** A stand-in runner for the argument plumbing of `vxsim run` only: it echoes the spec into
+ *  a result-shaped object so the test can see what reached the runner and what is printed. */
+function echoRunner(seen: JobSpec[]) {
+  return (spec: JobSpec): JobResult => {
+    seen.push(spec);
+    return {
+      spec, profile: spec.profile, arch: spec.profile, ios: spec.ios, bytes: spec.ios * 10, elapsedNs: 1000, iops: spec.ios * 2, throughputMBps: 1.5,
+      cyclesPerIo: 123.456, latency: { count: spec.ios, mean: 5, min: 1, p50: 4, p90: 8, p99: 9, max: 10 },
+      perIo: { copies: 1, copyBytes: 4096, grantOps: 2, maps: 1, unmaps: 1, tlbFlushes: 0.5, tlbFlushesElided: 0, traps: 0, hypercalls: 2, notifications: 1, notificationsSuppressed: 0, interrupts: 1, evtchnSends: 1, atomics: 0 },
+      cpuByDomain: { guest: { total: 700 }, "Domain-0": { total: 300 } },
+    } as unknown as JobResult;
+  };
+}
+
+describe("vxsim run (plumbing)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("runs each scenario job through the runner and writes JSON, CSV and a table", async () => {
+    const seen: JobSpec[] = [];
+    const out = join(mkdtempSync(join(tmpdir(), "vxsim-run-")), "r.json");
+    expect(await runCommand("scenarios/blk-randread.yaml", { out, quiet: true }, () => echoRunner(seen))).toBe(0);
+    expect(seen).toEqual(scenarioJobs(loadScenario("scenarios/blk-randread.yaml")).map((j) => j.spec));
+    const doc = JSON.parse(readFileSync(out, "utf8"));
+    expect(doc.scenario).toBe("blk-randread");
+    expect(doc.jobs.map((j: { workload: string; device: string; result: { iops: number } }) => [j.workload, j.device, j.result.iops])).toEqual([["fio0", "guest/xvda", 20000]]);
+
+    const csvFile = out.replace(/json$/, "csv");
+    await runCommand("scenarios/blk-randread.yaml", { out: csvFile, csv: true, quiet: true }, () => echoRunner([]));
+    const [head, row] = readFileSync(csvFile, "utf8").trimEnd().split("\n");
+    expect(head!.split(",").slice(0, 8)).toEqual(["workload", "device", "transport", "profile", "arch", "ios", "bytes", "elapsedNs"]);
+    expect(head).toContain(",latency.p99,latency.max,perIo.copies,");
+    expect(head!.endsWith(",cpuNs.guest,cpuNs.Domain-0")).toBe(true);
+    expect(row!.startsWith("fio0,guest/xvda,grant-map,arm64-v8.0,arm64-v8.0,10000,100000,1000,20000,1.5,123.456,10000,5,1,4,8,9,10,1,4096,")).toBe(true);
+
+    const printed: string[] = [];
+    vi.spyOn(process.stdout, "write").mockImplementation((s) => (printed.push(String(s)), true));
+    await runCommand("scenarios/blk-randread.yaml", { quiet: true }, () => echoRunner([]));
+    expect(printed.join("")).toMatch(/│ fio0\s+│ guest\/xvda │ grant-map\s+│ arm64-v8.0 │\s+20000 │\s+1.5 │\s+4 │\s+9 │\s+123.5 │\s+1 │\s+1 │\s+0.5 │\s+0 │\s+1 │/);
+  });
+
+  it("reports a bad scenario before loading the runner", async () => {
+    const load = vi.fn(() => echoRunner([]));
+    await expect(runCommand("scenarios/guest.cfg", { quiet: true }, load)).rejects.toBeInstanceOf(ConfigError);
+    expect(load).not.toHaveBeenCalled();
+  });
+});
