@@ -7,11 +7,12 @@
 // (0 backend copies). A buffer larger than a slot is refused before anything is added (the
 // driver's submit throws, leaving the ring unchanged): large payloads do not suit this design.
 // Kicks and interrupts are event-channel sends; the register block is plain shared memory.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
-import { ringAreaBytes } from "../virtio/rings.ts";
+import { ringAreaBytes, gpaRing } from "../virtio/rings.ts";
 import { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import { VirtioBackend } from "./backend.ts";
@@ -152,16 +153,18 @@ export class FatVirtqueueTransport implements Transport {
         placeRing: (q, ring, packed) => {
           if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
           const sizes = ringAreaBytes(ring.size, packed);
-          const areas = [ring.desc, ring.driver, ring.device];
+          const r = gpaRing(ring);
+          const areas = [r.desc, r.driver, r.device];
           // Only the region is shared: a ring anywhere else is out of the backend's reach.
           if (areas.some((a, i) => a < this.regionGpa || a + sizes[i]! > ringEnd)) return L.VQ_E3_RING_OUTSIDE_RAM;
           const tr = (a: number) => a - this.regionGpa + this.beBase * PAGE;
           this.readyQueues.add(q);
-          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(ring.desc), driver: tr(ring.driver), device: tr(ring.device) } };
+          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(r.desc), driver: tr(r.driver), device: tr(r.device) } };
         },
         releaseRings: () => this.readyQueues.clear(),
         openChain: (_q, chain) => ({
-          io: new SegmentChainIo(m, chain, (addr, len) => {
+          io: new SegmentChainIo(m, chain, (dma, len) => {
+            const addr = dmaGpa(dma);
             // In place, in a slot: any other address is a buffer the frontend did not copy in.
             if (addr < this.slotsGpa || addr >= this.slotsGpa + this.slotsBytes) return "outside the ring's slots";
             // A descriptor may not run past its slot into the next one.

@@ -7,11 +7,12 @@
 // as swiotlb does). The backend reads and writes the slots in place. Kicks and interrupts are
 // event-channel sends. The register block is plain shared memory (no trap), as in OpenAMP's
 // virtio-mmio over shared memory; its accesses are not counted.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
-import { ringAreaBytes } from "../virtio/rings.ts";
+import { ringAreaBytes, gpaRing } from "../virtio/rings.ts";
 import { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import { VirtioBackend } from "./backend.ts";
@@ -146,16 +147,18 @@ export class PresharedBounceTransport implements Transport {
         placeRing: (q, ring, packed) => {
           if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
           const sizes = ringAreaBytes(ring.size, packed);
-          const areas = [ring.desc, ring.driver, ring.device];
+          const r = gpaRing(ring);
+          const areas = [r.desc, r.driver, r.device];
           // Only the region is shared: a ring anywhere else is out of the backend's reach.
           if (areas.some((a, i) => a < this.regionGpa || a + sizes[i]! > ringEnd)) return L.VQ_E3_RING_OUTSIDE_RAM;
           const tr = (a: number) => a - this.regionGpa + this.beBase * PAGE;
           this.readyQueues.add(q);
-          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(ring.desc), driver: tr(ring.driver), device: tr(ring.device) } };
+          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(r.desc), driver: tr(r.driver), device: tr(r.device) } };
         },
         releaseRings: () => this.readyQueues.clear(),
         openChain: (_q, chain) => ({
-          io: new SegmentChainIo(m, chain, (addr, len) => {
+          io: new SegmentChainIo(m, chain, (dma, len) => {
+            const addr = dmaGpa(dma);
             // In place, in the pool: any other address is a buffer the guest did not bounce.
             if (addr < this.poolGpa || addr >= this.poolGpa + this.poolBytes) return "outside the shared pool";
             return { domid: be.domid, gpa: addr - this.regionGpa + this.beBase * PAGE, len: Math.min(len, this.poolGpa + this.poolBytes - addr) };

@@ -8,11 +8,12 @@
 // ways are event-channel sends. The virtio configuration registers are modelled as plain
 // shared memory (no trap, not counted), as in the other event-channel transports here.
 // Exposure: dom0 may map any frame of the guest, so all guest RAM is reachable.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Chain, VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
-import { ringAreaBytes } from "../virtio/rings.ts";
+import { ringAreaBytes, gpaRing } from "../virtio/rings.ts";
 import { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import type { Xenstore } from "../xen/xenstore.ts";
@@ -141,11 +142,12 @@ export class PvP2mTransport implements Transport {
         placeRing: (q, ring, packed) => {
           if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
           const sizes = ringAreaBytes(ring.size, packed);
-          const areas = [ring.desc, ring.driver, ring.device];
+          const r = gpaRing(ring);
+          const areas = [r.desc, r.driver, r.device];
           if (areas.some((a, i) => a < this.ringGpa || a + sizes[i]! > ringEnd)) return L.VQ_E3_RING_OUTSIDE_RAM;
           const tr = (a: number) => a - this.ringGpa + this.ringBase * PAGE;
           this.readyQueues.add(q);
-          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(ring.desc), driver: tr(ring.driver), device: tr(ring.device) } };
+          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(r.desc), driver: tr(r.driver), device: tr(r.device) } };
         },
         releaseRings: () => this.readyQueues.clear(),
         openChain: (_q, chain) => this.openChain(chain),
@@ -223,7 +225,8 @@ export class PvP2mTransport implements Transport {
     let why: string | undefined;
     const gfns: number[] = [];
     for (const s of chain.segs) {
-      for (let mfn = Math.floor(s.addr / PAGE); mfn <= Math.floor((s.addr + s.len - 1) / PAGE); mfn++) {
+      const ma = dmaGpa(s.addr); // a machine address here
+      for (let mfn = Math.floor(ma / PAGE); mfn <= Math.floor((ma + s.len - 1) / PAGE); mfn++) {
         if (slots.has(mfn) || why) continue;
         const gfn = this.gfnOf(mfn);
         if (gfn === undefined) {
@@ -250,8 +253,9 @@ export class PvP2mTransport implements Transport {
       this.inflight = gfns.length;
       this.peak = Math.max(this.peak, this.ringMapped + this.inflight);
     }
-    const io = new SegmentChainIo(m, chain, (addr, len) => {
+    const io = new SegmentChainIo(m, chain, (dma, len) => {
       if (why) return why;
+      const addr = dmaGpa(dma);
       const i = slots.get(Math.floor(addr / PAGE))!;
       const off = addr % PAGE;
       return { domid: this.backendDomid, gpa: (this.window + i) * PAGE + off, len: Math.min(len, PAGE - off) };
