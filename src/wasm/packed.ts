@@ -208,18 +208,39 @@ const OUT_BYTES = 2 * 1024 * 1024;
 const USED_IN = L.IO_BASE + OUT_BYTES;
 const USED_MAX = (L.IO_SIZE - OUT_BYTES) / L.PK_USED_REC_SIZE;
 
-/** Device side of one packed virtqueue in Wasm. */
-export class WasmPackedDevice {
+/** What both sides of a packed queue in Wasm have: the queue state block and its cursors. */
+class WasmPackedSide {
   readonly machine: Machine;
   readonly queue: number;
-  private readonly x: PackedExports;
+  protected readonly x: PackedExports;
+
+  constructor(machine: Machine, queue: number) {
+    checkQueueIndex(queue);
+    this.machine = machine;
+    this.queue = queue;
+    this.x = machine.raw<PackedExports>();
+  }
+
+  get cursors(): PackedCursors {
+    return readCursors(this.machine.dv, this.queue);
+  }
+
+  /** The first ring-level error (VQ_E*), 0 while the queue is healthy. */
+  get error(): number {
+    return this.cursors.error;
+  }
+
+  get broken(): boolean {
+    return (this.cursors.flags & L.QF_BROKEN) !== 0;
+  }
+}
+
+/** Device side of one packed virtqueue in Wasm. */
+export class WasmPackedDevice extends WasmPackedSide {
   private auxMfn: number;
 
   constructor(machine: Machine, cfg: PackedDeviceConfig) {
-    checkQueueIndex(cfg.queue);
-    this.machine = machine;
-    this.queue = cfg.queue;
-    this.x = machine.raw<PackedExports>();
+    super(machine, cfg.queue);
     this.auxMfn = machine.allocXenFrames(L.PK_DEV_AUX_BYTES / L.PAGE_SIZE);
     const maxSegs = cfg.maxSegs ?? 0;
     if (!Number.isInteger(maxSegs) || maxSegs < 0 || maxSegs > 0xffffffff) throw new RangeError(`maxSegs must be a u32, got ${maxSegs}`);
@@ -273,19 +294,6 @@ export class WasmPackedDevice {
     this.x.vqp_dev_notify_disable(this.queue);
   }
 
-  get cursors(): PackedCursors {
-    return readCursors(this.machine.dv, this.queue);
-  }
-
-  /** The first ring-level error (VQ_E*), 0 while the queue is healthy. */
-  get error(): number {
-    return this.cursors.error;
-  }
-
-  get broken(): boolean {
-    return (this.cursors.flags & L.QF_BROKEN) !== 0;
-  }
-
   /** Releases the buffer-id table. The queue must not be used afterwards. */
   dispose(): void {
     if (this.auxMfn === 0) return;
@@ -295,20 +303,14 @@ export class WasmPackedDevice {
 }
 
 /** Driver side of one packed virtqueue in Wasm. */
-export class WasmPackedDriver {
-  readonly machine: Machine;
-  readonly queue: number;
+export class WasmPackedDriver extends WasmPackedSide {
   readonly cfg: PackedDriverConfig;
-  private readonly x: PackedExports;
   private auxMfn = 0;
   private auxFrames = 0;
 
   constructor(machine: Machine, cfg: PackedDriverConfig) {
-    checkQueueIndex(cfg.queue);
-    this.machine = machine;
-    this.queue = cfg.queue;
+    super(machine, cfg.queue);
     this.cfg = cfg;
-    this.x = machine.raw<PackedExports>();
   }
 
   /** Zeroes and sets up the ring. Returns VQ_OK or the VQ_E* code (E1, E2, E3). */
@@ -353,18 +355,6 @@ export class WasmPackedDriver {
 
   disableCb(): void {
     this.x.vqp_drv_disable_cb(this.queue);
-  }
-
-  get cursors(): PackedCursors {
-    return readCursors(this.machine.dv, this.queue);
-  }
-
-  get error(): number {
-    return this.cursors.error;
-  }
-
-  get broken(): boolean {
-    return (this.cursors.flags & L.QF_BROKEN) !== 0;
   }
 
   private release(): void {
