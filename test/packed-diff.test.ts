@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as L from "../src/wasm/layout.ts";
+import { dmaFromHalves, type DmaAddr } from "../src/virtio/dma-addr.ts";
 import { Machine } from "../src/wasm/machine.ts";
 import { newHostCounters } from "../src/wasm/ts-guest-memory.ts";
 import { WasmPackedDevice, WasmPackedDriver, type PackedFeatures, type PackedSeg } from "../src/wasm/packed.ts";
@@ -16,7 +17,7 @@ const GUEST = 1;
 const BUF = 0x100000;
 const RO_GFN = 1500;
 // Buffer addresses: in RAM, straddling the end of RAM, unmapped, on a read-only page, near 2^64.
-const ADDRS: (number | bigint)[] = [BUF, BUF + 0x1f80, 0x3fff00, 0x500000, RO_GFN * 4096, 2n ** 64n - 0x10n, 2n ** 33n];
+const ADDRS: (number | bigint)[] = [BUF, BUF + 0x1f80, 0x3fff00, 0x500000, RO_GFN * 4096, 2n ** 64n - 0x10n, 2n ** 33n, 2n ** 63n | 0x4d2010n];
 const LENS = [0, 1, 16, 100, 0x1000, 0x80000000, 0xffffffff];
 // Indirect tables: in RAM, straddling a page, unmapped, beyond 4 GiB.
 const TABLES = [BUF + 0x8000, BUF + 0x8ff8, 0x500000, 2 ** 32 - 16];
@@ -209,7 +210,14 @@ describe.each(["release", "debug"] as const)("packed device: Wasm (%s) and TS ag
 
 // ---- driver side --------------------------------------------------------------------------
 
-const segArb = fc.record({ addr: fc.integer({ min: 0, max: 0xfffff }), len: fc.integer({ min: 0, max: 5000 }), write: fc.boolean() });
+// Buffer addresses in RAM, and u64s a number cannot hold (grant DMA addresses with bit 63, any
+// value from 2^53 up), which the descriptors must carry bit for bit.
+const drvAddrArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 0xfffff }).map((x): DmaAddr => BUF + x) },
+  { weight: 1, arbitrary: fc.tuple(fc.nat(0xfffff), fc.nat(0xfff)).map(([gref, off]): DmaAddr => (1n << 63n) | (BigInt(gref) << 12n) | BigInt(off)) },
+  { weight: 1, arbitrary: fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }) },
+);
+const segArb = fc.record({ addr: drvAddrArb, len: fc.integer({ min: 0, max: 5000 }), write: fc.boolean() });
 
 const drvOpArb = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant("add" as const), segs: fc.array(segArb, { minLength: 1, maxLength: 4 }), sorted: fc.integer({ min: 0, max: 7 }), table: fc.integer({ min: 0, max: 5 }) }) },
@@ -248,7 +256,7 @@ describe.each(["release", "debug"] as const)("packed driver: Wasm (%s) and TS ag
       for (const op of sc.ops) {
         switch (op.kind) {
           case "add": {
-            let segs: PackedSeg[] = op.segs.map((s) => ({ addr: BUF + s.addr, len: s.len, write: s.write }));
+            let segs: PackedSeg[] = op.segs.map((s) => ({ addr: s.addr, len: s.len, write: s.write }));
             if (op.sorted !== 0) segs = [...segs.filter((s) => !s.write), ...segs.filter((s) => s.write)];
             const table = sc.indirect !== 0 && op.table !== 0 ? TABLES[op.table % TABLES.length] : undefined;
             const run = (d: { add(s: PackedSeg[], t?: number): number }) => {
@@ -256,6 +264,16 @@ describe.each(["release", "debug"] as const)("packed driver: Wasm (%s) and TS ag
             };
             const r = run(wasm);
             expect(run(ref)).toEqual(r);
+            if (typeof r === "number" && r >= 0 && table === undefined) {
+              // A direct chain: its descriptors hold the addresses exactly (read as two u32 words).
+              const head = (wasm.cursors.nextAvail - segs.length + sc.size) % sc.size;
+              for (const m of [ma, mb]) {
+                segs.forEach((s, k) => {
+                  const d = new DataView(m.read(GUEST, mk.desc + ((head + k) % sc.size) * 16, 8).buffer);
+                  expect(dmaFromHalves(d.getUint32(4, true), d.getUint32(0, true))).toEqual(s.addr);
+                });
+              }
+            }
             if (typeof r === "number" && r >= 0) added.push({ id: r, slots: table !== undefined ? 1 : segs.length });
             break;
           }

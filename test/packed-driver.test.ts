@@ -80,7 +80,9 @@ describe.each(IMPLS)("packed driver (%s)", (impl) => {
     const { drv } = setup(impl);
     expect(() => drv.add([])).toThrow(/at least one element/);
     expect(() => drv.add([seg(BUF, 1, true), seg(BUF, 1)])).toThrow(/element 1 is readable after a writable/);
-    expect(() => drv.add([seg(-1, 1)])).toThrow(/not a guest address/);
+    expect(() => drv.add([seg(-1, 1)])).toThrow(/element 0 addr -1 is not a 64-bit address/);
+    expect(() => drv.add([{ addr: 2n ** 64n, len: 1, write: false }])).toThrow(/is not a 64-bit address/);
+    expect(() => drv.add([seg(2 ** 53, 1)])).toThrow(/is not a 64-bit address/); // not exact: say it as a bigint
     expect(() => drv.add([seg(BUF, 1)], 0x2000)).toThrow(/indirect feature/);
   });
 
@@ -205,12 +207,12 @@ function serve(m: Machine, dev: DeviceUT): number {
   const chains = dev.pop(64);
   const used = chains.map((c) => {
     const input: number[] = [];
-    for (const s of c.segs) if (!s.write) input.push(...m.read(GUEST, s.addr, s.len));
+    for (const s of c.segs) if (!s.write) input.push(...m.read(GUEST, Number(s.addr), s.len));
     let off = 0;
     for (const s of c.segs) {
       if (!s.write || off >= input.length) continue;
       const n = Math.min(s.len, input.length - off);
-      m.write(GUEST, s.addr, Uint8Array.from(input.slice(off, off + n), (b) => b ^ 0x5a));
+      m.write(GUEST, Number(s.addr), Uint8Array.from(input.slice(off, off + n), (b) => b ^ 0x5a));
       off += n;
     }
     return { id: c.id, len: off };
@@ -283,7 +285,7 @@ describe.each(IMPLS)("packed round trip (%s)", (impl) => {
         // In order, a buffer completed by a later one's used descriptor reports its full size.
         expect(u.len === written || (features.inOrder === true && u.len === cap)).toBe(true);
         const got: number[] = [];
-        for (const s of p.inSegs) got.push(...m.read(GUEST, s.addr, s.len));
+        for (const s of p.inSegs) got.push(...m.read(GUEST, Number(s.addr), s.len));
         expect(Uint8Array.from(got.slice(0, written))).toEqual(p.out.subarray(0, written).map((b) => b ^ 0x5a));
         bytes += written;
         done++;

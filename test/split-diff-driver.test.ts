@@ -7,14 +7,21 @@ import fc from "fast-check";
 import { SplitDriver } from "../src/wasm/split.ts";
 import { SplitRefDriver } from "../src/virtio/split-ref.ts";
 import * as L from "../src/wasm/layout.ts";
+import { setDma, type DmaAddr } from "../src/virtio/dma-addr.ts";
 import { MockSplitQueue } from "./helpers/mock-split.ts";
 import { GUEST, both, expectSameBytes, expectSameCounters, expectSameGuest, twins } from "./helpers/split-world.ts";
 
 const RING = { desc: 0x10000, avail: 0x11000, used: 0x12000 };
 const TABLES = 0x30000;
 
+// Addresses: guest-physical, and u64s a number cannot hold (grant DMA addresses with bit 63,
+// anything from 2^53 up): the descriptor must carry them bit for bit.
+const highArb = fc.oneof(
+  fc.tuple(fc.nat(0xfffff), fc.nat(0xfff)).map(([gref, off]): DmaAddr => (1n << 63n) | (BigInt(gref) << 12n) | BigInt(off)),
+  fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }),
+);
 const segArb = fc.record({
-  addr: fc.oneof(fc.integer({ min: 0x1000, max: 0xfffff }), fc.constantFrom(2 ** 52, 0)),
+  addr: fc.oneof({ weight: 4, arbitrary: fc.oneof(fc.integer({ min: 0x1000, max: 0xfffff }), fc.constantFrom(2 ** 52, 0)) }, { weight: 1, arbitrary: highArb }),
   len: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 0x3000 }) }, { weight: 1, arbitrary: fc.constantFrom(0x80000000, 0xffffffff) }),
   write: fc.boolean(),
 });
@@ -22,7 +29,7 @@ const reqArb = fc.record({
   segs: fc.array(segArb, { minLength: 0, maxLength: 5 }),
   ordered: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   table: fc.oneof({ weight: 8, arbitrary: fc.constantFrom(TABLES, TABLES + 0x100, TABLES + 0xff8, TABLES + 0x1ff9) },
-    { weight: 1, arbitrary: fc.constantFrom(300 * 4096, 2 ** 40) }),
+    { weight: 1, arbitrary: fc.constantFrom<DmaAddr>(300 * 4096, 2 ** 40, 2n ** 63n | 0x30000n) }),
 }).map((r) => {
   // Requests are mostly well formed: at least one segment, readable ones first.
   const segs = r.segs.length === 0 && r.ordered ? [{ addr: 0x5000, len: 8, write: true }] : r.segs;
@@ -57,19 +64,17 @@ type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 const addStatuses = new Set<number>(); // outcomes of add calls seen (generator reach)
 
 /** Writes add records for `reqs` (QS_ADD_* + SEG_*) into `dv` at 0; returns their offsets. */
-function encode(dv: DataView, reqs: { segs: { addr: number; len: number; write: boolean }[]; table: number }[]): number[] {
+function encode(dv: DataView, reqs: { segs: { addr: DmaAddr; len: number; write: boolean }[]; table: DmaAddr }[]): number[] {
   let p = 0;
   const at: number[] = [];
   for (const r of reqs) {
     at.push(p);
     dv.setUint16(p + L.QS_ADD_NSEGS, r.segs.length, true);
     dv.setUint16(p + L.QS_ADD_HEAD, 0xffff, true);
-    dv.setUint32(p + L.QS_ADD_TABLE, r.table % 2 ** 32, true);
-    dv.setUint32(p + L.QS_ADD_TABLE + 4, Math.floor(r.table / 2 ** 32), true);
+    setDma(dv, p + L.QS_ADD_TABLE, r.table);
     p += L.QS_ADD_HDR_SIZE;
     for (const s of r.segs) {
-      dv.setUint32(p + L.SEG_ADDR, s.addr % 2 ** 32, true);
-      dv.setUint32(p + L.SEG_ADDR + 4, Math.floor(s.addr / 2 ** 32), true);
+      setDma(dv, p + L.SEG_ADDR, s.addr);
       dv.setUint32(p + L.SEG_LEN, s.len, true);
       dv.setUint32(p + L.SEG_FLAGS, s.write ? L.VRING_DESC_F_WRITE : 0, true);
       p += L.SEG_SIZE;

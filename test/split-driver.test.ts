@@ -207,13 +207,13 @@ describe.each(["release", "debug"] as const)("split round trip (%s)", (build) =>
         const input = new Uint8Array(c.readable);
         let o = 0;
         for (const s of c.segs.filter((s) => !s.write)) {
-          input.set(m.read(GUEST, s.addr, s.len), o);
+          input.set(m.read(GUEST, Number(s.addr), s.len), o);
           o += s.len;
         }
         let written = 0;
         for (const s of c.segs.filter((s) => s.write)) {
           const out = Uint8Array.from({ length: s.len }, (_, i) => input[(written + i) % input.length]! ^ 0x5a);
-          m.write(GUEST, s.addr, out);
+          m.write(GUEST, Number(s.addr), out);
           written += s.len;
         }
         return { id: c.head, len: written };

@@ -241,7 +241,7 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     const wl0 = new BlkPattern(w.guest, DISK_BYTES, 1, 2);
     runHarness({ driver: w.driver, transport: w.t, workload: wl0, iodepth: 1 });
     expect(w.t.exposure().mapped).toBe(RING_PAGES + 1);
-    w.m.write(GUEST, w.driver.layout(0).driver + 2, Uint8Array.of(0xe8, 0x03));
+    w.m.write(GUEST, Number(w.driver.layout(0).driver) + 2, Uint8Array.of(0xe8, 0x03));
     w.t.frontend.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
     expect(w.t.service()).toBe(0);
     expect(w.env.ioreq.spi(GUEST, w.t.spi).level).toBe(1);

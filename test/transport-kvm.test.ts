@@ -95,7 +95,7 @@ describe.each(["release", "debug"] as const)("kvm-ioeventfd x virtio-blk (%s)", 
 
   it("a guest that corrupts its avail index gets DEVICE_NEEDS_RESET and a configuration interrupt, then recovers after a reset", () => {
     const w = kvmWorld({ build });
-    const avail = w.driver.layout(0).driver;
+    const avail = Number(w.driver.layout(0).driver);
     w.m.write(w.t.guest, avail + 2, Uint8Array.of(0xe8, 0x03)); // avail.idx = 1000 > queue size away (E5)
     w.t.frontend.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, 0);
     expect(w.t.service()).toBe(0);

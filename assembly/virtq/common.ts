@@ -8,6 +8,11 @@ import {
 import { count } from "../counters";
 import { translate } from "../machine/access";
 
+/** A 64-bit address from the two u32 halves it crosses the host boundary in. */
+@inline export function u64of(hi: u32, lo: u32): u64 {
+  return (<u64>hi << 32) | <u64>lo;
+}
+
 @inline export function qBlock(q: u32): usize {
   return QUEUES_BASE + q * QUEUE_STATE_SIZE;
 }

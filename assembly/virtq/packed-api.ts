@@ -1,10 +1,10 @@
-// Host boundary of the packed virtqueue kernels (numbers only; guest addresses as f64).
+// Host boundary of the packed virtqueue kernels (numbers only; 64-bit addresses as u32 halves).
 // A queue state block holds one side: configure it (which resets it), then enable/init it.
 import {
   QUEUE_STATE_SIZE, Q_FLAGS, Q_RING_DOMID, Q_BUF_DOMID, Q_AUX, Q_MAX_SEGS, Q_NEXT_AVAIL, Q_NEXT_USED,
   Q_AVAIL_WRAP, Q_USED_WRAP, QF_PACKED, QF_DRIVER_OK, QF_READY, QF_BROKEN, PK_DEV_AUX_BYTES,
 } from "../layout";
-import { qBlock } from "./common";
+import { qBlock, u64of } from "./common";
 import { ringSetup } from "./packed";
 import { devPop, devPush, devPopPush, devNeedIrq, devNotifyEnable, devNotifyDisable } from "./packed-device";
 import { drvInit, drvAdd, drvKickPrepare, drvGetUsed, drvEnableCb, drvDisableCb } from "./packed-driver";
@@ -24,9 +24,9 @@ export function vqp_dev_config(q: u32, ringDomid: u32, bufDomid: u32, aux: u32, 
 }
 
 /** QueueReady = 1: validates the ring (E1..E3) and starts both cursors at slot 0, wrap 1. */
-export function vqp_dev_enable(q: u32, size: u32, desc: f64, driverArea: f64, deviceArea: f64): u32 {
+export function vqp_dev_enable(q: u32, size: u32, descHi: u32, descLo: u32, drvHi: u32, drvLo: u32, devHi: u32, devLo: u32): u32 {
   const qb = qBlock(q);
-  const err = ringSetup(qb, size, <u64>desc, <u64>driverArea, <u64>deviceArea, true);
+  const err = ringSetup(qb, size, u64of(descHi, descLo), u64of(drvHi, drvLo), u64of(devHi, devLo), true);
   if (err != 0) return err;
   store<u16>(qb, 0, Q_NEXT_AVAIL);
   store<u8>(qb, 1, Q_AVAIL_WRAP);
@@ -57,12 +57,13 @@ export function vqp_drv_config(q: u32, ringDomid: u32, aux: u32, flags: u32): vo
   store<u32>(qb, aux, Q_AUX);
 }
 
-export function vqp_drv_init(q: u32, size: u32, desc: f64, driverArea: f64, deviceArea: f64): u32 {
-  return drvInit(q, size, <u64>desc, <u64>driverArea, <u64>deviceArea);
+export function vqp_drv_init(q: u32, size: u32, descHi: u32, descLo: u32, drvHi: u32, drvLo: u32, devHi: u32, devLo: u32): u32 {
+  return drvInit(q, size, u64of(descHi, descLo), u64of(drvHi, drvLo), u64of(devHi, devLo));
 }
-/** `table` < 0: a direct chain; otherwise the gpa of the indirect table (used with QF_INDIRECT). */
-export function vqp_drv_add(q: u32, segs: u32, nsegs: u32, table: f64): i32 {
-  return drvAdd(q, segs, nsegs, table >= 0, table >= 0 ? <u64>table : 0);
+/** `indirect` 0: a direct chain; otherwise (tableHi, tableLo) is the address of the indirect
+ *  table (used with QF_INDIRECT). */
+export function vqp_drv_add(q: u32, segs: u32, nsegs: u32, indirect: u32, tableHi: u32, tableLo: u32): i32 {
+  return drvAdd(q, segs, nsegs, indirect != 0, u64of(tableHi, tableLo));
 }
 export function vqp_drv_kick_prepare(q: u32): bool { return drvKickPrepare(q); }
 export function vqp_drv_get_used(q: u32, out: u32, max: u32): i32 { return drvGetUsed(q, out, max); }

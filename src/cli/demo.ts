@@ -2,6 +2,7 @@
 // to a backend in domain 0, which reaches the ring and the buffers only through foreign
 // mappings of the guest's frames. Every request's bytes are transformed by the backend and
 // verified by the guest; the result is the run's counters.
+import { dmaGpa, type DmaAddr } from "../virtio/dma-addr.ts";
 import { Machine } from "../wasm/machine.ts";
 import { SplitDevice, SplitDriver } from "../wasm/split.ts";
 import { WasmPackedDevice, WasmPackedDriver } from "../wasm/packed.ts";
@@ -79,7 +80,7 @@ export function runRingDemo(opts: DemoOptions): DemoResult {
   // Both formats behind the same four verbs.
   let add: (out: number, outLen: number, inAddr: number, inLen: number) => number;
   let kick: () => boolean;
-  let pop: () => { id: number; segs: { addr: number; len: number; write: boolean }[] }[];
+  let pop: () => { id: number; segs: { addr: DmaAddr; len: number; write: boolean }[] }[];
   let push: (id: number, len: number) => void;
   let needIrq: () => boolean;
   let reclaim: () => { id: number; len: number }[];
@@ -142,8 +143,8 @@ export function runRingDemo(opts: DemoOptions): DemoResult {
     for (const c of pop()) {
       const [rd, wr] = c.segs;
       if (!rd || !wr || rd.write || !wr.write) throw new Error(`demo: chain ${c.id} has an unexpected shape`);
-      const req = m.read(BACKEND, backendAddr(rd.addr), rd.len);
-      m.write(BACKEND, backendAddr(wr.addr), transform(req));
+      const req = m.read(BACKEND, backendAddr(dmaGpa(rd.addr)), rd.len);
+      m.write(BACKEND, backendAddr(dmaGpa(wr.addr)), transform(req));
       push(c.id, rd.len);
     }
     needIrq();

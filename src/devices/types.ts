@@ -2,10 +2,12 @@
 // knows which transport it runs on: it sees chains of segments and reaches their bytes only
 // through the ChainIo the transport hands it (which maps, copies or reads in place, and counts).
 
+import type { DmaAddr } from "../virtio/dma-addr.ts";
+
 /** One buffer of a chain, as the descriptor named it (`addr` is transport-defined: a gpa, a
- *  grant DMA address, a pool offset...). */
+ *  grant DMA address with bit 63 set, a pool offset...; a u64, exact: see dma-addr.ts). */
 export interface Segment {
-  addr: number;
+  addr: DmaAddr;
   len: number;
   /** Device-writable (VRING_DESC_F_WRITE). */
   write: boolean;

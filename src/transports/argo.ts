@@ -23,6 +23,7 @@
 // whose device is a snapshot of the backend's (id, features, queue sizes, config space) taken
 // at bring-up, and negotiated features / reset are forwarded as control calls. That exchange is
 // modelled as direct calls, not Argo messages (documented in docs/transports.md).
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import { DeviceIoError, type Chain, type ChainIo, type VirtioDevice } from "../devices/types.ts";
 import { defersCompletions, isDeferred, type DeferringDevice } from "../devices/deferred.ts";
@@ -195,7 +196,7 @@ export class ArgoTransport implements Transport {
       hooks: {
         placeRing: (_q, ring) => ({ ringDomid: guest, ring }), // the guest's own rings, served in the guest
         releaseRings: () => {},
-        openChain: (_q, chain) => ({ io: new SegmentChainIo(m, chain, (addr, len) => ({ domid: guest, gpa: addr, len })), close: () => {} }),
+        openChain: (_q, chain) => ({ io: new SegmentChainIo(m, chain, (addr, len) => ({ domid: guest, gpa: dmaGpa(addr), len })), close: () => {} }),
         interrupt: () => this.raise(),
       },
     });
@@ -256,7 +257,7 @@ export class ArgoTransport implements Transport {
         v.setUint32(4, q, true);
         v.setUint32(8, chain.readable, true);
         v.setUint32(12, chain.writable, true);
-        const parts = chain.segs.filter((s) => !s.write && s.len > 0).map((s) => ({ gpa: s.addr, len: s.len }));
+        const parts = chain.segs.filter((s) => !s.write && s.len > 0).map((s) => ({ gpa: dmaGpa(s.addr), len: s.len }));
         this.feOut.push({ hdr, parts, bytes: chain.readable });
       }
     }
@@ -456,7 +457,7 @@ export class ArgoTransport implements Transport {
           for (const s of f.chain.segs) {
             if (!s.write || done === written) continue;
             const n = Math.min(s.len, written - done);
-            m.write(this.guest, s.addr, data.subarray(done, done + n));
+            m.write(this.guest, dmaGpa(s.addr), data.subarray(done, done + n));
             done += n;
           }
           m.bump(L.CNT_TR_COPIES_GUEST);

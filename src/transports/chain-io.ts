@@ -7,6 +7,7 @@ import { DeviceIoError, type Chain, type ChainIo, type Segment } from "../device
 import type { Machine } from "../wasm/machine.ts";
 import { machineStatusName } from "../wasm/machine.ts";
 import * as L from "../wasm/layout.ts";
+import { dmaAdd, dmaHex, type DmaAddr } from "../virtio/dma-addr.ts";
 
 export interface Reached {
   domid: number;
@@ -16,7 +17,7 @@ export interface Reached {
 }
 
 /** Where the bytes at descriptor address `addr` are, or why they cannot be reached. */
-export type Reach = (addr: number, len: number, write: boolean) => Reached | string;
+export type Reach = (addr: DmaAddr, len: number, write: boolean) => Reached | string;
 
 export class SegmentChainIo implements ChainIo {
   private readonly machine: Machine;
@@ -74,11 +75,12 @@ export class SegmentChainIo implements ChainIo {
   private move(seg: Segment, segOff: number, n: number, io: (r: Reached & { at: number }) => number): void {
     let k = 0;
     while (k < n) {
-      const r = this.reach(seg.addr + segOff + k, n - k, seg.write);
-      if (typeof r === "string") this.fail(`buffer at 0x${(seg.addr + segOff + k).toString(16)}: ${r}`);
+      const addr = dmaAdd(seg.addr, segOff + k);
+      const r = this.reach(addr, n - k, seg.write);
+      if (typeof r === "string") this.fail(`buffer at ${dmaHex(addr)}: ${r}`);
       if (!(r.len >= 1 && r.len <= n - k)) throw new Error(`reach returned ${r.len} bytes for a request of ${n - k}`);
       const st = io({ ...r, at: k });
-      if (st < 0) this.fail(`buffer at 0x${(seg.addr + segOff + k).toString(16)}: ${machineStatusName(st)}`);
+      if (st < 0) this.fail(`buffer at ${dmaHex(addr)}: ${machineStatusName(st)}`);
       k += r.len;
     }
   }

@@ -3,12 +3,13 @@
 // (one batch call, one remove_from_physmap per page afterwards) or, for small segments in
 // "cache" mode, kept in an LRU map cache as virtio-disk does for request headers and status
 // bytes. All mappings go in a window of gfns above the backend's RAM.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
 import type { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import type { Chain } from "../devices/types.ts";
-import { ringAreaBytes, type RingAddrs } from "../virtio/rings.ts";
+import { gpaRing, ringAreaBytes, type RingAddrs } from "../virtio/rings.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
 import type { Reach } from "./chain-io.ts";
 
@@ -73,7 +74,8 @@ export class ForeignBufferMap {
   /** Maps the three ring areas (each area's pages contiguous in the backend's space); the
    *  ring as the backend sees it, or VQ_E3 when a page could not be mapped (or the size is
    *  absurd: the device refuses it as E1 without mapping anything). */
-  mapRing(ring: RingAddrs, packed: boolean): RingAddrs | number {
+  mapRing(dmaRing: RingAddrs, packed: boolean): RingAddrs | number {
+    const ring = gpaRing(dmaRing);
     const bytes = ringAreaBytes(ring.size, packed);
     const areas = [[ring.desc, bytes[0]], [ring.driver, bytes[1]], [ring.device, bytes[2]]] as const;
     const mine: { gfn: number; n: number }[] = [];
@@ -136,8 +138,9 @@ export class ForeignBufferMap {
     for (const seg of chain.segs) {
       if (seg.len === 0) continue;
       const cached = this.policy.mode === "cache" && seg.len <= this.policy.smallMax;
-      const first = Math.floor(seg.addr / L.PAGE_SIZE);
-      const last = Math.floor((seg.addr + seg.len - 1) / L.PAGE_SIZE);
+      const gpa = dmaGpa(seg.addr);
+      const first = Math.floor(gpa / L.PAGE_SIZE);
+      const last = Math.floor((gpa + seg.len - 1) / L.PAGE_SIZE);
       for (let g = first; g <= last; g++) {
         if (where.has(g)) continue;
         const hit = this.cache.get(g);
@@ -193,7 +196,8 @@ export class ForeignBufferMap {
         }
       });
     }
-    const reach: Reach = (addr, len) => {
+    const reach: Reach = (dma, len) => {
+      const addr = dmaGpa(dma);
       const g = Math.floor(addr / L.PAGE_SIZE);
       const b = where.get(g);
       if (b === undefined) return `guest gfn ${g} is not mapped (${failed.get(g) ?? "not part of the chain"})`;

@@ -3,6 +3,7 @@
 // granted page, between the guest's gref and a bounce page in the backend's own RAM; the
 // hypervisor does the copying. A failed op (bad gref, readonly grant written) is a
 // DeviceIoError, counted once per chain.
+import { dmaAdd, dmaHex } from "../virtio/dma-addr.ts";
 import { DeviceIoError, type Chain, type ChainIo } from "../devices/types.ts";
 import type { GuestGrants, CopyOp } from "../xen/grant-guest.ts";
 import type { Machine } from "../wasm/machine.ts";
@@ -55,8 +56,9 @@ export class GrantCopyChainIo implements ChainIo {
       if (seg.write !== write || done === len) continue;
       let start = Math.max(offset + done - pos, 0);
       while (start < seg.len && done < len) {
-        const d = decodeGrantDma(seg.addr + start);
-        if (!d) this.fail(`buffer at 0x${(seg.addr + start).toString(16)}: not a grant DMA address`);
+        const addr = dmaAdd(seg.addr, start);
+        const d = decodeGrantDma(addr);
+        if (!d) this.fail(`buffer at ${dmaHex(addr)}: not a grant DMA address`);
         const n = Math.min(PAGE - d.offset, seg.len - start, len - done);
         out.push({ gref: d.gref, off: d.offset, n, at: done });
         start += n;

@@ -6,10 +6,12 @@
 // bytes, unmaps them in one unmap_grant_ref call (Xen: batches of 32, one TLB flush each),
 // and the frontend ends access after completion. Exposure: only granted pages, only during I/O.
 //
-// Address encoding: Linux sets bit 63 (XEN_GRANT_DMA_ADDR_OFF). Descriptor addresses cross the
-// host/Wasm boundary as f64, exact only below 2^53, so the model marks grant addresses with
-// bit 52 instead (GRANT_DMA_MARK); gref << 12 | offset below it is the same as Linux's.
+// Address encoding: Linux's, XEN_GRANT_DMA_ADDR_OFF (bit 63) | gref << 12 | offset. Descriptor
+// and ring addresses cross the host/Wasm boundary as u32 halves and are bigints in TS above
+// 2^53 (src/virtio/dma-addr.ts), so the value the guest writes is exactly Linux's.
 import * as L from "../wasm/layout.ts";
+import { dmaFromHalves, dmaGpa, dmaHi, dmaLo, type DmaAddr } from "../virtio/dma-addr.ts";
+import { XEN_GRANT_DMA_ADDR_OFF } from "../xen/grant-abi.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { DriverError } from "../virtio/driver-probe.ts";
@@ -25,17 +27,19 @@ import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 import { GrantCopyChainIo } from "./grant-copy-io.ts";
 
-/** The model's grant DMA marker (Linux: bit 63; see the header comment). */
-export const GRANT_DMA_MARK = 2 ** 52;
 const PAGE = L.PAGE_SIZE;
 
-export const grantDmaAddr = (gref: number, offset: number): number => GRANT_DMA_MARK + gref * PAGE + offset;
+/** Linux's grant_to_dma(): XEN_GRANT_DMA_ADDR_OFF | gref << XEN_PAGE_SHIFT, plus the offset. */
+export const grantDmaAddr = (gref: number, offset: number): bigint =>
+  XEN_GRANT_DMA_ADDR_OFF | (BigInt(gref) << BigInt(L.PAGE_SHIFT)) | BigInt(offset);
 
-/** gref and offset of a grant DMA address; undefined for anything else. */
-export function decodeGrantDma(addr: number): { gref: number; offset: number } | undefined {
-  if (!(addr >= GRANT_DMA_MARK && addr < 2 * GRANT_DMA_MARK)) return undefined;
-  const rest = addr - GRANT_DMA_MARK;
-  return { gref: Math.floor(rest / PAGE), offset: rest % PAGE };
+/** gref and offset of a grant DMA address (bit 63 set, a u32 gref above the page offset);
+ *  undefined for anything else. */
+export function decodeGrantDma(addr: DmaAddr): { gref: number; offset: number } | undefined {
+  if (typeof addr === "number" || (addr & XEN_GRANT_DMA_ADDR_OFF) === 0n) return undefined;
+  const gref = (addr & ~XEN_GRANT_DMA_ADDR_OFF) >> BigInt(L.PAGE_SHIFT);
+  if (gref > 0xffffffffn) return undefined; // grant_ref_t is 32 bits: no gref has these bits
+  return { gref: Number(gref), offset: Number(addr & BigInt(PAGE - 1)) };
 }
 
 const pagesSpanned = (gpa: number, len: number) => Math.floor((gpa + Math.max(len, 1) - 1) / PAGE) - Math.floor(gpa / PAGE) + 1;
@@ -276,7 +280,7 @@ export class GrantMapTransport implements Transport {
     return ok;
   }
 
-  private mapChain(segs: readonly { addr: number; len: number; write: boolean }[]): Map<number, number> {
+  private mapChain(segs: readonly { addr: DmaAddr; len: number; write: boolean }[]): Map<number, number> {
     const refs: { gref: number; readonly: boolean }[] = [];
     for (const s of segs) {
       const d = decodeGrantDma(s.addr);
@@ -386,7 +390,7 @@ export class GrantMapTransport implements Transport {
     return ok;
   }
 
-  private expose(buf: GuestBuf): number {
+  private expose(buf: GuestBuf): bigint {
     if (this.broken) throw new DriverError(`${this.id}: the device is broken (a grant could not be revoked)`);
     if (this.mode === "persistent") {
       // Copy into pool pages at the buffer's own in-page offset (the frontend's copy).
@@ -407,7 +411,7 @@ export class GrantMapTransport implements Transport {
     return grantDmaAddr(first, buf.gpa % PAGE);
   }
 
-  private unexpose(buf: GuestBuf, addr: number): void {
+  private unexpose(buf: GuestBuf, addr: DmaAddr): void {
     const d = decodeGrantDma(addr)!;
     if (this.mode === "persistent") {
       const at = d.gref - this.poolFirstRef;
@@ -455,13 +459,13 @@ export class GrantMapTransport implements Transport {
     const bytes = ringAreaBytes(this.queueNum, packed);
     const lows = [L.VIRTIO_MMIO_QUEUE_DESC_LOW, L.VIRTIO_MMIO_QUEUE_AVAIL_LOW, L.VIRTIO_MMIO_QUEUE_USED_LOW];
     lows.forEach((lo, i) => {
-      const gpa = (this.pendingRing.get(lo) ?? 0) + (this.pendingRing.get(lo + 4) ?? 0) * 2 ** 32;
+      const gpa = dmaGpa(dmaFromHalves(this.pendingRing.get(lo + 4) ?? 0, this.pendingRing.get(lo) ?? 0));
       const g = this.grantPages(gpa, bytes[i]!, false);
       this.ringGrefs.push(g);
       this.m.bump(L.CNT_GM_RING_GRANTS, g.n);
       const a = grantDmaAddr(g.first, gpa % PAGE);
-      this.access(lo, 4, "write", a % 2 ** 32);
-      this.access(lo + 4, 4, "write", Math.floor(a / 2 ** 32));
+      this.access(lo, 4, "write", dmaLo(a));
+      this.access(lo + 4, 4, "write", dmaHi(a));
     });
     this.pendingRing.clear();
   }

@@ -3,7 +3,7 @@
 export { TRANSPORT_IDS, TransportSetupError, type Exposure, type Transport, type TransportId } from "./types.ts";
 export { KvmIoeventfdTransport, type KvmIoeventfdOptions } from "./kvm-ioeventfd.ts";
 export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts";
-export { GrantMapTransport, decodeGrantDma, grantDmaAddr, GRANT_DMA_MARK, type GrantMapOptions, type GrantMode } from "./grant-map.ts";
+export { GrantMapTransport, decodeGrantDma, grantDmaAddr, type GrantMapOptions, type GrantMode } from "./grant-map.ts";
 export { GrantCopyChainIo } from "./grant-copy-io.ts";
 export { ArgoTransport, type ArgoTransportOptions, type ArgoVariant } from "./argo.ts";
 export { PresharedBounceTransport, type PresharedBounceOptions } from "./preshared-bounce.ts";

@@ -5,6 +5,7 @@
 // (exposure: all RAM, always). Completion goes through an irqfd (one injection); with a wired
 // virtio-mmio interrupt the guest's handler then reads InterruptStatus and writes InterruptACK
 // (two exits to the VMM), with `msi` (per-queue vectors, as virtio-pci MSI-X) it does not.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
@@ -73,7 +74,7 @@ export class KvmIoeventfdTransport implements Transport {
         releaseRings: () => this.stopIoeventfds(),
         driverOk: () => this.startIoeventfds(),
         openChain: (_q, chain) => ({
-          io: new SegmentChainIo(m, chain, (addr, len) => ({ domid: guest, gpa: addr, len })),
+          io: new SegmentChainIo(m, chain, (addr, len) => ({ domid: guest, gpa: dmaGpa(addr), len })),
           close: () => {},
         }),
         interrupt: () => this.interrupt(),

@@ -7,6 +7,7 @@
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { RingAddrs } from "../virtio/rings.ts";
+import { dmaCanon } from "../virtio/dma-addr.ts";
 
 export interface MmioRegsHooks {
   /** QueueReady = 1 with the ring the driver programmed: VQ_OK, or a VQ_E* code (the queue is
@@ -204,7 +205,7 @@ export class MmioRegs {
         return this.fault("E24", L.VIRTIO_MMIO_QUEUE_READY, "QueueReady before FEATURES_OK");
       }
       q.ready = true;
-      const ring = { size: q.num, desc: Number(q.desc), driver: Number(q.avail), device: Number(q.used) };
+      const ring = { size: q.num, desc: dmaCanon(q.desc), driver: dmaCanon(q.avail), device: dmaCanon(q.used) };
       if (this.hooks.queueReady(qi, ring, this.driverFeatures) !== L.VQ_OK) this.needsReset();
     } else if (q.ready) {
       q.ready = false;

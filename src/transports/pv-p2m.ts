@@ -8,11 +8,11 @@
 // ways are event-channel sends. The virtio configuration registers are modelled as plain
 // shared memory (no trap, not counted), as in the other event-channel transports here.
 // Exposure: dom0 may map any frame of the guest, so all guest RAM is reachable.
+import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Chain, VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
-import { ringAreaBytes } from "../virtio/rings.ts";
 import { Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import type { Xenstore } from "../xen/xenstore.ts";
@@ -20,7 +20,8 @@ import { runXenbus, toolstackAddDevice, XenbusState, type XenbusDevice } from ".
 import { XenbusBackend, XenbusFrontend, type FrontendRing } from "../xen/xenbus-drivers.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
-import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
+import { takeBackendGfns, type XenEnv } from "./xen-env.ts";
+import { EvtchnLink, linkFrontend, placeRingInRegion } from "./evtchn-link.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 const PAGE = 4096;
@@ -59,23 +60,21 @@ export class PvP2mTransport implements Transport {
   readonly xbFront: XenbusFrontend;
   readonly xbBack: XenbusBackend;
   readonly dev: XenbusDevice;
-  readonly guestPort: number;
-  backendPort = -1;
   private readonly ringGpa: number;
   private readonly ringCount: number;
   private readonly ringBase: number; // backend gfns of the mapped ring
   private readonly window: GuestPages; // backend gfns for chains' buffer mappings
   private readonly windowPages: number;
   private readonly privcmd: Privcmd;
-  private readonly router: UpcallRouter;
-  private readonly detaches: (() => void)[] = [];
-  private readonly readyQueues = new Set<number>();
+  private readonly link: EvtchnLink;
+  /** Event-channel ports: the guest's, and the backend's once xenbus connected it (else -1). */
+  get guestPort(): number { return this.link.guestPort; }
+  get backendPort(): number { return this.link.backendPort; }
   private readonly m2p = new Map<number, number>();
   private readonly ramPages: number;
   private inflight = 0;
   private peak = 0;
   private ringMapped = 0;
-  private irqPending = false;
   private closed = false;
 
   constructor(o: PvP2mOptions) {
@@ -107,21 +106,16 @@ export class PvP2mTransport implements Transport {
     this.ringBase = takeBackendGfns(hv, be.domid, RING_PAGES);
     this.windowPages = o.windowPages ?? 64;
     this.window = new GuestPages(be.domid, takeBackendGfns(hv, be.domid, this.windowPages), this.windowPages);
-    this.router = UpcallRouter.for(evtchn);
-
-    this.guestPort = evtchn.allocUnbound(g.domid, g.domid, be.domid);
-    if (this.guestPort < 0) fail(`alloc_unbound returned ${errnoName(this.guestPort)}`);
-    this.detaches.push(this.router.attach(g.domid, [this.guestPort], (ports) => {
-      if (!ports.includes(this.guestPort)) return ports;
-      this.irqPending = true;
-      return ports.filter((p) => p !== this.guestPort);
-    }));
+    // The guest offers the channel now; the backend binds it when xenbus connects it.
+    this.link = new EvtchnLink(o.env, "pv-p2m", g.domid, be.domid);
+    const gp = this.link.offer();
+    if (gp < 0) fail(`alloc_unbound returned ${errnoName(gp)}`);
 
     // xenbus: toolstack directories, then the two ends' state machines to Connected.
     this.dev = { type: "virtio", devid: o.devid ?? 0, frontend: g.domid, backend: be.domid };
     const added = toolstackAddDevice(o.xenstore.toolstack, this.dev);
     if (!added.ok) fail(`toolstack could not create the xenbus directories: ${added.error}`);
-    this.xbFront = new XenbusFrontend(o.xenstore.client(g.domid), this.dev, { ringRefs: this.ringMfns, eventChannel: this.guestPort });
+    this.xbFront = new XenbusFrontend(o.xenstore.client(g.domid), this.dev, { ringRefs: this.ringMfns, eventChannel: gp });
     this.xbBack = new XenbusBackend(o.xenstore.client(be.domid), this.dev, {
       features: { "max-ring-page-order": "3" },
       connectRing: (ring) => this.connectRing(ring),
@@ -136,8 +130,7 @@ export class PvP2mTransport implements Transport {
       this.close();
       fail(`xenbus handshake ended with frontend state ${this.xbFront.state}, backend state ${this.xbBack.state}`);
     }
-    this.router.dispatch(); // the pending flags bind_interdomain leaves
-    this.irqPending = false;
+    this.link.settle();
 
     const ringEnd = this.ringGpa + RING_PAGES * PAGE;
     this.backend = new VirtioBackend({
@@ -146,33 +139,23 @@ export class PvP2mTransport implements Transport {
       ringFeatures: (o.eventIdx ?? true) ? 1n << BigInt(L.VIRTIO_RING_F_EVENT_IDX) : 0n,
       bufDomid: L.DOMID_INVALID, // descriptor addresses are machine addresses
       hooks: {
-        placeRing: (q, ring, packed) => {
-          if (ring.size < 1 || ring.size > o.device.queueMax) return L.VQ_E1_BAD_SIZE;
-          const sizes = ringAreaBytes(ring.size, packed);
-          const areas = [ring.desc, ring.driver, ring.device];
-          if (areas.some((a, i) => a < this.ringGpa || a + sizes[i]! > ringEnd)) return L.VQ_E3_RING_OUTSIDE_RAM;
-          const tr = (a: number) => a - this.ringGpa + this.ringBase * PAGE;
-          this.readyQueues.add(q);
-          return { ringDomid: be.domid, ring: { size: ring.size, desc: tr(ring.desc), driver: tr(ring.driver), device: tr(ring.device) } };
-        },
-        releaseRings: () => this.readyQueues.clear(),
+        placeRing: (q, ring, packed) => placeRingInRegion(this.link, be.domid, o.device.queueMax, { gpa: this.ringGpa, ringEnd, beBase: this.ringBase }, q, ring, packed),
+        releaseRings: () => this.link.readyQueues.clear(),
         openChain: (_q, chain) => this.openChain(chain),
         interrupt: () => {
           m.bump(L.CNT_TR_INTERRUPTS);
           m.bump(L.CNT_PP_IRQS);
-          const rc = evtchn.send(be.domid, this.backendPort);
-          if (rc < 0) throw new TransportSetupError(this.id, `evtchn send by the backend returned ${errnoName(rc)}`);
-          this.router.dispatch();
+          this.link.interrupt();
         },
       },
     });
+    this.link.onKick = (q) => this.backend.notify(q);
     m.bump(L.CNT_TR_EXPOSED_REACHABLE, this.ramPages);
     this.frontend = this.makeFrontend();
   }
 
   /** The backend's connect step: map the ring-ref machine frames, bind the event channel. */
   private connectRing(ring: FrontendRing): string | undefined {
-    const { evtchn } = this.env;
     const m = this.env.hv.machine;
     if (ring.ringRefs.length !== this.ringCount) return `expected ${this.ringCount} ring-refs, got ${ring.ringRefs.length}`;
     const gfns: number[] = [];
@@ -188,14 +171,8 @@ export class PvP2mTransport implements Transport {
     m.bump(L.CNT_PP_RING_PAGES_MAPPED, this.ringCount);
     m.bump(L.CNT_TR_EXPOSED_MAPPED, this.ringCount);
     this.peak = Math.max(this.peak, this.ringCount);
-    const port = evtchn.bindInterdomain(this.backendDomid, this.guest, ring.eventChannel);
+    const port = this.link.bind(ring.eventChannel);
     if (port < 0) return `bind_interdomain returned ${errnoName(port)}`;
-    this.backendPort = port;
-    this.detaches.push(this.router.attach(this.backendDomid, [port], (ports) => {
-      if (!ports.includes(port)) return ports;
-      for (const q of [...this.readyQueues].sort((a, b) => a - b)) this.backend.notify(q);
-      return ports.filter((p) => p !== port);
-    }));
     return undefined;
   }
 
@@ -231,7 +208,8 @@ export class PvP2mTransport implements Transport {
     let why: string | undefined;
     const gfns: number[] = [];
     for (const s of chain.segs) {
-      for (let mfn = Math.floor(s.addr / PAGE); mfn <= Math.floor((s.addr + s.len - 1) / PAGE); mfn++) {
+      const ma = dmaGpa(s.addr); // a machine address here
+      for (let mfn = Math.floor(ma / PAGE); mfn <= Math.floor((ma + s.len - 1) / PAGE); mfn++) {
         if (slots.has(mfn) || why) continue;
         const gfn = this.gfnOf(mfn);
         if (gfn === undefined) {
@@ -262,8 +240,9 @@ export class PvP2mTransport implements Transport {
       this.inflight += gfns.length;
       this.peak = Math.max(this.peak, this.ringMapped + this.inflight);
     }
-    const io = new SegmentChainIo(m, chain, (addr, len) => {
+    const io = new SegmentChainIo(m, chain, (dma, len) => {
       if (why) return why;
+      const addr = dmaGpa(dma);
       const i = slots.get(Math.floor(addr / PAGE))!;
       const off = addr % PAGE;
       return { domid: this.backendDomid, gpa: (base + i) * PAGE + off, len: Math.min(len, PAGE - off) };
@@ -284,12 +263,8 @@ export class PvP2mTransport implements Transport {
   }
 
   private makeFrontend(): FrontendPort {
-    const { evtchn } = this.env;
     const m = this.env.hv.machine;
-    return {
-      isrRegisters: false,
-      readReg: (off, size) => this.backend.regs.read(off, size),
-      writeReg: (off, size, value) => this.backend.regs.write(off, size, value),
+    return linkFrontend(this.link, () => this.backend, m, L.CNT_PP_KICKS, {
       expose: (buf: GuestBuf) => {
         // pfn -> mfn for every page the buffer covers; they must be machine-contiguous, since
         // one descriptor carries one machine address.
@@ -306,18 +281,7 @@ export class PvP2mTransport implements Transport {
         return mfn0 * PAGE + (buf.gpa % PAGE);
       },
       unexpose: () => {},
-      notify: () => {
-        m.bump(L.CNT_PP_KICKS);
-        const rc = evtchn.send(this.guest, this.guestPort);
-        if (rc < 0) throw new Error(`pv-p2m: evtchn send by guest d${this.guest} returned ${errnoName(rc)}`);
-        this.router.dispatch();
-      },
-      takeInterrupt: () => {
-        const was = this.irqPending;
-        this.irqPending = false;
-        return was;
-      },
-    };
+    });
   }
 
   service(): number {
@@ -335,9 +299,8 @@ export class PvP2mTransport implements Transport {
     this.closed = true;
     this.backend?.reset();
     this.unmapRing();
-    for (const d of this.detaches.splice(0)) d();
-    if (this.backendPort >= 0) this.env.evtchn.close(this.backendDomid, this.backendPort);
-    this.env.evtchn.close(this.guest, this.guestPort);
+    this.link.detach();
+    this.link.close();
     if (this.backend) this.env.hv.machine.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.ramPages);
   }
 }

@@ -4,6 +4,7 @@
 // the guest's own RAM and are driven by the Wasm split-ring kernels.
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
+import { dmaHi, dmaLo, type DmaAddr } from "./dma-addr.ts";
 import { openDriverRing, ringAreaBytes, type DriverRing, type RingAddrs } from "./rings.ts";
 import type { FrontendPort, GuestBuf } from "./port.ts";
 import type { GuestPages } from "./guest-pages.ts";
@@ -42,7 +43,7 @@ export interface Completion<T = unknown> {
 interface Outstanding<T> {
   tag: T;
   bufs: GuestBuf[];
-  addrs: number[];
+  addrs: DmaAddr[];
 }
 
 interface DriverQueue<T> {
@@ -104,9 +105,9 @@ export class VirtioDriver<T = unknown> {
     const ring = openDriverRing({ machine: m, qid: allocQueueId(m), ringDomid: this.opts.domid, eventIdx, packed }, layout);
     if (typeof ring === "number") throw new DriverError(`queue ${q}: ring initialisation failed (code ${ring})`);
     port.writeReg(L.VIRTIO_MMIO_QUEUE_NUM, 4, size);
-    const addr = (lo: number, a: number) => {
-      port.writeReg(lo, 4, a % 2 ** 32);
-      port.writeReg(lo + 4, 4, Math.floor(a / 2 ** 32));
+    const addr = (lo: number, a: DmaAddr) => {
+      port.writeReg(lo, 4, dmaLo(a));
+      port.writeReg(lo + 4, 4, dmaHi(a));
     };
     addr(L.VIRTIO_MMIO_QUEUE_DESC_LOW, layout.desc);
     addr(L.VIRTIO_MMIO_QUEUE_AVAIL_LOW, layout.driver);
@@ -143,7 +144,7 @@ export class VirtioDriver<T = unknown> {
     }
     if (dq.ring.numFree < bufs.length) return false;
     // A transport may refuse a buffer (a slot too small, a pool full): undo the ones before it.
-    const addrs: number[] = [];
+    const addrs: DmaAddr[] = [];
     try {
       for (const b of bufs) addrs.push(this.port.expose(b));
     } catch (e) {

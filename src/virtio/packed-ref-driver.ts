@@ -2,9 +2,10 @@
 import type { Machine } from "../wasm/machine.ts";
 import { TsGuestMemory, newHostCounters, type HostCounters } from "../wasm/ts-guest-memory.ts";
 import {
-  checkRingArgs, encodeSegs, packedQueueFlags, type PackedDriverConfig, type PackedSeg, type UsedRec,
+  checkIndirectTable, checkRingArgs, encodeSegs, packedQueueFlags, type PackedDriverConfig, type PackedSeg, type UsedRec,
 } from "../wasm/packed.ts";
 import * as L from "../wasm/layout.ts";
+import { dmaGpa, type DmaAddr } from "./dma-addr.ts";
 import {
   armEvents, D_ADDR, D_FLAGS, D_ID, D_LEN, disarmEvents, driverLive, fail, isUsed, newRing, ringSetup, wantsNotify, type RefRing,
 } from "./packed-ref-common.ts";
@@ -94,11 +95,8 @@ export class RefPackedDriver {
   }
 
   /** drvAdd(): the buffer id, or -VQ_ENOSPC, -VQ_E17 (table not writable) or -error. */
-  add(segs: readonly PackedSeg[], indirectTable?: number): number {
-    if (indirectTable !== undefined) {
-      if (!this.cfg.features?.indirect) throw new Error("packed add: an indirect table needs the indirect feature");
-      if (!Number.isSafeInteger(indirectTable) || indirectTable < 0) throw new Error(`packed add: indirect table ${indirectTable} is not a guest address`);
-    }
+  add(segs: readonly PackedSeg[], indirectTable?: DmaAddr): number {
+    checkIndirectTable(this.cfg, indirectTable);
     if (segs.length * L.SEG_SIZE > L.IO_SIZE) throw new RangeError("packed add: too many elements");
     if (segs.length * L.SEG_SIZE > this.segBuf.byteLength) this.segBuf = new DataView(new ArrayBuffer(segs.length * L.SEG_SIZE));
     const sb = this.segBuf;
@@ -122,7 +120,7 @@ export class RefPackedDriver {
     const segLen = (k: number) => sb.getUint32(k * 16 + L.SEG_LEN, true);
     const segW = (k: number) => sb.getUint16(k * 16 + L.SEG_FLAGS, true) & L.VRING_DESC_F_WRITE;
     if (indirect) {
-      const table = indirectTable!;
+      const table = dmaGpa(indirectTable!);
       const tbytes = nsegs * 16;
       if (table + tbytes - 1 >= 2 ** 32) return -L.VQ_E17_BUFFER_OUTSIDE_RAM;
       for (let k = 0; k < nsegs; k++) {

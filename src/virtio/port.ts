@@ -3,6 +3,8 @@
 // how each access travels (a KVM exit, a Xen IOREQ, ...), which address a buffer gets in a
 // descriptor, how a kick reaches the backend and how an interrupt reaches the guest.
 
+import type { DmaAddr } from "./dma-addr.ts";
+
 /** One buffer of a request, in the guest's own memory. */
 export interface GuestBuf {
   gpa: number;
@@ -18,10 +20,10 @@ export interface FrontendPort {
   writeReg(off: number, size: number, value: number): void;
   /** The address to put in the descriptor for `buf` (the gpa itself when the backend sees
    *  guest RAM; a grant address, a pool offset... otherwise). May copy a readable buffer out. */
-  expose(buf: GuestBuf): number;
+  expose(buf: GuestBuf): DmaAddr;
   /** The device is done with `buf` (exposed as `addr`): revoke access, copy a writable
    *  buffer back. */
-  unexpose(buf: GuestBuf, addr: number): void;
+  unexpose(buf: GuestBuf, addr: DmaAddr): void;
   /** Available-buffer notification for queue `q` (the driver decided one is due). */
   notify(q: number): void;
   /** Takes the guest's pending interrupt for this device, if any. */

@@ -6,13 +6,21 @@ import type { Machine } from "../wasm/machine.ts";
 import { SplitDevice, SplitDriver } from "../wasm/split.ts";
 import { WasmPackedDevice, WasmPackedDriver } from "../wasm/packed.ts";
 import type { Chain, Segment } from "../devices/types.ts";
+import { dmaGpa, type DmaAddr } from "./dma-addr.ts";
 
-/** A ring's three areas: split desc/avail/used, packed desc/driver event/device event. */
+/** A ring's three areas: split desc/avail/used, packed desc/driver event/device event. The
+ *  addresses are u64s as the driver wrote them (a grant transport's carry bit 63). */
 export interface RingAddrs {
   size: number;
-  desc: number;
-  driver: number;
-  device: number;
+  desc: DmaAddr;
+  driver: DmaAddr;
+  device: DmaAddr;
+}
+
+/** A ring whose areas are guest-physical addresses (numbers; FAR_GPA for any at or above
+ *  2^53, which no domain's memory reaches), for transports that place rings by gpa. */
+export function gpaRing(r: RingAddrs): { size: number; desc: number; driver: number; device: number } {
+  return { size: r.size, desc: dmaGpa(r.desc), driver: dmaGpa(r.driver), device: dmaGpa(r.device) };
 }
 
 export interface Used {

@@ -3,10 +3,12 @@
 // (add, kick decision, reclaim, re-arm). Records cross through the IO window.
 import type { Machine } from "./machine.ts";
 import * as L from "./layout.ts";
+import { dmaHi, dmaLo, getDma, isDmaAddr, setDma, type DmaAddr } from "../virtio/dma-addr.ts";
+import { ringHalves } from "./split.ts";
 
 interface PackedExports {
   vqp_dev_config(q: number, ringDomid: number, bufDomid: number, aux: number, flags: number, maxSegs: number): void;
-  vqp_dev_enable(q: number, size: number, desc: number, driverArea: number, deviceArea: number): number;
+  vqp_dev_enable(q: number, size: number, descHi: number, descLo: number, drvHi: number, drvLo: number, devHi: number, devLo: number): number;
   vqp_dev_driver_ok(q: number): void;
   vqp_dev_pop(q: number, out: number, outLen: number, max: number): number;
   vqp_dev_push(q: number, src: number, n: number): number;
@@ -15,8 +17,8 @@ interface PackedExports {
   vqp_dev_notify_enable(q: number): number;
   vqp_dev_notify_disable(q: number): void;
   vqp_drv_config(q: number, ringDomid: number, aux: number, flags: number): void;
-  vqp_drv_init(q: number, size: number, desc: number, driverArea: number, deviceArea: number): number;
-  vqp_drv_add(q: number, segs: number, nsegs: number, table: number): number;
+  vqp_drv_init(q: number, size: number, descHi: number, descLo: number, drvHi: number, drvLo: number, devHi: number, devLo: number): number;
+  vqp_drv_add(q: number, segs: number, nsegs: number, indirect: number, tableHi: number, tableLo: number): number;
   vqp_drv_kick_prepare(q: number): number;
   vqp_drv_get_used(q: number, out: number, max: number): number;
   vqp_drv_enable_cb(q: number): number;
@@ -56,9 +58,9 @@ export interface PackedDriverConfig {
   features?: PackedFeatures;
 }
 
-/** One element of a buffer. Addresses are guest-physical (exact below 2^53). */
+/** One element of a buffer; `addr` is the descriptor's u64 address, exact (dma-addr.ts). */
 export interface PackedSeg {
-  addr: number;
+  addr: DmaAddr;
   len: number;
   write: boolean;
 }
@@ -108,7 +110,7 @@ export function decodeChains(dv: DataView, off: number, n: number): PackedChain[
     for (let k = 0; k < nsegs; k++) {
       const s = off + L.CHAIN_HDR_SIZE + k * L.SEG_SIZE;
       segs.push({
-        addr: dv.getUint32(s + L.SEG_ADDR, true) + dv.getUint32(s + L.SEG_ADDR + 4, true) * 2 ** 32,
+        addr: getDma(dv, s + L.SEG_ADDR),
         len: dv.getUint32(s + L.SEG_LEN, true),
         write: (dv.getUint16(s + L.SEG_FLAGS, true) & L.VRING_DESC_F_WRITE) !== 0,
       });
@@ -152,13 +154,12 @@ export function encodeSegs(dv: DataView, off: number, segs: readonly PackedSeg[]
   if (segs.length === 0) throw new Error("packed add: a buffer needs at least one element");
   let seenWrite = false;
   segs.forEach((s, i) => {
-    if (!Number.isSafeInteger(s.addr) || s.addr < 0) throw new Error(`packed add: element ${i} addr ${s.addr} is not a guest address`);
+    if (!isDmaAddr(s.addr)) throw new Error(`packed add: element ${i} addr ${s.addr} is not a 64-bit address`);
     if (!Number.isInteger(s.len) || s.len < 0 || s.len > 0xffffffff) throw new Error(`packed add: element ${i} len ${s.len} is not a u32`);
     if (!s.write && seenWrite) throw new Error(`packed add: element ${i} is readable after a writable one`);
     seenWrite ||= s.write;
     const r = off + i * L.SEG_SIZE;
-    dv.setUint32(r + L.SEG_ADDR, s.addr % 2 ** 32, true);
-    dv.setUint32(r + L.SEG_ADDR + 4, Math.floor(s.addr / 2 ** 32), true);
+    setDma(dv, r + L.SEG_ADDR, s.addr);
     dv.setUint32(r + L.SEG_LEN, s.len, true);
     dv.setUint32(r + L.SEG_FLAGS, s.write ? L.VRING_DESC_F_WRITE : 0, true);
   });
@@ -168,11 +169,16 @@ const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 /** Rejects ring parameters that are not numbers a guest could write (user input); a size of 0 or
  *  above 32768 and misaligned or unmapped areas are guest-visible errors (E1..E3), not thrown. */
-export function checkRingArgs(size: number, desc: number, driverArea: number, deviceArea: number): void {
+export function checkRingArgs(size: number, desc: DmaAddr, driverArea: DmaAddr, deviceArea: DmaAddr): number[] {
   if (!isU32(size)) throw new RangeError(`queue size must be a u32, got ${size}`);
-  for (const [name, v] of [["descriptor area", desc], ["driver area", driverArea], ["device area", deviceArea]] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} ${v} is not a guest-physical address`);
-  }
+  return ringHalves(desc, driverArea, deviceArea);
+}
+
+/** Rejects an indirect table the driver could not name (user input). */
+export function checkIndirectTable(cfg: PackedDriverConfig, table: DmaAddr | undefined): void {
+  if (table === undefined) return;
+  if (!cfg.features?.indirect) throw new Error("packed add: an indirect table needs the indirect feature");
+  if (!isDmaAddr(table)) throw new Error(`packed add: indirect table ${table} is not a 64-bit address`);
 }
 
 export function checkQueueIndex(q: number): void {
@@ -202,18 +208,39 @@ const OUT_BYTES = 2 * 1024 * 1024;
 const USED_IN = L.IO_BASE + OUT_BYTES;
 const USED_MAX = (L.IO_SIZE - OUT_BYTES) / L.PK_USED_REC_SIZE;
 
-/** Device side of one packed virtqueue in Wasm. */
-export class WasmPackedDevice {
+/** What both sides of a packed queue in Wasm have: the queue state block and its cursors. */
+class WasmPackedSide {
   readonly machine: Machine;
   readonly queue: number;
-  private readonly x: PackedExports;
+  protected readonly x: PackedExports;
+
+  constructor(machine: Machine, queue: number) {
+    checkQueueIndex(queue);
+    this.machine = machine;
+    this.queue = queue;
+    this.x = machine.raw<PackedExports>();
+  }
+
+  get cursors(): PackedCursors {
+    return readCursors(this.machine.dv, this.queue);
+  }
+
+  /** The first ring-level error (VQ_E*), 0 while the queue is healthy. */
+  get error(): number {
+    return this.cursors.error;
+  }
+
+  get broken(): boolean {
+    return (this.cursors.flags & L.QF_BROKEN) !== 0;
+  }
+}
+
+/** Device side of one packed virtqueue in Wasm. */
+export class WasmPackedDevice extends WasmPackedSide {
   private auxMfn: number;
 
   constructor(machine: Machine, cfg: PackedDeviceConfig) {
-    checkQueueIndex(cfg.queue);
-    this.machine = machine;
-    this.queue = cfg.queue;
-    this.x = machine.raw<PackedExports>();
+    super(machine, cfg.queue);
     this.auxMfn = machine.allocXenFrames(L.PK_DEV_AUX_BYTES / L.PAGE_SIZE);
     const maxSegs = cfg.maxSegs ?? 0;
     if (!Number.isInteger(maxSegs) || maxSegs < 0 || maxSegs > 0xffffffff) throw new RangeError(`maxSegs must be a u32, got ${maxSegs}`);
@@ -222,9 +249,9 @@ export class WasmPackedDevice {
   }
 
   /** QueueReady = 1. Returns VQ_OK or the VQ_E* code (E1, E2, E3) that failed the queue. */
-  enable(size: number, desc: number, driverArea: number, deviceArea: number): number {
-    checkRingArgs(size, desc, driverArea, deviceArea);
-    return this.x.vqp_dev_enable(this.queue, size, desc, driverArea, deviceArea);
+  enable(size: number, desc: DmaAddr, driverArea: DmaAddr, deviceArea: DmaAddr): number {
+    const [dh, dl, rh, rl, vh, vl] = checkRingArgs(size, desc, driverArea, deviceArea);
+    return this.x.vqp_dev_enable(this.queue, size, dh!, dl!, rh!, rl!, vh!, vl!);
   }
 
   /** The device status gained DRIVER_OK. */
@@ -267,19 +294,6 @@ export class WasmPackedDevice {
     this.x.vqp_dev_notify_disable(this.queue);
   }
 
-  get cursors(): PackedCursors {
-    return readCursors(this.machine.dv, this.queue);
-  }
-
-  /** The first ring-level error (VQ_E*), 0 while the queue is healthy. */
-  get error(): number {
-    return this.cursors.error;
-  }
-
-  get broken(): boolean {
-    return (this.cursors.flags & L.QF_BROKEN) !== 0;
-  }
-
   /** Releases the buffer-id table. The queue must not be used afterwards. */
   dispose(): void {
     if (this.auxMfn === 0) return;
@@ -289,25 +303,19 @@ export class WasmPackedDevice {
 }
 
 /** Driver side of one packed virtqueue in Wasm. */
-export class WasmPackedDriver {
-  readonly machine: Machine;
-  readonly queue: number;
+export class WasmPackedDriver extends WasmPackedSide {
   readonly cfg: PackedDriverConfig;
-  private readonly x: PackedExports;
   private auxMfn = 0;
   private auxFrames = 0;
 
   constructor(machine: Machine, cfg: PackedDriverConfig) {
-    checkQueueIndex(cfg.queue);
-    this.machine = machine;
-    this.queue = cfg.queue;
+    super(machine, cfg.queue);
     this.cfg = cfg;
-    this.x = machine.raw<PackedExports>();
   }
 
   /** Zeroes and sets up the ring. Returns VQ_OK or the VQ_E* code (E1, E2, E3). */
-  init(size: number, desc: number, driverArea: number, deviceArea: number): number {
-    checkRingArgs(size, desc, driverArea, deviceArea);
+  init(size: number, desc: DmaAddr, driverArea: DmaAddr, deviceArea: DmaAddr): number {
+    const [dh, dl, rh, rl, vh, vl] = checkRingArgs(size, desc, driverArea, deviceArea);
     this.release();
     if (Number.isInteger(size) && size > 0 && size <= L.VIRTQ_MAX_SIZE) {
       this.auxFrames = Math.ceil((size * (L.PK_DRV_ENTRY_SIZE + 2)) / L.PAGE_SIZE);
@@ -315,20 +323,18 @@ export class WasmPackedDriver {
     }
     const aux = this.auxMfn === 0 ? 0 : this.machine.frameAddr(this.auxMfn);
     this.x.vqp_drv_config(this.queue, this.cfg.ringDomid, aux, packedQueueFlags(this.cfg.features));
-    return this.x.vqp_drv_init(this.queue, size, desc, driverArea, deviceArea);
+    return this.x.vqp_drv_init(this.queue, size, dh!, dl!, rh!, rl!, vh!, vl!);
   }
 
   /** Makes a buffer available. With `indirectTable` (needs the indirect feature) the elements go
    *  into a table at that gpa. Returns the buffer id, or -VQ_ENOSPC / -VQ_E17 (table not
    *  writable) / -error when the queue is broken. */
-  add(segs: readonly PackedSeg[], indirectTable?: number): number {
-    if (indirectTable !== undefined) {
-      if (!this.cfg.features?.indirect) throw new Error("packed add: an indirect table needs the indirect feature");
-      if (!Number.isSafeInteger(indirectTable) || indirectTable < 0) throw new Error(`packed add: indirect table ${indirectTable} is not a guest address`);
-    }
+  add(segs: readonly PackedSeg[], indirectTable?: DmaAddr): number {
+    checkIndirectTable(this.cfg, indirectTable);
     if (segs.length * L.SEG_SIZE > L.IO_SIZE) throw new RangeError("packed add: too many elements");
     encodeSegs(this.machine.dv, L.IO_BASE, segs);
-    return this.x.vqp_drv_add(this.queue, L.IO_BASE, segs.length, indirectTable ?? -1);
+    const t = indirectTable ?? 0;
+    return this.x.vqp_drv_add(this.queue, L.IO_BASE, segs.length, indirectTable === undefined ? 0 : 1, dmaHi(t), dmaLo(t));
   }
 
   kickPrepare(): boolean {
@@ -349,18 +355,6 @@ export class WasmPackedDriver {
 
   disableCb(): void {
     this.x.vqp_drv_disable_cb(this.queue);
-  }
-
-  get cursors(): PackedCursors {
-    return readCursors(this.machine.dv, this.queue);
-  }
-
-  get error(): number {
-    return this.cursors.error;
-  }
-
-  get broken(): boolean {
-    return (this.cursors.flags & L.QF_BROKEN) !== 0;
   }
 
   private release(): void {

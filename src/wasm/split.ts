@@ -3,11 +3,12 @@
 // through the IO window; results are read through the machine's views.
 import type { Machine } from "./machine.ts";
 import * as L from "./layout.ts";
+import { dmaHi, dmaLo, getDma, isDmaAddr, setDma, type DmaAddr } from "../virtio/dma-addr.ts";
 
 interface SplitExports {
   vqs_dev_reset(q: number, ringDomid: number, maxSize: number, aux: number): void;
-  vqs_dev_enable(q: number, size: number, desc: number, avail: number, used: number, features: number,
-    bufDomid: number, maxSegs: number, maxIndirect: number): number;
+  vqs_dev_enable(q: number, size: number, descHi: number, descLo: number, availHi: number, availLo: number,
+    usedHi: number, usedLo: number, features: number, bufDomid: number, maxSegs: number, maxIndirect: number): number;
   vqs_dev_restore(q: number, nextAvail: number, nextUsed: number): void;
   vqs_set_flags(q: number, set: number, clear: number): void;
   vqs_dev_pop(q: number, out: number, cap: number, max: number): number;
@@ -15,20 +16,30 @@ interface SplitExports {
   vqs_dev_push_chains(q: number, chains: number, n: number): number;
   vqs_dev_need_irq(q: number): number;
   vqs_dev_notify(q: number, enable: number): number;
-  vqs_drv_init(q: number, ringDomid: number, size: number, desc: number, avail: number, used: number,
-    features: number, aux: number): number;
+  vqs_drv_init(q: number, ringDomid: number, size: number, descHi: number, descLo: number, availHi: number, availLo: number,
+    usedHi: number, usedLo: number, features: number, aux: number): number;
   vqs_drv_add(q: number, inp: number, n: number): number;
   vqs_drv_kick(q: number): number;
   vqs_drv_reclaim(q: number, out: number, max: number): number;
   vqs_drv_enable_cb(q: number, enable: number): number;
 }
 
-/** Guest-physical addresses of the three split-ring areas. */
+/** Addresses of the three split-ring areas in the ring domain's space (u64, exact). */
 export interface SplitRing {
   size: number;
-  desc: number;
-  avail: number;
-  used: number;
+  desc: DmaAddr;
+  avail: DmaAddr;
+  used: DmaAddr;
+}
+
+/** The ring's areas as the (hi, lo) argument pairs the kernels take; throws on a non-u64. */
+export function ringHalves(desc: DmaAddr, driver: DmaAddr, device: DmaAddr): number[] {
+  const out: number[] = [];
+  for (const [name, a] of [["descriptor area", desc], ["driver area", driver], ["device area", device]] as const) {
+    if (!isDmaAddr(a)) throw new RangeError(`${name} ${a} is not a 64-bit address`);
+    out.push(dmaHi(a), dmaLo(a));
+  }
+  return out;
 }
 
 export interface SplitFeatures {
@@ -51,8 +62,8 @@ export interface SplitDevicePolicy {
 }
 
 export interface Segment {
-  /** Guest address (exact below 2^53). */
-  addr: number;
+  /** The descriptor's address (u64, exact: see dma-addr.ts). */
+  addr: DmaAddr;
   len: number;
   write: boolean;
 }
@@ -106,7 +117,7 @@ export function readChains(dv: DataView, at: number, n: number): Chain[] {
     for (let s = 0; s < nsegs; s++) {
       const a = p + L.CHAIN_HDR_SIZE + s * L.SEG_SIZE;
       segs.push({
-        addr: dv.getUint32(a + L.SEG_ADDR + 4, true) * 2 ** 32 + dv.getUint32(a + L.SEG_ADDR, true),
+        addr: getDma(dv, a + L.SEG_ADDR),
         len: dv.getUint32(a + L.SEG_LEN, true),
         write: (dv.getUint16(a + L.SEG_FLAGS, true) & L.VRING_DESC_F_WRITE) !== 0,
       });
@@ -183,7 +194,8 @@ export class SplitDevice extends SplitSide {
 
   /** QueueReady = 1 with the given ring; returns VQ_OK or the E1-E3 code (queue broken). */
   enable(ring: SplitRing, features: SplitFeatures = {}, policy: SplitDevicePolicy = {}): number {
-    return this.x.vqs_dev_enable(this.q, ring.size, ring.desc, ring.avail, ring.used,
+    const [dh, dl, ah, al, uh, ul] = ringHalves(ring.desc, ring.avail, ring.used);
+    return this.x.vqs_dev_enable(this.q, ring.size, dh!, dl!, ah!, al!, uh!, ul!,
       featureFlags(features) | policyFlags(policy), policy.bufDomid ?? L.DOMID_INVALID, policy.maxSegs ?? 0, policy.maxIndirect ?? 0);
   }
 
@@ -262,8 +274,8 @@ export class SplitDevice extends SplitSide {
 export interface AddRequest {
   /** Readable segments first, then writable ones. */
   segs: Segment[];
-  /** Guest address for the indirect table (used with the indirect feature and > 1 segment). */
-  table?: number;
+  /** Address of the indirect table (used with the indirect feature and > 1 segment). */
+  table?: DmaAddr;
 }
 
 /** The driver side of one split virtqueue (the guest's view; rings in its own memory). */
@@ -277,7 +289,8 @@ export class SplitDriver extends SplitSide {
 
   /** Sets the queue up (zeroes the ring headers, builds the free list); VQ_OK or E1-E3. */
   init(ring: SplitRing, features: SplitFeatures = {}): number {
-    return this.x.vqs_drv_init(this.q, this.ringDomid, ring.size, ring.desc, ring.avail, ring.used, featureFlags(features), this.aux);
+    const [dh, dl, ah, al, uh, ul] = ringHalves(ring.desc, ring.avail, ring.used);
+    return this.x.vqs_drv_init(this.q, this.ringDomid, ring.size, dh!, dl!, ah!, al!, uh!, ul!, featureFlags(features), this.aux);
   }
 
   get numFree(): number { return this.u16(L.Q_NUM_FREE); }
@@ -304,12 +317,12 @@ export class SplitDriver extends SplitSide {
       dv.setUint16(p + L.QS_ADD_NSEGS, r.segs.length, true);
       dv.setUint16(p + L.QS_ADD_HEAD, 0, true);
       const t = r.table ?? 0;
-      dv.setUint32(p + L.QS_ADD_TABLE, t % 2 ** 32, true);
-      dv.setUint32(p + L.QS_ADD_TABLE + 4, Math.floor(t / 2 ** 32), true);
+      if (!isDmaAddr(t)) throw new RangeError(`add: indirect table ${t} is not a 64-bit address`);
+      setDma(dv, p + L.QS_ADD_TABLE, t);
       p += L.QS_ADD_HDR_SIZE;
       for (const s of r.segs) {
-        dv.setUint32(p + L.SEG_ADDR, s.addr % 2 ** 32, true);
-        dv.setUint32(p + L.SEG_ADDR + 4, Math.floor(s.addr / 2 ** 32), true);
+        if (!isDmaAddr(s.addr)) throw new RangeError(`add: segment address ${s.addr} is not a 64-bit address`);
+        setDma(dv, p + L.SEG_ADDR, s.addr);
         dv.setUint32(p + L.SEG_LEN, s.len, true);
         dv.setUint32(p + L.SEG_FLAGS, s.write ? L.VRING_DESC_F_WRITE : 0, true);
         p += L.SEG_SIZE;

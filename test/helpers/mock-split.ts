@@ -33,10 +33,10 @@ const u16 = (v: number) => new Uint8Array([v & 0xff, (v >> 8) & 0xff]);
 export class MockSplitQueue {
   readonly machine: Machine;
   readonly domid: number;
-  readonly ring: SplitRing;
+  readonly ring: { size: number; desc: number; avail: number; used: number };
 
   /** Lays the ring out from `base`, or uses the areas of `ring` when given. */
-  constructor(machine: Machine, domid: number, size: number, base = 0, ring?: SplitRing) {
+  constructor(machine: Machine, domid: number, size: number, base = 0, ring?: { size: number; desc: number; avail: number; used: number }) {
     this.machine = machine;
     this.domid = domid;
     const avail = base + 16 * size;

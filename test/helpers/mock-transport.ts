@@ -117,7 +117,7 @@ export class MockIo implements ChainIo {
         continue;
       }
       const n = Math.min(s.len - skip, len - at);
-      f(s.addr + skip, n, at);
+      f(Number(s.addr) + skip, n, at);
       at += n;
       skip = 0;
     }
