@@ -40,6 +40,9 @@ export interface JobOptions {
   initialImage?: InitialImage;
   /** fio: bytes of the region the job works in (default the whole disk). */
   size?: number;
+  /** fio: read back every written block after the main phase (default true). A timed run
+   *  turns it off and checks the disk image instead, so its I/Os are the job's own. */
+  verifyPhase?: boolean;
 }
 
 export interface Job {
@@ -69,7 +72,7 @@ export function buildJob(world: World, spec: JobSpec, o: JobOptions = {}): Job {
       const disk = blk.backing.size;
       const writes = w.rw !== "read" && w.rw !== "randread";
       const job = new FioJob({
-        rw: w.rw, bs: w.bs, iodepth: w.iodepth, size: o.size ?? disk, rwmixread: w.rwmixread ?? 50, verify: writes, rng: rng.fork("fio"),
+        rw: w.rw, bs: w.bs, iodepth: w.iodepth, size: o.size ?? disk, rwmixread: w.rwmixread ?? 50, verify: writes && (o.verifyPhase ?? true), rng: rng.fork("fio"),
         numberIos: spec.ios, capacity: disk, initialImage: o.initialImage,
       });
       const fio = new FioLoad(job, blk.guest, now);

@@ -42,6 +42,8 @@ interface LaneCtx {
   /** Virtual submit times by request tag (a FIFO per tag value). */
   submitted: Map<unknown, number[]>;
   completed: number;
+  /** The driver sent a notification during the current step. */
+  kicked: boolean;
   process?: Process;
 }
 
@@ -100,7 +102,7 @@ export class TimedRunner {
       be = { cpu: beCpu, kick: this.sim.signal(`${beCpu.name} kick`), pending: [], deferred: emptyPool() };
       this.backends.set(beCpu.name, be);
     }
-    this.lanes.push({ lane, name, cpu, irq: this.sim.signal(`${name} interrupt`), be, deferred: emptyPool(), submitted: new Map(), completed: 0 });
+    this.lanes.push({ lane, name, cpu, irq: this.sim.signal(`${name} interrupt`), be, deferred: emptyPool(), submitted: new Map(), completed: 0, kicked: false });
   }
 
   /** Runs every lane's workload to the end; returns the timing parts of a JobResult. */
@@ -138,9 +140,20 @@ export class TimedRunner {
       }
       return ok;
     };
+    // Every notification the driver sends (its own kicks and those a workload makes while
+    // completing, such as a net guest refilling rx buffers) reaches the backend after the step.
+    const ownKick = Object.prototype.hasOwnProperty.call(d, "kick");
+    const origKick = d.kick;
+    d.kick = (q) => {
+      const sent = origKick.call(d, q);
+      if (sent) l.kicked = true;
+      return sent;
+    };
     return () => {
       if (own) d.submit = orig;
       else delete (d as { submit?: unknown }).submit;
+      if (ownKick) d.kick = origKick;
+      else delete (d as { kick?: unknown }).kick;
     };
   }
 
@@ -155,21 +168,20 @@ export class TimedRunner {
       let added = 0;
       while (driver.inFlight(q) < depth && !workload.finished) {
         const each = l.lane.kickEachSubmit ?? false;
-        const r = yield* this.step("guest", l, each ? "submit+kick" : "submit", () => {
+        const n = yield* this.step("guest", l, each ? "submit+kick" : "submit", () => {
           const n = workload.submit(1);
-          return { n, kicked: n > 0 && each && driver.kick(q) };
+          if (n > 0 && each) driver.kick(q);
+          return n;
         });
-        if (r.kicked) this.kick(l);
-        if (r.n === 0) break;
-        added += r.n;
+        if (n === 0) break;
+        added += n;
       }
-      if (added > 0 && !l.lane.kickEachSubmit) {
-        if (yield* this.step("guest", l, "kick", () => driver.kick(q))) this.kick(l);
-      }
-      if (added === 0 && driver.inFlight(q) === 0 && !workload.finished) {
+      if (added > 0 && !l.lane.kickEachSubmit) yield* this.step("guest", l, "kick", () => driver.kick(q));
+      // A guest that only receives (a net peer) waits with its rx buffers posted.
+      if (added === 0 && driver.inFlightAll() === 0 && !workload.finished) {
         throw new Error(`timed run: ${l.name} stalled at ${this.sim.now} ns: the workload is not finished but submits nothing and nothing is in flight`);
       }
-      if (driver.inFlight(q) === 0) continue;
+      if (driver.inFlightAll() === 0) continue;
       yield wait(l.irq);
       const done = yield* this.step("guest", l, "interrupt", () => {
         const cs = driver.handleInterrupt();
@@ -187,6 +199,9 @@ export class TimedRunner {
   }
 
   private completed(l: LaneCtx, c: Completion): void {
+    // Only the lane's measured queue counts: a net guest's rx buffers complete too, but they
+    // were posted before the run and measure nothing.
+    if (c.q !== (l.lane.queue ?? 0)) return;
     const list = l.submitted.get(c.tag);
     const t0 = list?.shift();
     if (t0 === undefined) throw new Error(`timed run: ${l.name} completed a request it never saw submitted (head ${c.head})`);
@@ -196,11 +211,19 @@ export class TimedRunner {
   }
 
   private *backendBody(be: BackendCtx): Generator<Op, void, void> {
+    const mine = this.lanes.filter((l) => l.be === be);
     for (;;) {
       yield wait(be.kick);
       while (be.pending.length > 0) {
         const l = be.pending.shift()!;
         yield* this.step("backend", l, "service", () => l.lane.transport.service());
+        // One backend serves several guests (a bridge): what a pass delivered to another
+        // guest's device is served in the same wake-up.
+        for (const other of mine) {
+          if (other === l || be.pending.includes(other)) continue;
+          const n = yield* this.step("backend", other, "service", () => other.lane.transport.service());
+          if (n > 0 && !be.pending.includes(other)) be.pending.push(other);
+        }
       }
     }
   }
@@ -233,7 +256,13 @@ export class TimedRunner {
       if (split.peerSync) yield this.charge(p.cycles, p.component, label, peerCpu);
       else peerPool[p.component] += p.cycles;
     }
-    if (delta[L.CNT_TR_INTERRUPTS]! > 0) l.irq.notify();
+    if (l.kicked) {
+      l.kicked = false;
+      this.kick(l);
+    }
+    if (delta[L.CNT_TR_INTERRUPTS]! > 0) {
+      for (const other of this.lanes) if (other.be === l.be) other.irq.notify();
+    }
     return r;
   }
 

@@ -134,6 +134,11 @@ export class VirtioDriver<T = unknown> {
     return this.queue(q).outstanding.size;
   }
 
+  /** Chains outstanding on every queue (a net guest's posted rx buffers count). */
+  inFlightAll(): number {
+    return this.queues.reduce((n, dq) => n + dq.outstanding.size, 0);
+  }
+
   /** Adds one chain (readable buffers first); false when the ring has no room. Not visible to
    *  the device before kick(). */
   submit(q: number, bufs: GuestBuf[], tag: T): boolean {
