@@ -25,14 +25,14 @@ describe("ring demo (npm start)", () => {
   });
 
   it("the CLI prints the table, JSON, and rejects bad options with exit code 2", () => {
-    const out = execFileSync("npx", ["tsx", "src/cli/main.ts", "--requests", "20", "--format", "packed"], { encoding: "utf8" });
+    const out = execFileSync("npx", ["tsx", "src/cli/main.ts", "demo", "--requests", "20", "--format", "packed"], { encoding: "utf8" });
     expect(out).toMatch(/requests verified\s*│\s*20\/20/);
     const json = JSON.parse(execFileSync("npx", ["tsx", "src/cli/main.ts", "demo", "--requests", "5", "--json"], { encoding: "utf8" }));
     expect(json.map((r: { format: string }) => r.format)).toEqual(["split", "packed"]);
-    const bad = spawnSync("npx", ["tsx", "src/cli/main.ts", "--requests", "0"], { encoding: "utf8" });
+    const bad = spawnSync("npx", ["tsx", "src/cli/main.ts", "demo", "--requests", "0"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--requests must be an integer/);
-    const badFormat = spawnSync("npx", ["tsx", "src/cli/main.ts", "--format", "ring"], { encoding: "utf8" });
+    const badFormat = spawnSync("npx", ["tsx", "src/cli/main.ts", "demo", "--format", "ring"], { encoding: "utf8" });
     expect(badFormat.status).toBe(2);
     expect(badFormat.stderr).toMatch(/--format must be split, packed or both/);
   });

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
 import { ConfigError } from "../scenario/config-error.ts";
 import { registerRun } from "./cmd-run.ts";
+import { registerCompare } from "./cmd-compare.ts";
 import { registerSweep } from "./cmd-sweep.ts";
 import { runRingDemo, type DemoResult, type RingFormat } from "./demo.ts";
 import { addOutputOptions, emit } from "./output.ts";
@@ -42,7 +43,7 @@ program
   });
 
 program
-  .command("demo", { isDefault: true })
+  .command("demo")
   .description("drive real chains through the split and packed rings between a guest and a backend domain")
   .option("--format <format>", "split, packed or both", "both")
   .option("--requests <n>", "requests per ring format", intOption("--requests", 1, 10_000_000), 1000)
@@ -84,6 +85,7 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
 
 registerSweep(program, settle);
 registerRun(program, settle, loadRunJob);
+registerCompare(program, settle, loadRunJob, intOption);
 
 try {
   await program.parseAsync(process.argv);

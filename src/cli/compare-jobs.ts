@@ -1,0 +1,44 @@
+// The standard comparison: every transport on every architecture for one virtio-blk 4 KiB
+// random-read job and one virtio-net stream between two guests. One list of JobSpecs in a
+// fixed order (device, architecture, transport), so rows never depend on scheduling.
+import { SHIPPED_PROFILES } from "../cost/profile.ts";
+import type { JobSpec } from "../run/result.ts";
+import { TRANSPORT_SPELLINGS } from "../scenario/vocabulary.ts";
+
+/** Each transport once (argo in both variants; bare `argo` is the buffered one). */
+export const COMPARE_TRANSPORTS: readonly string[] = [
+  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent",
+  "argo:buffered", "argo:sg", "pv-p2m", "fat-virtqueue", "preshared-bounce",
+];
+
+export interface CompareOptions {
+  ios: number;
+  seed: number;
+  profiles?: readonly string[];
+  transports?: readonly string[];
+  devices?: readonly ("blk" | "net")[];
+}
+
+export const NET_MESSAGE_BYTES = 1400;
+
+export function compareJobs(o: CompareOptions): JobSpec[] {
+  const profiles = o.profiles ?? SHIPPED_PROFILES;
+  const transports = o.transports ?? COMPARE_TRANSPORTS;
+  for (const t of transports) {
+    if (!TRANSPORT_SPELLINGS.includes(t)) throw new RangeError(`unknown transport '${t}'; expected one of ${TRANSPORT_SPELLINGS.join(", ")}`);
+  }
+  const specs: JobSpec[] = [];
+  for (const device of o.devices ?? ["blk", "net"]) {
+    for (const profile of profiles) {
+      for (const transport of transports) {
+        specs.push({
+          transport, profile, device, ios: o.ios, seed: o.seed,
+          workload: device === "blk"
+            ? { kind: "fio", rw: "randread", bs: 4096, iodepth: 1 }
+            : { kind: "netperf", test: "stream", messageSize: NET_MESSAGE_BYTES },
+        });
+      }
+    }
+  }
+  return specs;
+}
