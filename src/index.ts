@@ -77,3 +77,8 @@ export {
 // Scenario workloads as jobs, and sweep grids (the CLI's run and sweep use these).
 export { scenarioJobs, type ScenarioJob } from "./run/scenario-jobs.ts";
 export { loadGrid, parseGrid, type Grid, type GridAxis, type GridPoint } from "./cli/grid.ts";
+
+// ---- the simulation entry point: one JobSpec in, one verified, timed JobResult out ----------
+export { runJob, resolveProfile, type RunJobOptions } from "./run/run-job.ts";
+export { RESULT_FORMAT, type JobSpec, type JobResult, type PerIo, type CpuUse, type TimelineSpan, type DeviceKind } from "./run/result.ts";
+export { compareJobs, COMPARE_TRANSPORTS } from "./cli/compare-jobs.ts";
