@@ -5,6 +5,7 @@ import Table from "cli-table3";
 import { ConfigError } from "../scenario/config-error.ts";
 import { registerRun } from "./cmd-run.ts";
 import { registerCompare } from "./cmd-compare.ts";
+import { registerJob } from "./cmd-job.ts";
 import { registerSweep } from "./cmd-sweep.ts";
 import { runRingDemo, type DemoResult, type RingFormat } from "./demo.ts";
 import { addOutputOptions, emit } from "./output.ts";
@@ -86,6 +87,7 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
 registerSweep(program, settle);
 registerRun(program, settle, loadRunJob);
 registerCompare(program, settle, loadRunJob, intOption);
+registerJob(program, settle, loadRunJob, intOption);
 
 try {
   await program.parseAsync(process.argv);

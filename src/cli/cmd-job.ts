@@ -1,0 +1,104 @@
+// `vxsim job`: one job from the command line, with the exports a profiling study wants: the
+// Perfetto/Chrome trace of its virtual time (--trace) and the speedscope profile of its priced
+// cycles (--speedscope). The rows are those of `run`.
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { buildProfile, profileToJson } from "../report/profile.ts";
+import { buildTrace, traceToJson } from "../report/trace.ts";
+import type { JobSpec } from "../run/result.ts";
+import { TRANSPORT_SPELLINGS } from "../scenario/vocabulary.ts";
+import { summarizeJob } from "./job-summary.ts";
+import { addOutputOptions, emit, fmt, textTable, type OutputOptions } from "./output.ts";
+import type { RunJob } from "./run-job.ts";
+import { UserError } from "./user-error.ts";
+
+export interface JobCommandOptions extends OutputOptions {
+  transport: string;
+  profile: string;
+  device: string;
+  rw: string;
+  bs: number;
+  iodepth: number;
+  message: number;
+  test: string;
+  ios: number;
+  seed: number;
+  elision?: boolean;
+  trace?: string;
+  speedscope?: string;
+}
+
+const RWS = ["read", "write", "randread", "randwrite", "randrw"];
+
+/** The JobSpec the options describe; a UserError names the option at fault. */
+export function jobSpecOf(o: JobCommandOptions): JobSpec {
+  const bad = (msg: string): never => {
+    throw new UserError(`vxsim job: ${msg}`);
+  };
+  if (!TRANSPORT_SPELLINGS.includes(o.transport)) bad(`--transport must be one of ${TRANSPORT_SPELLINGS.join(", ")}, got '${o.transport}'`);
+  let workload: JobSpec["workload"];
+  switch (o.device) {
+    case "blk":
+      if (!RWS.includes(o.rw)) bad(`--rw must be one of ${RWS.join(", ")}, got '${o.rw}'`);
+      workload = { kind: "fio", rw: o.rw as "randread", bs: o.bs, iodepth: o.iodepth };
+      break;
+    case "net":
+      if (o.test !== "stream" && o.test !== "rr") bad(`--test must be stream or rr, got '${o.test}'`);
+      workload = { kind: "netperf", test: o.test as "stream", messageSize: o.message };
+      break;
+    case "rng":
+      workload = { kind: "rng", readSize: o.bs };
+      break;
+    default:
+      return bad(`--device must be blk, net or rng, got '${o.device}'`);
+  }
+  return {
+    transport: o.transport, profile: o.profile, device: o.device as "blk", workload, ios: o.ios, seed: o.seed,
+    ...(o.elision ? { options: { tlbFlushElision: true } } : {}),
+  };
+}
+
+export function jobCommand(o: JobCommandOptions, runJob: RunJob): number {
+  const spec = jobSpecOf(o);
+  const r = runJob(spec, { trace: o.trace !== undefined || o.speedscope !== undefined });
+  if (o.trace !== undefined) writeFileSync(o.trace, traceToJson(buildTrace(r)));
+  if (o.speedscope !== undefined) writeFileSync(o.speedscope, profileToJson(buildProfile(r)));
+  if (!o.quiet) {
+    if (o.trace !== undefined) console.error(`vxsim job: trace written to ${o.trace} (open it in https://ui.perfetto.dev)`);
+    if (o.speedscope !== undefined) console.error(`vxsim job: profile written to ${o.speedscope} (open it in https://www.speedscope.app)`);
+  }
+  const { timeline: _t, ...result } = r;
+  const s = summarizeJob(r);
+  emit(o, {
+    json: result,
+    rows: () => [{ transport: spec.transport, device: spec.device, ...s }],
+    table: () => textTable(
+      ["transport", "device", "arch", "I/Os", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "hcalls/IO"],
+      [[spec.transport, spec.device, r.arch, r.ios, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo, r.perIo.copies, r.perIo.maps,
+        r.perIo.tlbFlushes, r.perIo.traps, r.perIo.hypercalls].map(fmt)],
+      2,
+    ),
+  });
+  return 0;
+}
+
+export function registerJob(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>, int: (name: string, min: number, max: number) => (v: string) => number): void {
+  addOutputOptions(
+    program
+      .command("job")
+      .description("run one job (transport, profile, device, workload) and optionally export its trace and profile")
+      .requiredOption("--transport <t>", "transport, as scenarios spell it (grant-map, argo:sg, ...)")
+      .option("--profile <p>", "built-in profile or profile file", "x86-64")
+      .option("--device <d>", "blk, net or rng", "blk")
+      .option("--rw <rw>", "blk: read, write, randread, randwrite or randrw", "randread")
+      .option("--bs <bytes>", "blk request size / rng read size", int("--bs", 1, 1 << 24), 4096)
+      .option("--iodepth <n>", "blk requests in flight", int("--iodepth", 1, 256), 1)
+      .option("--test <t>", "net: stream or rr", "stream")
+      .option("--message <bytes>", "net message size", int("--message", 1, 65536), 1400)
+      .option("--ios <n>", "I/Os to complete", int("--ios", 1, 10_000_000), 1000)
+      .option("--seed <n>", "seed of the run", int("--seed", 0, 2 ** 31 - 1), 1)
+      .option("--elision", "grant-map: skip the unmap TLB flush when no mapping was accessed")
+      .option("--trace <file>", "write the Chrome/Perfetto trace of the run's virtual time")
+      .option("--speedscope <file>", "write the speedscope profile of the run's priced cycles"),
+  ).action(async (o: JobCommandOptions) => run(async () => jobCommand(o, await load())));
+}
