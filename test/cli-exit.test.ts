@@ -63,7 +63,7 @@ describe("vxsim sweep and merge (child process)", () => {
     ["a job module that does not exist", ["sweep", GRID, "--job", "test/fixtures/none.ts#job"], "job module test/fixtures/none.ts#job: cannot load it ("],
     ["an incomplete merge", ["merge", "test/fixtures/ring-grid.yaml"], "test/fixtures/ring-grid.yaml: not JSON ("],
     ["a missing scenario", ["run", "no-such.yaml"], "no-such.yaml: cannot read the scenario file (ENOENT)\n"],
-    ["an unknown command (taken as an argument of the default command)", ["swep"], "error: too many arguments for 'demo'. Expected 0 arguments but got 1."],
+    ["an unknown command, with a suggestion", ["swep"], "error: unknown command 'swep'\n(Did you mean sweep?)"],
   ])("exit 2: %s, before anything runs", (_what, args, message) => {
     const r = vxsim(...args);
     expect(r.status).toBe(2);

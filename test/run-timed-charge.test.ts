@@ -25,6 +25,7 @@ function scriptedLane(m: Machine, n: number, ioreq: boolean): TimedLane<number> 
   let next = 0;
   const driver = {
     inFlight: () => inFlight,
+    inFlightAll: () => inFlight,
     submit(_q: number, _bufs: unknown[], tag: number) {
       m.bump(L.CNT_VQ_CHAINS_ADDED);
       ring.push(tag);
