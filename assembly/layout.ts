@@ -858,6 +858,11 @@ export const XENBUS_STATE_CLOSING: u32 = 5;
 export const XENBUS_STATE_CLOSED: u32 = 6;
 export const XENBUS_STATE_RECONFIGURING: u32 = 7;
 export const XENBUS_STATE_RECONFIGURED: u32 = 8;
+
+// hvm/dm_op.h, x86 only: the ISA IRQ line a device model drives (xen/arch/x86/hvm/dm.c).
+export const DM_OP_SET_ISA_IRQ_LEVEL_SIZE: u32 = 2; // struct xen_dm_op_set_isa_irq_level
+export const DM_OP_SET_ISA_IRQ_LEVEL_ISA_IRQ: u32 = 0; // u8 0..15
+export const DM_OP_SET_ISA_IRQ_LEVEL_LEVEL: u32 = 1; // u8 0 or 1
 // ---- Argo implementation limits (xen/common/argo.c; the ABI is in the Xen ABI section) -------
 export const ARGO_MAX_RINGS_PER_DOMAIN: u32 = 128;
 export const ARGO_MAX_NOTIFY_COUNT: u32 = 256;
@@ -1051,6 +1056,8 @@ export const CNT_IOREQ_BAD_STATE: u32 = 277; // backwards or unknown slot states
 export const CNT_IOREQ_IRQ_ASSERTIONS: u32 = 278; // set_irq_level(level 1) calls
 export const CNT_IOREQ_IRQ_RAISED: u32 = 279; // ... that took an SPI line from 0 to 1
 export const CNT_IOREQ_EMU_HANDLED: u32 = 280; // requests an emulator helper took and answered
+export const CNT_IOREQ_ISA_IRQ_ASSERTIONS: u32 = 281; // x86 set_isa_irq_level(level 1) calls
+export const CNT_IOREQ_ISA_IRQ_RAISED: u32 = 282; // ... that took an ISA IRQ line from 0 to 1
 
 // Foreign mapping (CNT_FOREIGN_BASE..295).
 export const CNT_FOREIGN_MAPS: u32 = 288; // gmfn_foreign entries mapped
@@ -1395,6 +1402,7 @@ export const CNT_MF_CACHE_MISSES: u32 = 500;
 export const CNT_MF_CACHE_EVICTIONS: u32 = 501;
 export const CNT_MF_RING_PAGES_MAPPED: u32 = 502; // ring pages mapped at QueueReady
 export const CNT_MF_IRQ_LEVEL_OPS: u32 = 503; // set_irq_level dm_ops (raise and lower)
+export const CNT_MF_ISA_IRQ_OPS: u32 = 504; // x86: set_isa_irq_level dm_ops (raise and lower)
 // Reserved for the transports other helpers add (16 ids each).
 export const CNT_TR_GRANT_MAP_BASE: u32 = 512;
 // grant-map (512..527): VirtIO-SuSE, virtio-mmio + IOREQ control, buffers granted per I/O.
@@ -1409,6 +1417,7 @@ export const CNT_GM_MAP_FAILS: u32 = 519; // map ops with a status other than GN
 export const CNT_GM_RING_GRANTS: u32 = 520; // ring pages the frontend granted at QueueReady
 export const CNT_GM_RING_PAGES_MAPPED: u32 = 521; // ring pages the backend mapped (kept until reset)
 export const CNT_GM_IRQ_LEVEL_OPS: u32 = 522; // set_irq_level dm_ops (raise and lower)
+export const CNT_GM_ISA_IRQ_OPS: u32 = 523; // x86: set_isa_irq_level dm_ops (raise and lower)
 export const CNT_TR_GRANT_PERSISTENT_BASE: u32 = 528;
 // grant-persistent (528..543): blkback's persistent grants, a pool granted and mapped once.
 export const CNT_GP_POOL_GRANTS: u32 = 528; // pool pages granted at set-up
@@ -1467,3 +1476,9 @@ export const GUEST_VIRTIO_MMIO_BASE: u32 = 0x02000000;
 export const GUEST_VIRTIO_MMIO_SIZE: u32 = 0x00100000;
 export const GUEST_VIRTIO_MMIO_SPI_FIRST: u32 = 33;
 export const GUEST_VIRTIO_MMIO_SPI_LAST: u32 = 43;
+// x86 HVM guests: Xen has no virtio-mmio layout for x86, so this is vxsim's choice. Windows
+// sit at the top of hvmloader's default PCI hole, below its reserved area (RESERVED_MEMBASE
+// 0xfc000000); the interrupt is an ISA IRQ out of hvmloader's PCI_ISA_IRQ_MASK (5, 10, 11),
+// the lines its MADT declares level-triggered (and shareable), which a virtio-mmio line needs.
+export const GUEST_X86_VIRTIO_MMIO_BASE: u32 = 0xfbf00000;
+export const GUEST_X86_VIRTIO_MMIO_ISA_IRQ_MASK: u32 = 0x0c20;

@@ -12,7 +12,7 @@ import { FRAME_OVERHEAD } from "../src/workloads/net-direction.ts";
 import { Counters } from "./helpers/transport-world.ts";
 import { COUNTERS, MODEL, TRANSPORTS, type ChainShape, type RunShape } from "./helpers/matrix-model.ts";
 
-const ARCH = "arm64-v8.0"; // the virtio-mmio transports raise their SPI with dm_op set_irq_level, an Arm-only op
+const ARCH = "arm64-v8.0"; // the matrix runs on Arm; test/transport-arch-irq.test.ts runs the IOREQ transports on x86-64 and riscv64
 
 function run(o: Omit<WorldOptions, "arch">, spec: Omit<JobSpec, "transport" | "profile" | "device">) {
   const w = buildWorld({ arch: ARCH, ...o });

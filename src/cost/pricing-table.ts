@@ -204,6 +204,9 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_IOREQ_BAD_STATE, "an error outcome: the guest is crashed"),
   free(L.CNT_IOREQ_IRQ_ASSERTIONS, "work inside its dm_op"),
   each(L.CNT_IOREQ_IRQ_RAISED, "upcall", "guest", "an SPI raised to the guest: injection and the guest's handler"),
+  free(L.CNT_IOREQ_ISA_IRQ_ASSERTIONS, "work inside its dm_op"),
+  priced(L.CNT_IOREQ_ISA_IRQ_RAISED, [charge("upcall", "guest"), charge("vm_exit", "hypervisor")],
+    "an x86 ISA IRQ raised through the vIOAPIC: injection and the guest's handler, and the exit its EOI of a level-triggered vector takes (Xen's vIOAPIC re-checks the line)"),
   free(L.CNT_IOREQ_EMU_HANDLED, "the emulator's work is priced by the device and transport counters"),
 
   // ---- foreign mapping
@@ -315,6 +318,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_MF_CACHE_EVICTIONS, "the unmapping it causes is priced on CNT_FOREIGN_UNMAPS"),
   free(L.CNT_MF_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
   free(L.CNT_MF_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  free(L.CNT_MF_ISA_IRQ_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
   free(L.CNT_GM_GRANTS, "a guest store into its own grant entry, priced on CNT_GNT_GUEST_GRANTS"),
   free(L.CNT_GM_END_ACCESS, "priced on CNT_GNT_GUEST_CMPXCHG"),
   free(L.CNT_GM_END_BUSY, "a refused revocation; its cmpxchg attempt is priced on CNT_GNT_GUEST_CMPXCHG"),
@@ -326,6 +330,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_GM_RING_GRANTS, "set-up; priced on CNT_GNT_GUEST_GRANTS"),
   free(L.CNT_GM_RING_PAGES_MAPPED, "set-up; priced on CNT_GNT_MAPS"),
   free(L.CNT_GM_IRQ_LEVEL_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
+  free(L.CNT_GM_ISA_IRQ_OPS, "each is a dm_op priced on CNT_IOREQ_DM_OPS and CNT_HYPERCALLS"),
   free(L.CNT_GP_POOL_GRANTS, "set-up; priced on CNT_GNT_GUEST_GRANTS"),
   free(L.CNT_GP_POOL_PAGES_MAPPED, "set-up; priced on CNT_GNT_MAPS"),
   free(L.CNT_GP_POOL_TAKES, "bookkeeping; the copy it implies is priced on CNT_TR_COPY_BYTES_GUEST"),

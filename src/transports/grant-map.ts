@@ -1,5 +1,5 @@
 // grant-map (VirtIO-SuSE): the control path is mmio-foreign's (virtio-mmio window served by an
-// IOREQ server, SPI raised with dm_op set_irq_level), but the backend never maps guest RAM at
+// IOREQ server, its wired interrupt driven with a dm_op per architecture: mmio-irq.ts), but the backend never maps guest RAM at
 // will. Linux's grant DMA ops grant each buffer page (consecutive grefs per buffer, read-only
 // for device-readable buffers) and put grant DMA addresses in descriptors; the rings are
 // granted too. The backend maps a chain's grefs in one map_grant_ref batch, touches the
@@ -23,6 +23,7 @@ import type { GrantTables } from "../xen/grant-table.ts";
 import { GuestGrants } from "../xen/grant-guest.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
+import { DeviceIrq, mmioIrqLine, mmioWindowBase } from "./mmio-irq.ts";
 import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 import { GrantCopyChainIo } from "./grant-copy-io.ts";
@@ -83,7 +84,8 @@ export class GrantMapTransport implements Transport {
   readonly device: VirtioDevice;
   readonly env: XenEnv;
   readonly base: number;
-  readonly spi: number;
+  /** The device's interrupt line (SPI on arm64 and riscv64, ISA IRQ on x86-64). */
+  readonly irq: DeviceIrq;
   readonly emulator: IoreqEmulator;
   readonly privcmd: Privcmd;
   readonly backend: VirtioBackend;
@@ -125,10 +127,9 @@ export class GrantMapTransport implements Transport {
     const g = hv.live(o.guest) ?? fail(`guest domain ${o.guest} does not exist`);
     const be = hv.live(o.backend) ?? fail(`backend domain ${o.backend} does not exist`);
     if (g === be) fail("the guest cannot be its own backend");
-    if (hv.arch !== "arm64") fail(`virtio-mmio with an SPI needs an arm64 hypervisor, this one is ${hv.arch}`);
     const index = o.index ?? 0;
-    this.base = L.GUEST_VIRTIO_MMIO_BASE + index * L.VIRTIO_MMIO_WINDOW_SIZE;
-    this.spi = L.GUEST_VIRTIO_MMIO_SPI_FIRST + index;
+    this.base = mmioWindowBase(hv.arch, index);
+    const line = mmioIrqLine(id, hv.arch, index);
 
     // Grant tables: the guest's frames above its RAM; both sides' hypercall arguments in a
     // RAM page of their own (guest gfn 8, backend gfns 1..8).
@@ -167,6 +168,10 @@ export class GrantMapTransport implements Transport {
       fail(`map_io_range_to_ioreq_server returned ${errnoName(mr)}`);
     }
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn: 0 });
+    this.irq = new DeviceIrq({
+      transport: id, ioreq, privcmd: this.privcmd, guest: g.domid, line,
+      counters: { irqLevelOps: L.CNT_GM_IRQ_LEVEL_OPS, isaIrqOps: L.CNT_GM_ISA_IRQ_OPS },
+    });
     const m = hv.machine;
     this.backend = new VirtioBackend({
       machine: m,
@@ -199,11 +204,7 @@ export class GrantMapTransport implements Transport {
           };
         },
         interrupt: () => m.bump(this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING) ? L.CNT_TR_INTERRUPTS : L.CNT_TR_INTERRUPTS_MERGED),
-        irqLevel: (high) => {
-          m.bump(L.CNT_GM_IRQ_LEVEL_OPS);
-          const r = this.privcmd.setIrqLevel(this.guest, this.spi, high ? 1 : 0);
-          if (r < 0) throw new TransportSetupError(this.id, `set_irq_level returned ${errnoName(r)}`);
-        },
+        irqLevel: (high) => this.irq.set(high),
       },
     });
     this.frontend = this.makeFrontend();
@@ -491,7 +492,6 @@ export class GrantMapTransport implements Transport {
   }
 
   private makeFrontend(): FrontendPort {
-    const { ioreq } = this.env;
     return {
       isrRegisters: true,
       readReg: (off, size) => this.access(off, size, "read", 0),
@@ -499,7 +499,7 @@ export class GrantMapTransport implements Transport {
       expose: (buf) => this.expose(buf),
       unexpose: (buf, addr) => this.unexpose(buf, addr),
       notify: (q) => this.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, q),
-      takeInterrupt: () => ioreq.spi(this.guest, this.spi).level === 1,
+      takeInterrupt: () => this.irq.asserted(),
     };
   }
 

@@ -1,10 +1,11 @@
-// mmio-foreign (VirtIO-EPAM): a stock virtio-mmio driver in an Arm guest; a device model in a
+// mmio-foreign (VirtIO-EPAM): a stock virtio-mmio driver in the guest; a device model in a
 // privileged domain (dom0, or a domain whose device-model target is the guest) serves the
 // window through an IOREQ server, as xen-troops' virtio-disk does. Every guest access to the
 // window is an ioreq round trip (trap, emulator notified, answer, vCPU woken). QueueNotify is
-// the kick. Completion raises the device's SPI with dm_op set_irq_level; the guest's handler
+// the kick. Completion raises the device's wired line with a dm_op (Arm SPI: set_irq_level;
+// x86 ISA IRQ: set_isa_irq_level; riscv64 modelled as Arm, mmio-irq.ts); the guest's handler
 // reads InterruptStatus and writes InterruptACK (two more round trips), and the ACK lowers the
-// line (a second set_irq_level). Rings are foreign-mapped when a queue becomes ready, buffers
+// line (a second dm_op). Rings are foreign-mapped when a queue becomes ready, buffers
 // per request or through a map cache (foreign-map.ts). The backend may map ALL guest RAM.
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
@@ -15,6 +16,7 @@ import { errnoName } from "../xen/errno.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
 import { ForeignBufferMap, type ForeignMapPolicy } from "./foreign-map.ts";
+import { DeviceIrq, mmioIrqLine, mmioWindowBase } from "./mmio-irq.ts";
 import { takeBackendGfns, UpcallRouter, type XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
@@ -23,11 +25,12 @@ export interface MmioForeignOptions {
   guest: number;
   backend: number;
   device: VirtioDevice;
-  /** Window base (default GUEST_VIRTIO_MMIO_BASE + 0x200 * index) and SPI (default
-   *  GUEST_VIRTIO_MMIO_SPI_FIRST + index), as libxl hands them out. */
+  /** Window base and interrupt line; the defaults per architecture are mmio-irq.ts's (Arm:
+   *  GUEST_VIRTIO_MMIO_BASE + 0x200 * index and SPI GUEST_VIRTIO_MMIO_SPI_FIRST + index, as libxl
+   *  hands them out; x86: an ISA IRQ). */
   index?: number;
   base?: number;
-  spi?: number;
+  irq?: number;
   /** Buffer mapping (default per request). */
   mapping?: ForeignMapPolicy;
   /** Backend RAM page for hypercall arguments (default 0). */
@@ -52,7 +55,8 @@ export class MmioForeignTransport implements Transport {
   readonly device: VirtioDevice;
   readonly env: XenEnv;
   readonly base: number;
-  readonly spi: number;
+  /** The device's interrupt line (SPI on arm64 and riscv64, ISA IRQ on x86-64). */
+  readonly irq: DeviceIrq;
   readonly emulator: IoreqEmulator;
   readonly privcmd: Privcmd;
   readonly maps: ForeignBufferMap;
@@ -77,10 +81,9 @@ export class MmioForeignTransport implements Transport {
     const g = hv.live(o.guest) ?? fail(`guest domain ${o.guest} does not exist`);
     const be = hv.live(o.backend) ?? fail(`backend domain ${o.backend} does not exist`);
     if (g === be) fail("the guest cannot be its own backend");
-    if (hv.arch !== "arm64") fail(`virtio-mmio with an SPI needs an arm64 hypervisor (dm_op set_irq_level), this one is ${hv.arch}`);
     const index = o.index ?? 0;
-    this.base = o.base ?? L.GUEST_VIRTIO_MMIO_BASE + index * L.VIRTIO_MMIO_WINDOW_SIZE;
-    this.spi = o.spi ?? L.GUEST_VIRTIO_MMIO_SPI_FIRST + index;
+    this.base = o.base ?? mmioWindowBase(hv.arch, index);
+    const line = o.irq ?? mmioIrqLine(this.id, hv.arch, index);
     this.ramPages = g.ramPages;
     const scratchGfn = o.scratchGfn ?? 0;
 
@@ -116,6 +119,10 @@ export class MmioForeignTransport implements Transport {
         "it must be the control domain or the guest's device-model target");
     }
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn });
+    this.irq = new DeviceIrq({
+      transport: this.id, ioreq, privcmd: this.privcmd, guest: g.domid, line,
+      counters: { irqLevelOps: L.CNT_MF_IRQ_LEVEL_OPS, isaIrqOps: L.CNT_MF_ISA_IRQ_OPS },
+    });
     const windowPages = o.windowPages ?? 512;
     this.maps = new ForeignBufferMap(this.privcmd, g.domid, takeBackendGfns(hv, be.domid, windowPages), windowPages,
       o.mapping ?? { mode: "per-request" });
@@ -141,19 +148,11 @@ export class MmioForeignTransport implements Transport {
           return { io: new SegmentChainIo(m, chain, reach), close };
         },
         interrupt: () => m.bump(this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING) ? L.CNT_TR_INTERRUPTS : L.CNT_TR_INTERRUPTS_MERGED),
-        irqLevel: (high) => this.setLine(high),
+        irqLevel: (high) => this.irq.set(high),
       },
     });
     m.bump(L.CNT_TR_EXPOSED_REACHABLE, this.ramPages);
     this.frontend = this.makeFrontend();
-  }
-
-  /** dm_op set_irq_level from the device model (line follows InterruptStatus != 0). */
-  private setLine(high: boolean): void {
-    const m = this.env.hv.machine;
-    m.bump(L.CNT_MF_IRQ_LEVEL_OPS);
-    const rc = this.privcmd.setIrqLevel(this.guest, this.spi, high ? 1 : 0);
-    if (rc < 0) throw new TransportSetupError(this.id, `set_irq_level(${this.spi}, ${high ? 1 : 0}) returned ${errnoName(rc)}`);
   }
 
   /** One guest access to the window: trap, ioreq to the device model, its answer. */
@@ -172,7 +171,6 @@ export class MmioForeignTransport implements Transport {
   }
 
   private makeFrontend(): FrontendPort {
-    const { ioreq } = this.env;
     return {
       isrRegisters: true,
       readReg: (off, size) => this.access(off, size, "read", 0),
@@ -180,7 +178,7 @@ export class MmioForeignTransport implements Transport {
       expose: (buf) => buf.gpa, // a stock driver: descriptors carry guest-physical addresses
       unexpose: () => {},
       notify: (q) => this.frontend.writeReg(L.VIRTIO_MMIO_QUEUE_NOTIFY, 4, q),
-      takeInterrupt: () => ioreq.spi(this.guest, this.spi).level === 1,
+      takeInterrupt: () => this.irq.asserted(),
     };
   }
 

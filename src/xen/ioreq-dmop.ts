@@ -8,8 +8,8 @@ import { xsmDenialErrno } from "./xsm-errno.ts";
 import { copyFromGuest, copyToGuest } from "./guest-copy.ts";
 import * as L from "../wasm/layout.ts";
 import {
-  IOREQS_PER_PAGE, MAX_NR_IO_RANGES, NR_LOCAL_IRQS, XEN_DMOP_NR_OPS, type IoreqCore, type IoreqVcpu, type Server,
-  type TargetState,
+  IOREQS_PER_PAGE, MAX_NR_IO_RANGES, NR_ISA_IRQS, NR_LOCAL_IRQS, XEN_DMOP_NR_OPS, type IoreqCore, type IoreqVcpu, type Server,
+  type SpiLine, type TargetState,
 } from "./ioreq-state.ts";
 import { wakeVcpu } from "./ioreq-access.ts";
 
@@ -22,6 +22,7 @@ const OP_SIZE: Record<number, number> = {
   [L.XEN_DMOP_SET_IOREQ_SERVER_STATE]: L.DM_OP_SET_IOREQ_SERVER_STATE_SIZE,
   [L.XEN_DMOP_DESTROY_IOREQ_SERVER]: L.DM_OP_DESTROY_IOREQ_SERVER_SIZE,
   [L.XEN_DMOP_SET_IRQ_LEVEL]: L.DM_OP_SET_IRQ_LEVEL_SIZE,
+  [L.XEN_DMOP_SET_ISA_IRQ_LEVEL]: L.DM_OP_SET_ISA_IRQ_LEVEL_SIZE,
   [L.XEN_DMOP_NR_VCPUS]: L.DM_OP_NR_VCPUS_SIZE,
 };
 
@@ -74,6 +75,9 @@ export function dmOpFromGuest(core: IoreqCore, c: Domain, domid: number, gpa: nu
       break;
     case L.XEN_DMOP_SET_IRQ_LEVEL:
       rc = opSetIrqLevel(core, t, u);
+      break;
+    case L.XEN_DMOP_SET_ISA_IRQ_LEVEL:
+      rc = opSetIsaIrqLevel(core, t, u);
       break;
     default: // XEN_DMOP_NR_VCPUS
       constOp = false;
@@ -181,20 +185,40 @@ function opDestroy(core: IoreqCore, t: TargetState, c: Domain, u: DataView): num
   return 0;
 }
 
+/** Arm's set_irq_level (xen/arch/arm/dm.c). riscv64 takes the same path: Xen 4.17 has no
+ *  IOREQ on RISC-V, and vxsim assumes a future port drives a guest's (A)PLIC wired interrupts
+ *  the way Arm drives vGIC SPIs, numbered as on Arm, so riscv64 runs can be priced. */
 function opSetIrqLevel(core: IoreqCore, t: TargetState, u: DataView): number {
-  if (core.hv.arch !== "arm64") return -EOPNOTSUPP; // x86 drives ISA/PCI INTx lines instead
+  if (core.hv.arch === "x86-64") return -EOPNOTSUPP; // x86 drives ISA/PCI INTx lines instead
   const irq = u.getUint32(L.DM_OP_SET_IRQ_LEVEL_IRQ, true);
   const level = u.getUint8(L.DM_OP_SET_IRQ_LEVEL_LEVEL);
   if (irq < NR_LOCAL_IRQS || irq >= NR_LOCAL_IRQS + core.nrSpis) return -EINVAL;
   if (level > 1) return -EINVAL;
   for (let i = 0; i < 3; i++) if (u.getUint8(L.DM_OP_SET_IRQ_LEVEL_PAD + i) !== 0) return -EINVAL;
-  let line = t.spis.get(irq);
-  if (!line) t.spis.set(irq, (line = { level: 0, assertions: 0 }));
+  driveLine(core, t.spis, irq, level, L.CNT_IOREQ_IRQ_ASSERTIONS, L.CNT_IOREQ_IRQ_RAISED);
+  return 0;
+}
+
+/** x86's set_isa_irq_level (xen/arch/x86/hvm/dm.c): hvm_isa_irq_assert / _deassert of a line
+ *  0..15, which reaches the guest through its vPIC and vIOAPIC pin. Arm has no such op. */
+function opSetIsaIrqLevel(core: IoreqCore, t: TargetState, u: DataView): number {
+  if (core.hv.arch !== "x86-64") return -EOPNOTSUPP;
+  const isaIrq = u.getUint8(L.DM_OP_SET_ISA_IRQ_LEVEL_ISA_IRQ);
+  const level = u.getUint8(L.DM_OP_SET_ISA_IRQ_LEVEL_LEVEL);
+  if (isaIrq >= NR_ISA_IRQS) return -EINVAL;
+  if (level > 1) return -EINVAL;
+  driveLine(core, t.isaIrqs, isaIrq, level, L.CNT_IOREQ_ISA_IRQ_ASSERTIONS, L.CNT_IOREQ_ISA_IRQ_RAISED);
+  return 0;
+}
+
+/** A level-triggered line: every assertion is counted, a 0 -> 1 edge is an interrupt. */
+function driveLine(core: IoreqCore, lines: Map<number, SpiLine>, irq: number, level: number, assertions: number, raised: number): void {
+  let line = lines.get(irq);
+  if (!line) lines.set(irq, (line = { level: 0, assertions: 0 }));
   if (level === 1) {
     line.assertions++;
-    core.bump(L.CNT_IOREQ_IRQ_ASSERTIONS);
-    if (line.level === 0) core.bump(L.CNT_IOREQ_IRQ_RAISED);
+    core.bump(assertions);
+    if (line.level === 0) core.bump(raised);
   }
   line.level = level;
-  return 0;
 }

@@ -19,6 +19,8 @@ export const MAX_NR_IOREQ_SERVERS = 8;
 export const MAX_NR_IO_RANGES = 256;
 /** Arm: interrupts below 32 are SGIs and PPIs; set_irq_level drives SPIs only. */
 export const NR_LOCAL_IRQS = 32;
+/** x86: the ISA IRQ lines set_isa_irq_level drives (NR_ISA_IRQS, 0..15). */
+export const NR_ISA_IRQS = 16;
 
 /** The 4-bit state field of the byte at IOREQ_STATE_BYTE (the other bits: data_is_ptr, dir, df). */
 const STATE_FIELD = ((1 << L.IOREQ_STATE_BITS) - 1) << L.IOREQ_STATE_SHIFT;
@@ -63,11 +65,17 @@ export interface SpiLine {
   assertions: number;
 }
 
+/** An x86 ISA IRQ line is the same two facts (hvm_irq's isa_irq bit and its assertions). */
+export type IsaIrqLine = SpiLine;
+
 export interface TargetState {
   readonly d: Domain;
   readonly servers: (Server | undefined)[];
   readonly blocked: Uint8Array;
+  /** Arm SPIs (and the riscv64 model's wired interrupts) driven by set_irq_level. */
   readonly spis: Map<number, SpiLine>;
+  /** x86 ISA IRQ lines driven by set_isa_irq_level. */
+  readonly isaIrqs: Map<number, IsaIrqLine>;
 }
 
 export class IoreqCore {

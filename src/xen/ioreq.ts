@@ -4,7 +4,7 @@
 // is written into the server's shared ioreq page (one 32-byte ioreq_t per vCPU), the emulator
 // is notified through a Xen-consumed event channel, and the vCPU blocks until it answers.
 //   ioreq-state.ts     servers, slots, limits, and the shared IoreqCore
-//   ioreq-dmop.ts      dm_op: create/info/ranges/state/destroy/irq level/nr_vcpus
+//   ioreq-dmop.ts      dm_op: create/info/ranges/state/destroy/irq levels/nr_vcpus
 //   ioreq-access.ts    the trapped access and its completion (wait_for_io)
 //   ioreq-resource.ts  XENMEM_acquire_resource of a server's pages
 // This file: lifecycle, entry points and queries.
@@ -16,7 +16,7 @@ import { E2BIG, EFAULT, EOPNOTSUPP } from "./errno.ts";
 import { copyFromGuest } from "./guest-copy.ts";
 import { readAcquireResource, type MemoryOpTable } from "./memory-op.ts";
 import * as L from "../wasm/layout.ts";
-import { IoreqCore, MAX_NR_IOREQ_SERVERS, type Server, type SpiLine } from "./ioreq-state.ts";
+import { IoreqCore, MAX_NR_IOREQ_SERVERS, type IsaIrqLine, type Server, type SpiLine } from "./ioreq-state.ts";
 import { dmOpFromGuest } from "./ioreq-dmop.ts";
 import { ioAccess } from "./ioreq-access.ts";
 import { acquireIoreqFrames } from "./ioreq-resource.ts";
@@ -79,6 +79,7 @@ export class IoreqServers implements Subsystem, MmioHandler {
       servers: new Array<Server | undefined>(MAX_NR_IOREQ_SERVERS).fill(undefined),
       blocked: new Uint8Array(d.vcpus),
       spis: new Map(),
+      isaIrqs: new Map(),
     });
   }
 
@@ -131,6 +132,12 @@ export class IoreqServers implements Subsystem, MmioHandler {
   /** The line level and how many times set_irq_level asserted an SPI. */
   spi(domid: number, irq: number): SpiLine {
     const l = this.core.targets.get(domid)?.spis.get(irq);
+    return { level: l?.level ?? 0, assertions: l?.assertions ?? 0 };
+  }
+
+  /** x86: the ISA IRQ line's level and how many times set_isa_irq_level asserted it. */
+  isaIrq(domid: number, isaIrq: number): IsaIrqLine {
+    const l = this.core.targets.get(domid)?.isaIrqs.get(isaIrq);
     return { level: l?.level ?? 0, assertions: l?.assertions ?? 0 };
   }
 

@@ -101,11 +101,19 @@ export class Privcmd {
     return this.dmOp(target, L.XEN_DMOP_DESTROY_IOREQ_SERVER, (u) => u.setUint16(L.DM_OP_DESTROY_IOREQ_SERVER_ID, id, true)).rc;
   }
 
-  /** Arm: drives SPI `irq` to `level` (0/1). */
+  /** Arm (and the riscv64 model): drives SPI / wired interrupt `irq` to `level` (0/1). */
   setIrqLevel(target: number, irq: number, level: number): number {
     return this.dmOp(target, L.XEN_DMOP_SET_IRQ_LEVEL, (u) => {
       u.setUint32(L.DM_OP_SET_IRQ_LEVEL_IRQ, irq, true);
       u.setUint8(L.DM_OP_SET_IRQ_LEVEL_LEVEL, level);
+    }).rc;
+  }
+
+  /** x86: drives ISA IRQ line `isaIrq` (0..15) to `level` (0/1). */
+  setIsaIrqLevel(target: number, isaIrq: number, level: number): number {
+    return this.dmOp(target, L.XEN_DMOP_SET_ISA_IRQ_LEVEL, (u) => {
+      u.setUint8(L.DM_OP_SET_ISA_IRQ_LEVEL_ISA_IRQ, isaIrq);
+      u.setUint8(L.DM_OP_SET_ISA_IRQ_LEVEL_LEVEL, level);
     }).rc;
   }
 

@@ -514,6 +514,9 @@ static void dm_op(void) {
   OFF(DM_OP_SET_IRQ_LEVEL, IRQ, struct xen_dm_op_set_irq_level, irq);
   OFF(DM_OP_SET_IRQ_LEVEL, LEVEL, struct xen_dm_op_set_irq_level, level);
   OFF(DM_OP_SET_IRQ_LEVEL, PAD, struct xen_dm_op_set_irq_level, pad);
+  SZ(DM_OP_SET_ISA_IRQ_LEVEL, struct xen_dm_op_set_isa_irq_level);
+  OFF(DM_OP_SET_ISA_IRQ_LEVEL, ISA_IRQ, struct xen_dm_op_set_isa_irq_level, isa_irq);
+  OFF(DM_OP_SET_ISA_IRQ_LEVEL, LEVEL, struct xen_dm_op_set_isa_irq_level, level);
   SZ(DM_OP_NR_VCPUS, struct xen_dm_op_nr_vcpus);
   OFF(DM_OP_NR_VCPUS, VCPUS, struct xen_dm_op_nr_vcpus, vcpus);
   SZ(DM_OP_BUF, struct xen_dm_op_buf);
