@@ -43,6 +43,11 @@ export interface WorldOptions {
     rxBacklog?: number;
   };
   rng?: { maxBytesPerRequest?: number };
+  /** fat-virtqueue: bytes of each payload slot (default 4096). The design sizes slots for
+   *  the device's largest buffer; worldOptionsFor derives it from the workload. */
+  fatSlotBytes?: number;
+  /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
+  argoRingLen?: number;
   queueSize?: number;
   eventIdx?: boolean;
   /** Seeds the rng device (default 1). */
@@ -116,6 +121,7 @@ export function buildWorld(o: WorldOptions): World {
       slots.set(backend, slot + 1);
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: devs.deviceOf(i), eventIdx: o.eventIdx, slot,
+        fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });
