@@ -34,7 +34,7 @@ function fakeResult(spec: JobSpec, cyclesPerIo: number, perIo: Partial<PerIo> = 
 
 describe("registry", () => {
   it("finds experiments by name or slug, case-insensitively, and lists the valid ones otherwise", () => {
-    expect(EXPERIMENTS.map((e) => e.name)).toEqual(["c1", "c2", "c3", "c4", "c5", "c6"]);
+    expect(EXPERIMENTS.map((e) => e.name)).toEqual(["c1", "c2", "c3", "c4", "c5", "c6", "c7"]);
     expect(experimentByName("C5").slug).toBe("llsc-starvation");
     expect(experimentByName("riscv-subword").name).toBe("c6");
     expect(() => experimentByName("c9")).toThrow(/unknown experiment 'c9'; valid: c1 \(arm-grants-vs-memcpy\), c2 \(x86-shared-crossover\), .*c6 \(riscv-subword\)/);

@@ -9,6 +9,7 @@ import { parseTransport, TRANSPORT_SPELLINGS, type Arch, type DeviceKind, type T
 import type { XenArch } from "../xen/hypervisor.ts";
 import type { XsmPolicy } from "../xen/xsm.ts";
 import type { BlkBacking } from "../devices/blk-backing.ts";
+import type { VirtioDevice } from "../devices/types.ts";
 import { TransportSetupError, type Exposure, type Transport } from "../transports/types.ts";
 import type { VirtioDriver } from "../virtio/driver.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
@@ -49,6 +50,8 @@ export interface WorldOptions {
   /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
   argoRingLen?: number;
   queueSize?: number;
+  /** Puts a wrapper (a probe) between endpoint `i`'s transport and its device. */
+  wrapDevice?: (device: VirtioDevice, endpoint: number) => VirtioDevice;
   eventIdx?: boolean;
   /** Seeds the rng device (default 1). */
   seed?: number;
@@ -120,7 +123,7 @@ export function buildWorld(o: WorldOptions): World {
       const slot = slots.get(backend) ?? 0;
       slots.set(backend, slot + 1);
       const transport = createTransport({
-        choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: devs.deviceOf(i), eventIdx: o.eventIdx, slot,
+        choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
         fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen,
       });
       const pages = new GuestPages(guest, 16, 2048);
