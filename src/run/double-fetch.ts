@@ -52,8 +52,12 @@ class HostileGuest {
   private readonly live = new Map<string, { buf: GuestBuf; addr: DmaAddr }>();
   private saved: { gpa: number; bytes: Uint8Array }[] = [];
   rewritten = 0;
+  private readonly m: Machine;
+  private readonly t: Transport;
 
-  constructor(private readonly m: Machine, private readonly t: Transport, port: FrontendPort) {
+  constructor(m: Machine, t: Transport, port: FrontendPort) {
+    this.m = m;
+    this.t = t;
     const expose = port.expose.bind(port);
     const unexpose = port.unexpose.bind(port);
     const p = port as { expose: FrontendPort["expose"]; unexpose: FrontendPort["unexpose"] };
