@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
 import { ConfigError } from "../scenario/config-error.ts";
+import { registerExperiment } from "./cmd-experiment.ts";
 import { registerRun } from "./cmd-run.ts";
 import { registerSweep } from "./cmd-sweep.ts";
 import { runRingDemo, type DemoResult, type RingFormat } from "./demo.ts";
@@ -84,6 +85,7 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
 
 registerSweep(program, settle);
 registerRun(program, settle, loadRunJob);
+registerExperiment(program, settle, loadRunJob);
 
 try {
   await program.parseAsync(process.argv);
