@@ -26,7 +26,8 @@ export function worldOptionsFor(spec: JobSpec, extra: Partial<WorldOptions> & { 
   if (!arch) throw new RangeError(`profile '${spec.profile}' is not a built-in architecture: pass the architecture its file names`);
   return {
     transport: spec.transport, arch, device: spec.device, seed: spec.seed,
-    backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision, ...transportSizesFor(spec), ...extra,
+    backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision,
+    backendDataPath: spec.options?.backendDataPath, ...transportSizesFor(spec), ...extra,
   };
 }
 

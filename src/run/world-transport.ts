@@ -48,6 +48,8 @@ export interface TransportSite {
   /** fat-virtqueue slot bytes and argo ring bytes (defaults: the transports' own). */
   fatSlotBytes?: number;
   argoRingLen?: number;
+  /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
+  dataPath?: "cpu" | "dma";
 }
 
 const need = <T>(v: T | undefined, id: string, what: string): T => {
@@ -72,7 +74,7 @@ export function createTransport(s: TransportSite): Transport {
     case "grant-persistent": {
       const e = env();
       const mode = id === "grant-map" ? "map" : id === "grant-copy" ? "copy" : "persistent";
-      return new GrantMapTransport({ env: e, gt: need(e.gt, id, "grant tables"), guest, backend, device, mode, eventIdx: s.eventIdx });
+      return new GrantMapTransport({ env: e, gt: need(e.gt, id, "grant tables"), guest, backend, device, mode, eventIdx: s.eventIdx, dataPath: s.dataPath });
     }
     case "argo": {
       const e = env();

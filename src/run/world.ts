@@ -30,6 +30,8 @@ export interface WorldOptions {
   backend?: BackendPlacement;
   /** XenServer's flush elision for unmap batches whose mappings were never touched. */
   tlbFlushElision?: boolean;
+  /** How the backend's device moves blk data: its CPU (default) or a disk's DMA (see VirtioBlk). */
+  backendDataPath?: "cpu" | "dma";
   build?: "release" | "debug";
   /** XSM module (default Xen's dummy module on every arch, so driver domains are not denied by SILO). */
   xsm?: XsmPolicy;
@@ -124,7 +126,7 @@ export function buildWorld(o: WorldOptions): World {
       slots.set(backend, slot + 1);
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
-        fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen,
+        fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });
