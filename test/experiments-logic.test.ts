@@ -34,7 +34,7 @@ function fakeResult(spec: JobSpec, cyclesPerIo: number, perIo: Partial<PerIo> = 
 
 describe("registry", () => {
   it("finds experiments by name or slug, case-insensitively, and lists the valid ones otherwise", () => {
-    expect(EXPERIMENTS.map((e) => e.name)).toEqual(["c1", "c2", "c3", "c4", "c5", "c6"]);
+    expect(EXPERIMENTS.map((e) => e.name)).toEqual(["c1", "c2", "c3", "c4", "c5", "c6", "c7"]);
     expect(experimentByName("C5").slug).toBe("llsc-starvation");
     expect(experimentByName("riscv-subword").name).toBe("c6");
     expect(() => experimentByName("c9")).toThrow(/unknown experiment 'c9'; valid: c1 \(arm-grants-vs-memcpy\), c2 \(x86-shared-crossover\), .*c6 \(riscv-subword\)/);
@@ -150,7 +150,7 @@ describe("C2 plumbing (hand-made results)", () => {
 
 describe("C3 verdict logic (hand-made rows)", () => {
   const r = (arch: string, plain: [number, number], elision: [number, number, number]): C3Row => ({
-    arch, rw: "randread", bs: 4096,
+    arch, path: "dma", rw: "randread", bs: 4096,
     plain: { flushes: plain[0], elided: 0, cycles: plain[1] },
     elision: { flushes: elision[0], elided: elision[1], cycles: elision[2] },
   });
@@ -158,11 +158,13 @@ describe("C3 verdict logic (hand-made rows)", () => {
   it("holds when every architecture skips flushes and saves at least the stated share", () => {
     expect(C3_LARGE_WIN).toBe(0.1);
     expect(c3Verdict([r("x86-64", [2, 10000], [0, 2, 6000]), r("riscv64", [2, 10000], [0, 2, 9000])]))
-      .toEqual({ holds: true, text: "in all 2 cases the elision skips flushes and saves 10% to 40% of grant-map's cycles per I/O" });
+      .toEqual({ holds: true, text: "in all 2 dma-path cases the elision skips flushes and saves 10% to 40% of grant-map's cycles per I/O" });
     expect(c3Verdict([r("riscv64", [2, 10000], [0, 2, 9500])]))
-      .toEqual({ holds: false, text: "1/1 cases miss: riscv64 randread 4096 B: saves 5% of cycles per I/O, below 10%" });
+      .toEqual({ holds: false, text: "1/1 cases miss: riscv64 dma randread 4096 B: saves 5% of cycles per I/O, below 10%" });
     expect(c3Verdict([r("x86-64", [2, 10000], [2, 0, 10000])]).text).toMatch(/no flush skipped \(2 -> 2 per I\/O, 0 elided\): the backend touched the mappings/);
-    expect(c3Verdict([{ arch: "x86-64", rw: "randwrite", bs: 4096, plain: null, elision: null }]).text).toBe("1/1 cases miss: x86-64 randwrite 4096 B: a job failed");
+    expect(c3Verdict([{ arch: "x86-64", path: "dma", rw: "randwrite", bs: 4096, plain: null, elision: null }]).text).toBe("1/1 cases miss: x86-64 dma randwrite 4096 B: a job failed");
+    // cpu-path rows are not judged: with none on the dma path there is nothing to decide.
+    expect(c3Verdict([{ ...r("x86-64", [2, 10000], [0, 2, 6000]), path: "cpu" }]).holds).toBe(false);
   });
 
   it("pairs the jobs with and without the option", () => {
@@ -172,8 +174,8 @@ describe("C3 verdict logic (hand-made rows)", () => {
         ? fakeResult(spec, 5000, { tlbFlushes: 0, tlbFlushesElided: 2 })
         : fakeResult(spec, 8000, { tlbFlushes: 2 }),
     });
-    expect(table.rows).toHaveLength(4 * 2);
-    expect(table.rows[0]).toEqual(["x86-64", "randread", 4096, 2, 0, 2, 8000, 5000, 3000, 37.5]);
+    expect(table.rows).toHaveLength(4 * 2 * 2);
+    expect(table.rows[0]).toEqual(["x86-64", "cpu", "randread", 4096, 2, 0, 2, 8000, 5000, 3000, 37.5]);
     expect(table.verdict.holds).toBe(true);
   });
 });

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
 import { ConfigError } from "../scenario/config-error.ts";
+import { registerExperiment } from "./cmd-experiment.ts";
 import { registerRun } from "./cmd-run.ts";
 import { registerCompare } from "./cmd-compare.ts";
 import { registerJob } from "./cmd-job.ts";
@@ -88,6 +89,7 @@ registerSweep(program, settle);
 registerRun(program, settle, loadRunJob);
 registerCompare(program, settle, loadRunJob, intOption);
 registerJob(program, settle, loadRunJob, intOption);
+registerExperiment(program, settle, loadRunJob);
 
 try {
   await program.parseAsync(process.argv);

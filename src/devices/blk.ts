@@ -26,6 +26,9 @@ export interface VirtioBlkOptions {
   maxDiscardSeg?: number;
   maxWriteZeroesSectors?: number;
   maxWriteZeroesSeg?: number;
+  /** How the data reaches the disk: the backend's CPU (default) or the disk's DMA on the pages
+   *  the transport reached (the header and status are read and written by the CPU either way). */
+  dataPath?: "cpu" | "dma";
 }
 
 export interface BlkStats {
@@ -68,7 +71,8 @@ export class VirtioBlk implements VirtioDevice {
   readonly backing: BlkBacking;
   readonly stats: BlkStats;
   private readonly id: Uint8Array;
-  private readonly o: Required<Omit<VirtioBlkOptions, "backing" | "readOnly" | "id">>;
+  private readonly o: Required<Omit<VirtioBlkOptions, "backing" | "readOnly" | "id" | "dataPath">>;
+  readonly dataPath: "cpu" | "dma";
   private accepted = 0n;
 
   constructor(opts: VirtioBlkOptions) {
@@ -88,6 +92,7 @@ export class VirtioBlk implements VirtioDevice {
       maxWriteZeroesSeg: opts.maxWriteZeroesSeg ?? 16,
     };
     this.queueMax = queueMax;
+    this.dataPath = opts.dataPath ?? "cpu";
     const id = new TextEncoder().encode(opts.id ?? "vxsim");
     if (id.length > L.VIRTIO_BLK_ID_BYTES) throw new Error(`virtio-blk: id longer than ${L.VIRTIO_BLK_ID_BYTES} bytes`);
     this.id = new Uint8Array(L.VIRTIO_BLK_ID_BYTES);
@@ -158,6 +163,14 @@ export class VirtioBlk implements VirtioDevice {
     return { written: a.data + 1 };
   }
 
+  private dataRead(io: ChainIo, offset: number, len: number): Uint8Array {
+    return this.dataPath === "dma" && io.dmaRead ? io.dmaRead(offset, len) : io.read(offset, len);
+  }
+
+  private dataWrite(io: ChainIo, offset: number, data: Uint8Array): number {
+    return this.dataPath === "dma" && io.dmaWrite ? io.dmaWrite(offset, data) : io.write(offset, data);
+  }
+
   private execute(chain: Chain, io: ChainIo): Answer {
     const ioerr = new Answer(L.VIRTIO_BLK_S_IOERR);
     const unsupp = new Answer(L.VIRTIO_BLK_S_UNSUPP);
@@ -177,7 +190,7 @@ export class VirtioBlk implements VirtioDevice {
           const n = Math.min(CHUNK, dataIn - done);
           const data = this.backed(() => this.backing.read(off + done, n));
           if (!data) return new Answer(L.VIRTIO_BLK_S_IOERR, done);
-          io.write(done, data);
+          this.dataWrite(io, done, data);
         }
         this.stats.bytesRead += dataIn;
         return new Answer(L.VIRTIO_BLK_S_OK, dataIn);
@@ -187,7 +200,7 @@ export class VirtioBlk implements VirtioDevice {
         const off = this.range(sector, dataOut);
         if (off < 0) return ioerr;
         for (let done = 0; done < dataOut; done += CHUNK) {
-          const data = io.read(HDR + done, Math.min(CHUNK, dataOut - done));
+          const data = this.dataRead(io, HDR + done, Math.min(CHUNK, dataOut - done));
           if (!this.backed(() => this.backing.write(off + done, data))) return ioerr;
         }
         this.stats.bytesWritten += dataOut;

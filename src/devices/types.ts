@@ -31,6 +31,11 @@ export interface ChainIo {
   read(offset: number, len: number): Uint8Array;
   /** Writes `data` into the chain's writable part at `offset`; returns bytes written. */
   write(offset: number, data: Uint8Array): number;
+  /** The same moves done by a physical device's DMA (blkback handing pages to a disk): the
+   *  bytes go to the same frames, but no CPU walk sets the backend mapping's accessed or dirty
+   *  bit. Absent where the transport's ChainIo has no mapping to spare (copies). */
+  dmaRead?(offset: number, len: number): Uint8Array;
+  dmaWrite?(offset: number, data: Uint8Array): number;
 }
 
 /** The transport could not reach a buffer (refused mapping, bad grant): the device answers

@@ -2,7 +2,7 @@
 // mechanisms" (on Arm). Every grant-based transport against every memcpy-based one, per I/O,
 // on Arm v8.0 and v8.1, blk randread and randwrite, 512 B .. 64 KiB.
 import type { Arch } from "./common.ts";
-import { round, runSeeds } from "./common.ts";
+import { archesOf, round, runSeeds } from "./common.ts";
 import { BLK_RWS, blkSpec, failureNotes, iosPerJob, requireRunJob, runJobs, sizes, type BlkRw, type Outcome } from "./jobs.ts";
 import type { Experiment, ExperimentTable, RunOptions, Verdict } from "./types.ts";
 
@@ -104,7 +104,7 @@ export const C1: Experiment = {
     const runJob = requireRunJob(opts, "c1");
     const [seed] = runSeeds(opts.seed, "c1", 1);
     const ios = iosPerJob(opts.quick);
-    const specs = C1_ARCHES.flatMap((arch) => BLK_RWS.flatMap((rw) => sizes(opts.quick).flatMap((bs) =>
+    const specs = archesOf(opts, C1_ARCHES).flatMap((arch) => BLK_RWS.flatMap((rw) => sizes(opts.quick).flatMap((bs) =>
       ALL.map((t) => blkSpec(t, arch, rw, bs, ios, seed!)))));
     const outcomes = runJobs(runJob, specs, opts);
     return c1Table(c1Rows(outcomes), [

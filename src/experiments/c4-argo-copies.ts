@@ -3,7 +3,7 @@
 // from the sender's buffers, so the source side makes 1 copy. Counted per copier from the
 // jobs' counters (payload bytes moved / request size), and what it costs per architecture.
 import * as L from "../wasm/layout.ts";
-import { ARCHES, round, runSeeds } from "./common.ts";
+import { ARCHES, archesOf, round, runSeeds } from "./common.ts";
 import { BLK_RWS, blkSpec, failureNotes, iosPerJob, nsPerIo, requireRunJob, runJobs, type BlkRw, type Outcome } from "./jobs.ts";
 import type { Experiment, ExperimentTable, RunOptions, Verdict } from "./types.ts";
 
@@ -105,7 +105,7 @@ export const C4: Experiment = {
     const runJob = requireRunJob(opts, "c4");
     const [seed] = runSeeds(opts.seed, "c4", 1);
     const ios = iosPerJob(opts.quick);
-    const specs = ARCHES.flatMap((arch) => BLK_RWS.flatMap((rw) => c4Sizes(opts.quick).flatMap((bs) =>
+    const specs = archesOf(opts, ARCHES).flatMap((arch) => BLK_RWS.flatMap((rw) => c4Sizes(opts.quick).flatMap((bs) =>
       ARGO_VARIANTS.map((v) => blkSpec(`argo:${v}`, arch, rw, bs, ios, seed!)))));
     const outcomes = runJobs(runJob, specs, opts);
     const fails = failureNotes(outcomes);

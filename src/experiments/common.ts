@@ -30,6 +30,17 @@ export function runSeeds(seed: number, label: string, n: number): number[] {
   return Array.from({ length: n }, () => rng.int(0, 0xffffffff) >>> 0);
 }
 
+/** The architectures a sweep covers: RunOptions.arches when given (each must be one the
+ *  experiment sweeps), else the experiment's own list. */
+export function archesOf(opts: Pick<RunOptions, "arches">, own: readonly Arch[]): readonly Arch[] {
+  if (opts.arches === undefined) return own;
+  const bad = opts.arches.filter((a) => !(own as readonly string[]).includes(a));
+  if (bad.length > 0 || opts.arches.length === 0) {
+    throw new ExperimentError(`arches must be a non-empty subset of ${own.join(", ")}, got ${opts.arches.length === 0 ? "none" : bad.join(", ")}`);
+  }
+  return own.filter((a) => opts.arches!.includes(a));
+}
+
 /** Rounds for a table cell: `digits` decimals, and no "-0". */
 export function round(x: number, digits = 1): number {
   const f = 10 ** digits;

@@ -6,9 +6,10 @@ import { C3 } from "./c3-flush-elision.ts";
 import { C4 } from "./c4-argo-copies.ts";
 import { C5 } from "./c5-llsc-starvation.ts";
 import { C6 } from "./c6-riscv-subword.ts";
+import { C7 } from "./c7-double-fetch.ts";
 import type { Experiment } from "./types.ts";
 
-export const EXPERIMENTS: readonly Experiment[] = [C1, C2, C3, C4, C5, C6];
+export const EXPERIMENTS: readonly Experiment[] = [C1, C2, C3, C4, C5, C6, C7];
 
 /** An experiment by name (`c5`) or slug (`llsc-starvation`), case-insensitive. */
 export function experimentByName(name: string): Experiment {

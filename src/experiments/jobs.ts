@@ -64,7 +64,7 @@ export function runJobs(runJob: RunJob, specs: readonly JobSpec[], opts: RunOpti
 export function describe(spec: JobSpec): string {
   const w = spec.workload;
   const what = w.kind === "fio" ? `${w.rw} bs=${w.bs}` : w.kind;
-  const opt = spec.options?.tlbFlushElision ? " +elision" : "";
+  const opt = (spec.options?.tlbFlushElision ? " +elision" : "") + (spec.options?.backendDataPath === "dma" ? " (dma)" : "");
   return `${spec.transport}${opt} on ${spec.profile}, ${what}`;
 }
 

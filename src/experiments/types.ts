@@ -15,6 +15,8 @@ export interface RunOptions {
   quick?: boolean;
   /** The job runner, for experiments that simulate transports (C1..C4). */
   runJob?: RunJob;
+  /** Only these architectures, for experiments that sweep them (default: the experiment's own). */
+  arches?: readonly string[];
   /** Called after each run of the sweep. */
   onProgress?: (done: number, total: number) => void;
 }

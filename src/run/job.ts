@@ -14,6 +14,7 @@ import { StreamFlow } from "../workloads/net-stream.ts";
 import { RngReader } from "../workloads/rng-reader.ts";
 import type { InitialImage } from "../workloads/blk-stamp.ts";
 import type { JobSpec } from "./result.ts";
+import { PAGE_SIZE, XEN_ARGO_MAX_RING_SIZE } from "../wasm/layout.ts";
 import { macOf } from "./world-devices.ts";
 import { FioLoad, NetLoad, RngLoad, type Clock } from "./job-loads.ts";
 import type { World, WorldOptions } from "./world.ts";
@@ -25,8 +26,31 @@ export function worldOptionsFor(spec: JobSpec, extra: Partial<WorldOptions> & { 
   if (!arch) throw new RangeError(`profile '${spec.profile}' is not a built-in architecture: pass the architecture its file names`);
   return {
     transport: spec.transport, arch, device: spec.device, seed: spec.seed,
-    backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision, ...extra,
+    backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision,
+    backendDataPath: spec.options?.backendDataPath, ...transportSizesFor(spec), ...extra,
   };
+}
+
+/** Default fat-virtqueue slot and argo ring sizes (the transports' own defaults). */
+const DEFAULT_SLOT_BYTES = 4096;
+const DEFAULT_ARGO_RING = 0x10000;
+/** Requests an argo ring holds at once when sized for the job. */
+const ARGO_RING_REQUESTS = 4;
+
+/** Transport sizes a job's largest buffer needs: a fat-virtqueue slot that holds it (Linaro
+ *  sizes slots for the device's largest request) and an argo ring that holds a few messages
+ *  carrying it (Xen refuses a message that does not fit the ring). Absent where the
+ *  defaults already do. */
+export function transportSizesFor(spec: JobSpec): Pick<WorldOptions, "fatSlotBytes" | "argoRingLen"> {
+  const w = spec.workload;
+  const largest = w.kind === "fio" ? w.bs : w.kind === "rng" ? w.readSize : 0; // net frames fit an MTU
+  const out: Pick<WorldOptions, "fatSlotBytes" | "argoRingLen"> = {};
+  if (largest > DEFAULT_SLOT_BYTES) out.fatSlotBytes = Math.ceil(largest / 16) * 16;
+  // A message: argo's slot header, the request header, the payload, a status byte, rounding;
+  // whole pages (the ring is registered as a list of frames).
+  const ring = Math.ceil((ARGO_RING_REQUESTS * (largest + 64)) / PAGE_SIZE) * PAGE_SIZE;
+  if (ring > DEFAULT_ARGO_RING) out.argoRingLen = Math.min(ring, XEN_ARGO_MAX_RING_SIZE);
+  return out;
 }
 
 export interface JobOptions {

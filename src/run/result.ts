@@ -26,7 +26,12 @@ export interface JobSpec {
   ios: number;
   seed: number;
   /** Hypervisor switches that change behaviour (default: off / the architecture's default). */
-  options?: { tlbFlushElision?: boolean; backendDomain?: "dom0" | "driver-domain" };
+  options?: {
+    tlbFlushElision?: boolean;
+    backendDomain?: "dom0" | "driver-domain";
+    /** blk data moved by the backend's CPU (default) or by a disk's DMA on the reached pages. */
+    backendDataPath?: "cpu" | "dma";
+  };
 }
 
 /** A busy interval of one simulated CPU, for traces and timelines. */

@@ -52,7 +52,7 @@ export function buildDevices(o: WorldOptions, guests: number): DeviceSet {
   switch (o.device) {
     case "blk": {
       const backing = o.blk?.backing ?? new MemDisk(o.blk?.sizeBytes ?? DEFAULT_DISK_BYTES);
-      const device = new VirtioBlk({ backing, readOnly: o.blk?.readOnly });
+      const device = new VirtioBlk({ backing, readOnly: o.blk?.readOnly, dataPath: o.backendDataPath });
       return {
         view,
         deviceOf: () => device,

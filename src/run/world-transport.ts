@@ -45,6 +45,11 @@ export interface TransportSite {
   numQueues?: number;
   /** The k-th transport of this kind in one backend domain (keeps their private areas apart). */
   slot?: number;
+  /** fat-virtqueue slot bytes and argo ring bytes (defaults: the transports' own). */
+  fatSlotBytes?: number;
+  argoRingLen?: number;
+  /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
+  dataPath?: "cpu" | "dma";
 }
 
 const need = <T>(v: T | undefined, id: string, what: string): T => {
@@ -69,14 +74,16 @@ export function createTransport(s: TransportSite): Transport {
     case "grant-persistent": {
       const e = env();
       const mode = id === "grant-map" ? "map" : id === "grant-copy" ? "copy" : "persistent";
-      return new GrantMapTransport({ env: e, gt: need(e.gt, id, "grant tables"), guest, backend, device, mode, eventIdx: s.eventIdx });
+      return new GrantMapTransport({ env: e, gt: need(e.gt, id, "grant tables"), guest, backend, device, mode, eventIdx: s.eventIdx, dataPath: s.dataPath });
     }
     case "argo": {
       const e = env();
       const variant = s.choice.variant ?? "buffered";
-      // Each argo transport of one backend gets its own backend area (ring, buffers, scratch).
-      const backendGfn = 16 + 96 * (s.slot ?? 0);
-      return new ArgoTransport({ env: e, argo: need(e.argo, id, "Argo"), guest, backend, device, variant, backendGfn });
+      // Each argo transport of one backend gets its own backend area (ring, send buffer, local
+      // buffers, header and scratch pages): 96 pages at the default 64 KiB ring.
+      const bufPages = Math.ceil((s.argoRingLen ?? 0x10000) / L.PAGE_SIZE);
+      const backendGfn = 16 + Math.max(96, 3 * bufPages + 16) * (s.slot ?? 0);
+      return new ArgoTransport({ env: e, argo: need(e.argo, id, "Argo"), guest, backend, device, variant, backendGfn, ringLen: s.argoRingLen });
     }
     case "pv-p2m": {
       const e = env();
@@ -88,7 +95,7 @@ export function createTransport(s: TransportSite): Transport {
       return new PvP2mTransport({ env: e, xenstore: xs, guest, backend, device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder });
     }
     case "fat-virtqueue":
-      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings });
+      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes });
     case "preshared-bounce":
       return new PresharedBounceTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings });
   }

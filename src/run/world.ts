@@ -9,6 +9,7 @@ import { parseTransport, TRANSPORT_SPELLINGS, type Arch, type DeviceKind, type T
 import type { XenArch } from "../xen/hypervisor.ts";
 import type { XsmPolicy } from "../xen/xsm.ts";
 import type { BlkBacking } from "../devices/blk-backing.ts";
+import type { VirtioDevice } from "../devices/types.ts";
 import { TransportSetupError, type Exposure, type Transport } from "../transports/types.ts";
 import type { VirtioDriver } from "../virtio/driver.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
@@ -29,6 +30,8 @@ export interface WorldOptions {
   backend?: BackendPlacement;
   /** XenServer's flush elision for unmap batches whose mappings were never touched. */
   tlbFlushElision?: boolean;
+  /** How the backend's device moves blk data: its CPU (default) or a disk's DMA (see VirtioBlk). */
+  backendDataPath?: "cpu" | "dma";
   build?: "release" | "debug";
   /** XSM module (default Xen's dummy module on every arch, so driver domains are not denied by SILO). */
   xsm?: XsmPolicy;
@@ -43,7 +46,14 @@ export interface WorldOptions {
     rxBacklog?: number;
   };
   rng?: { maxBytesPerRequest?: number };
+  /** fat-virtqueue: bytes of each payload slot (default 4096). The design sizes slots for
+   *  the device's largest buffer; worldOptionsFor derives it from the workload. */
+  fatSlotBytes?: number;
+  /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
+  argoRingLen?: number;
   queueSize?: number;
+  /** Puts a wrapper (a probe) between endpoint `i`'s transport and its device. */
+  wrapDevice?: (device: VirtioDevice, endpoint: number) => VirtioDevice;
   eventIdx?: boolean;
   /** Seeds the rng device (default 1). */
   seed?: number;
@@ -115,7 +125,8 @@ export function buildWorld(o: WorldOptions): World {
       const slot = slots.get(backend) ?? 0;
       slots.set(backend, slot + 1);
       const transport = createTransport({
-        choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: devs.deviceOf(i), eventIdx: o.eventIdx, slot,
+        choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
+        fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });

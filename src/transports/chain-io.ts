@@ -19,6 +19,29 @@ export interface Reached {
 /** Where the bytes at descriptor address `addr` are, or why they cannot be reached. */
 export type Reach = (addr: DmaAddr, len: number, write: boolean) => Reached | string;
 
+/** A DMA through the IOMMU's view of `domid`'s p2m: the frame each entry names, read or
+ *  written directly, leaving the entry's accessed/dirty bits alone (the CPU's walk sets them).
+ *  An absent or read-only entry takes the CPU path, which refuses it (counted) or populates RAM. */
+function dmaMove(m: Machine, domid: number, gpa: number, buf: Uint8Array, write: boolean): number {
+  for (let done = 0; done < buf.length;) {
+    const a = gpa + done;
+    const off = a % L.PAGE_SIZE;
+    const n = Math.min(L.PAGE_SIZE - off, buf.length - done);
+    const part = buf.subarray(done, done + n);
+    const ent = m.p2mLookup(domid, Math.floor(a / L.PAGE_SIZE));
+    if (ent <= 0 || (write && (ent & L.P2MF_RO) !== 0)) {
+      const st = write ? m.tryWrite(domid, a, part) : m.tryRead(domid, a, part);
+      if (st < 0) return st;
+    } else {
+      const mfn = ent >>> L.P2M_MFN_SHIFT;
+      if (write) m.writeMfn(mfn, off, part);
+      else part.set(m.readMfn(mfn, off, n));
+    }
+    done += n;
+  }
+  return 0;
+}
+
 export class SegmentChainIo implements ChainIo {
   private readonly machine: Machine;
   private readonly chain: Chain;
@@ -46,6 +69,25 @@ export class SegmentChainIo implements ChainIo {
     this.walk(true, offset, data.length, (seg, segOff, at, n) => {
       const part = data.subarray(at, at + n);
       this.move(seg, segOff, n, (r) => this.machine.tryWrite(r.domid, r.gpa, part.subarray(r.at, r.at + r.len)));
+    });
+    this.machine.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
+    return data.length;
+  }
+
+  dmaRead(offset: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    this.walk(false, offset, len, (seg, segOff, at, n) => {
+      const part = out.subarray(at, at + n);
+      this.move(seg, segOff, n, (r) => dmaMove(this.machine, r.domid, r.gpa, part.subarray(r.at, r.at + r.len), false));
+    });
+    this.machine.bump(L.CNT_TR_DEV_READ_BYTES, len);
+    return out;
+  }
+
+  dmaWrite(offset: number, data: Uint8Array): number {
+    this.walk(true, offset, data.length, (seg, segOff, at, n) => {
+      const part = data.subarray(at, at + n);
+      this.move(seg, segOff, n, (r) => dmaMove(this.machine, r.domid, r.gpa, part.subarray(r.at, r.at + r.len), true));
     });
     this.machine.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
     return data.length;

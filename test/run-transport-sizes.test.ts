@@ -1,0 +1,52 @@
+// Transports sized to the job: fat-virtqueue slots and argo rings derived from the request size
+// carry every blk size 512 B .. 64 KiB; the defaults stay where they already suffice.
+import { describe, expect, it } from "vitest";
+import { runJob } from "../src/run/run-job.ts";
+import { transportSizesFor, worldOptionsFor } from "../src/run/job.ts";
+import { buildWorld } from "../src/run/world.ts";
+import { FatVirtqueueTransport } from "../src/transports/fat-virtqueue.ts";
+import type { JobSpec } from "../src/run/result.ts";
+import { XEN_ARGO_MAX_RING_SIZE } from "../src/wasm/layout.ts";
+
+const blk = (transport: string, rw: "randread" | "randwrite", bs: number): JobSpec =>
+  ({ transport, profile: "arm64-v8.1-lse", device: "blk", workload: { kind: "fio", rw, bs, iodepth: 1 }, ios: 8, seed: 5 });
+
+describe("transport sizes from the workload", () => {
+  it("keeps the defaults up to 4 KiB slots / 64 KiB rings and sizes above", () => {
+    expect(transportSizesFor(blk("fat-virtqueue", "randread", 4096))).toEqual({});
+    expect(transportSizesFor(blk("fat-virtqueue", "randread", 8192))).toEqual({ fatSlotBytes: 8192 });
+    // 4 messages of 64 KiB + 64 bytes each, in whole pages: 65 pages.
+    expect(transportSizesFor(blk("argo:sg", "randwrite", 65536))).toEqual({ fatSlotBytes: 65536, argoRingLen: 65 * 4096 });
+    expect(transportSizesFor({ ...blk("argo:sg", "randread", 512), workload: { kind: "rng", readSize: 1 << 24 } }).argoRingLen).toBe(XEN_ARGO_MAX_RING_SIZE);
+    expect(transportSizesFor({ ...blk("argo:sg", "randread", 512), device: "net", workload: { kind: "netperf", test: "stream", messageSize: 65536 } })).toEqual({});
+    // An explicit world option wins over the derived one.
+    expect(worldOptionsFor(blk("fat-virtqueue", "randread", 65536), { fatSlotBytes: 131072 }).fatSlotBytes).toBe(131072);
+  });
+
+  it("builds fat-virtqueue with 64 KiB slots for a 64 KiB job and refuses a larger buffer with its own error", () => {
+    const w = buildWorld(worldOptionsFor(blk("fat-virtqueue", "randwrite", 65536)));
+    try {
+      const t = w.transports[0] as FatVirtqueueTransport;
+      expect(t.slotBytes).toBe(65536);
+    } finally {
+      w.close();
+    }
+    expect(() => runJob(blk("fat-virtqueue", "randwrite", 65536), { world: { fatSlotBytes: 4096 } }))
+      .toThrow(/a 65536-byte buffer does not fit a 4096-byte ring slot/);
+  });
+
+  it.each([
+    ["fat-virtqueue", "randread"], ["fat-virtqueue", "randwrite"], ["argo:sg", "randread"], ["argo:sg", "randwrite"],
+  ] as const)("%s carries %s at 512 B and 64 KiB, every byte verified", (t, rw) => {
+    for (const bs of [512, 65536]) {
+      const r = runJob(blk(t, rw, bs));
+      expect(r.ios).toBe(8);
+      expect(r.bytes).toBe(8 * bs);
+      expect(r.bytesVerified).toBeGreaterThanOrEqual(rw === "randread" ? 8 * bs : bs);
+    }
+  });
+
+  it("argo at 64 KiB without a sized ring is refused by Xen (EMSGSIZE)", () => {
+    expect(() => runJob(blk("argo:sg", "randwrite", 65536), { world: { argoRingLen: 0x10000 } })).toThrow(/EMSGSIZE/);
+  });
+});
