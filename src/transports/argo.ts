@@ -70,6 +70,8 @@ export interface ArgoTransportOptions {
 export const ARGO_TR_HDR_BYTES = 16;
 const HDR = ARGO_TR_HDR_BYTES; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
 const MSG_REQUEST = 1;
+/** Passes of one service() call at most (each side's VIRQ taken once per pass). */
+const SERVICE_ROUNDS = 64;
 const MSG_COMPLETION = 2;
 
 interface Outgoing {
@@ -345,20 +347,28 @@ export class ArgoTransport implements Transport {
 
   service(): number {
     if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
-    this.router.dispatch();
-    if (this.beWoken) {
-      this.beWoken = false;
-      this.backendPass();
+    let done = 0;
+    // A pass can wake the other side again (a retried sendv, rx_ptr moving under a space
+    // wait): both vCPUs take their VIRQs until neither is pending (bounded; what is left
+    // stays pending for the next call).
+    for (let round = 0; round < SERVICE_ROUNDS; round++) {
+      this.router.dispatch();
+      if (!this.beWoken && !this.beLate && !this.feWoken) break;
+      if (this.beWoken) {
+        this.beWoken = false;
+        this.backendPass();
+      }
+      if (this.beLate) {
+        // Woken by its device (a frame arrived for a kept rx chain): send those completions.
+        this.beLate = false;
+        this.takeLate();
+      }
+      this.router.dispatch();
+      if (!this.feWoken) continue;
+      this.feWoken = false;
+      done += this.frontendPass();
     }
-    if (this.beLate) {
-      // Woken by its device (a frame arrived for a kept rx chain): send those completions.
-      this.beLate = false;
-      this.takeLate();
-    }
-    this.router.dispatch();
-    if (!this.feWoken) return 0;
-    this.feWoken = false;
-    return this.frontendPass();
+    return done;
   }
 
   private unbind(): void {
@@ -386,8 +396,9 @@ export class ArgoTransport implements Transport {
       // The header is the guest's word: never read past the message the ring actually holds.
       const readable = Math.max(0, Math.min(h.getUint32(24, true), len - L.ARGO_RING_MESSAGE_HEADER_SIZE - HDR));
       const writable = Math.min(h.getUint32(28, true), this.ringLen - 2 * L.XEN_ARGO_MSG_SLOT_SIZE - HDR);
+      // No local buffers until queued completions are sent: leave the request in the ring.
+      if (!this.runDevice(q, id, at, readable, writable)) break;
       m.bump(L.CNT_AR_MESSAGES_RECEIVED);
-      this.runDevice(q, id, at, readable, writable);
       served++;
       rx = (rx + slotUp(len)) % ring.len;
       ring.rxPtr = rx;
@@ -430,20 +441,24 @@ export class ArgoTransport implements Transport {
 
   /** Runs the device on one request whose readable bytes start at ring offset `at`; the
    *  device writes into a run of the backend's local buffer pages. Sends the completion, or
-   *  keeps the chain (and its run) when the device defers it. */
-  private runDevice(q: number, id: number, at: number, readable: number, writable: number): void {
+   *  keeps the chain (and its run) when the device defers it. False, having done nothing,
+   *  when the local buffers are taken by completions still waiting to be sent. */
+  private runDevice(q: number, id: number, at: number, readable: number, writable: number): boolean {
     const m = this.argo.machine;
     const be = this.backendDomid;
+    const pages = Math.ceil(writable / L.PAGE_SIZE);
+    const base = pages > 0 ? this.beLocal.tryAlloc(pages) : 0;
+    if (base < 0 && this.beOut.length > 0) return false;
+    const run = base < 0 ? 0 : pages;
     // "buffered": the backend's copy out of its ring into its receive buffer; the device reads
     // there. "sg": the device reads in place in the ring.
     const copied = this.variant === "buffered" && readable > 0;
     if (copied && !this.copy(ringPieces(this.beRing, at, readable), [{ domid: be, gpa: this.beRecvGpa, len: readable }], L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND)) {
-      this.complete(q, id, 0, 0, 0);
-      return;
+      this.complete(q, id, 0, base, run);
+      return true;
     }
-    const pages = Math.ceil(writable / L.PAGE_SIZE);
-    const base = pages > 0 ? this.beLocal.tryAlloc(pages) : 0;
     let written = 0;
+    let noRoom = false;
     const io: ChainIo = {
       read: (off, len) => {
         if (off < 0 || len < 0 || off + len > readable) throw new RangeError(`argo request ${id}: read of [${off}, ${off + len}) outside ${readable} readable bytes`);
@@ -452,7 +467,11 @@ export class ArgoTransport implements Transport {
       },
       write: (off, data) => {
         if (off < 0 || off + data.length > writable) throw new RangeError(`argo request ${id}: write of [${off}, ${off + data.length}) outside ${writable} writable bytes`);
-        if (base < 0) throw new DeviceIoError(`argo request ${id}: no room for ${writable} bytes in the backend's local buffers`);
+        if (base < 0) {
+          if (!noRoom) m.bump(L.CNT_TR_IO_ERRORS); // the transport's failure, once per chain
+          noRoom = true;
+          throw new DeviceIoError(`argo request ${id}: no room for ${writable} bytes in the backend's local buffers`);
+        }
         m.write(be, base * L.PAGE_SIZE + off, data);
         m.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
         written = Math.max(written, off + data.length);
@@ -468,10 +487,11 @@ export class ArgoTransport implements Transport {
       c = { written: 0 }; // the device dropped it
     }
     if (isDeferred(c)) {
-      this.beParked.set(q * 0x10000 + id, { base, pages: base < 0 ? 0 : pages });
-      return;
+      this.beParked.set(q * 0x10000 + id, { base, pages: run });
+      return true;
     }
-    this.complete(q, id, Math.max(c.written, written), base, base < 0 ? 0 : pages);
+    this.complete(q, id, Math.max(c.written, written), base, run);
+    return true;
   }
 
   private frontendPass(): number {
