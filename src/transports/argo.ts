@@ -9,10 +9,10 @@
 //
 // Two variants: "buffered" stages every payload in a send buffer before sendv and copies it
 // out of the ring into a receive buffer on receipt (3 copies per message: sender, Xen,
-// receiver); "sg" gathers
-// straight from the source buffers (sendv's iovs name the driver's or device's buffers) and
-// lets the backend's device read the request in place in its ring (Xen's copy only); the
-// frontend still copies a completion's bytes out of its ring into the driver's buffers.
+// receiver); "sg" gathers straight from the source buffers (sendv's iovs name the driver's or
+// device's buffers) and lets the backend's device read the request in place in its ring (Xen's
+// copy only); the frontend still copies a completion's bytes out of its ring into the driver's
+// buffers.
 // Every copy of the transport's own is a machine copy (gpa_copy, argo-copy.ts), counted on the
 // side that makes it; a refused copy fails its chain (CNT_TR_IO_ERRORS) and moves nothing more.
 //
@@ -70,9 +70,9 @@ export interface ArgoTransportOptions {
 export const ARGO_TR_HDR_BYTES = 16;
 const HDR = ARGO_TR_HDR_BYTES; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
 const MSG_REQUEST = 1;
+const MSG_COMPLETION = 2;
 /** Passes of one service() call at most (each side's VIRQ taken once per pass). */
 const SERVICE_ROUNDS = 64;
-const MSG_COMPLETION = 2;
 
 interface Outgoing {
   hdr: Uint8Array;
