@@ -8,10 +8,13 @@
 // bytes into the buffers its own descriptors name and pushes the used entry.
 //
 // Two variants: "buffered" stages every payload in a send buffer before sendv and copies it
-// out of the ring on receipt (3 copies per message: sender, Xen, receiver); "sg" gathers
-// straight from the source buffers (sendv's iovs name the driver's or device's buffers) and
-// lets the backend's device read the request in place in its ring (Xen's copy only); the
-// frontend still copies a completion's bytes out of its ring into the driver's buffers.
+// out of the ring into a receive buffer on receipt (3 copies per message: sender, Xen,
+// receiver); "sg" gathers straight from the source buffers (sendv's iovs name the driver's or
+// device's buffers) and lets the backend's device read the request in place in its ring (Xen's
+// copy only); the frontend still copies a completion's bytes out of its ring into the driver's
+// buffers.
+// Every copy of the transport's own is a machine copy (gpa_copy, argo-copy.ts), counted on the
+// side that makes it; a refused copy fails its chain (CNT_TR_IO_ERRORS) and moves nothing more.
 //
 // Notifications: Xen raises VIRQ_ARGO on the ring owner after each sendv; each side bound it to
 // an event-channel port, and a side runs when its upcall shows that port pending. A sendv
@@ -36,6 +39,7 @@ import { ringPages, slotUp } from "../xen/argo-ring.ts";
 import { errnoName, EAGAIN } from "../xen/errno.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
+import { copyPieces, ringPieces, type Piece } from "./argo-copy.ts";
 import { GuestEvtchn } from "../xen/evtchn-guest.ts";
 import { UpcallRouter, type XenEnv } from "./xen-env.ts";
 import type { EventChannels } from "../xen/evtchn.ts";
@@ -62,9 +66,13 @@ export interface ArgoTransportOptions {
   scratchGfn?: number;
 }
 
-const HDR = 16; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
+/** The transport's header at the start of every message's payload (Xen copies it too). */
+export const ARGO_TR_HDR_BYTES = 16;
+const HDR = ARGO_TR_HDR_BYTES; // request: u32 chain id, u32 queue, u32 readable, u32 writable; completion: id, queue, written, 0
 const MSG_REQUEST = 1;
 const MSG_COMPLETION = 2;
+/** Passes of one service() call at most (each side's VIRQ taken once per pass). */
+const SERVICE_ROUNDS = 64;
 
 interface Outgoing {
   hdr: Uint8Array;
@@ -73,6 +81,10 @@ interface Outgoing {
   bytes: number;
   /** Called once the message is sent (frees the local buffer it was gathered from). */
   sent?: () => void;
+  /** The sender's staging copy was refused: the message is dropped, this fails its chain. */
+  refused: () => void;
+  /** "buffered": the payload is in the send buffer (staged once, however often sendv is retried). */
+  staged?: boolean;
 }
 
 export class ArgoTransport implements Transport {
@@ -93,6 +105,8 @@ export class ArgoTransport implements Transport {
   private readonly ringLen: number;
   private readonly feSendGpa: number;
   private readonly beSendGpa: number;
+  /** "buffered": where the backend copies a request's bytes out of its ring for the device. */
+  private readonly beRecvGpa: number;
   private readonly feHdrGpa: number;
   private readonly beHdrGpa: number;
   private readonly inflight = new Map<number, { q: number; chain: Chain }>(); // key q*65536+id
@@ -140,11 +154,12 @@ export class ArgoTransport implements Transport {
     this.feSendGpa = (gg + pages) * L.PAGE_SIZE;
     this.feHdrGpa = (gg + pages + bufPages) * L.PAGE_SIZE;
     this.fe = new ArgoGuest(o.argo, g.domid, (gg + pages + bufPages + 1) * L.PAGE_SIZE);
-    // Backend area: ring | send buffer | local buffers | header page | scratch.
+    // Backend area: ring | send buffer | local buffers | receive buffer | header page | scratch.
     this.beRing = new ArgoGuestRing(o.argo, b.domid, { aport: this.aport, partner: g.domid, len: this.ringLen, baseGfn: bg });
     this.beSendGpa = (bg + pages) * L.PAGE_SIZE;
-    this.beHdrGpa = (bg + pages + 2 * bufPages) * L.PAGE_SIZE;
-    this.be = new ArgoGuest(o.argo, b.domid, (bg + pages + 2 * bufPages + 1) * L.PAGE_SIZE);
+    this.beRecvGpa = (bg + pages + 2 * bufPages) * L.PAGE_SIZE;
+    this.beHdrGpa = (bg + pages + 3 * bufPages) * L.PAGE_SIZE;
+    this.be = new ArgoGuest(o.argo, b.domid, (bg + pages + 3 * bufPages + 1) * L.PAGE_SIZE);
     this.beLocal = new GuestPages(b.domid, bg + pages + bufPages, bufPages);
     if (defersCompletions(o.device)) {
       this.deferring = o.device;
@@ -156,7 +171,7 @@ export class ArgoTransport implements Transport {
       if (last > d.ramPages) fail(`d${d.domid} needs RAM up to gfn ${last} for its Argo area, has ${d.ramPages} pages`);
     };
     need(g, gg + pages + bufPages + 9);
-    need(b, bg + pages + 2 * bufPages + 9);
+    need(b, bg + pages + 3 * bufPages + 9);
 
     // Each side registers the ring it receives on, single-source (its partner only).
     const rb = this.be.register(this.beRing);
@@ -258,7 +273,12 @@ export class ArgoTransport implements Transport {
         v.setUint32(8, chain.readable, true);
         v.setUint32(12, chain.writable, true);
         const parts = chain.segs.filter((s) => !s.write && s.len > 0).map((s) => ({ gpa: dmaGpa(s.addr), len: s.len }));
-        this.feOut.push({ hdr, parts, bytes: chain.readable });
+        // The driver's buffer could not be read: the chain comes back unused.
+        const refused = () => {
+          this.inflight.delete(q * 0x10000 + chain.id);
+          this.pushLocal(q, [{ id: chain.id, len: 0 }]);
+        };
+        this.feOut.push({ hdr, parts, bytes: chain.readable, refused });
       }
     }
     this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
@@ -272,12 +292,14 @@ export class ArgoTransport implements Transport {
       m.write(side.domid, hdrGpa, msg.hdr);
       let iovs: { gpa: number; len: number }[];
       if (this.variant === "buffered" && msg.bytes > 0) {
-        // Stage the payload in the send buffer (the sender's copy).
-        let at = 0;
-        for (const p of msg.parts) {
-          m.write(side.domid, sendGpa + at, m.read(side.domid, p.gpa, p.len));
-          at += p.len;
+        // Stage the payload in the send buffer (the sender's copy), once.
+        const from = msg.parts.map((p) => ({ domid: side.domid, ...p }));
+        if (!msg.staged && !this.copy(from, [{ domid: side.domid, gpa: sendGpa, len: msg.bytes }], copies, copyBytes)) {
+          out.shift();
+          msg.refused();
+          continue;
         }
+        msg.staged = true;
         iovs = [{ gpa: hdrGpa, len: HDR }, { gpa: sendGpa, len: msg.bytes }];
       } else iovs = [{ gpa: hdrGpa, len: HDR }, ...msg.parts];
       const rc = side.sendv({ domid: dst, aport: this.aport }, iovs, { srcAport: this.aport, messageType: type });
@@ -288,10 +310,6 @@ export class ArgoTransport implements Transport {
         return;
       }
       if (rc < 0) throw new Error(`argo: sendv d${side.domid} -> d${dst} returned ${errnoName(rc)}`);
-      if (this.variant === "buffered" && msg.bytes > 0) {
-        m.bump(copies);
-        m.bump(copyBytes, msg.bytes);
-      }
       if (msg.bytes > 0) {
         m.bump(L.CNT_TR_COPIES_HV);
         m.bump(L.CNT_TR_COPY_BYTES_HV, msg.bytes);
@@ -302,24 +320,55 @@ export class ArgoTransport implements Transport {
     }
   }
 
+  /** One of the transport's own copies, counted on the side's counters by the bytes that
+   *  moved. False when the machine refused it: an I/O error, counted. */
+  private copy(src: readonly Piece[], dst: readonly Piece[], copies: number, copyBytes: number): boolean {
+    const m = this.argo.machine;
+    const r = copyPieces(m, src, dst);
+    if (r.copied > 0) {
+      m.bump(copies);
+      m.bump(copyBytes, r.copied);
+    }
+    if (r.status >= 0) return true;
+    m.bump(L.CNT_TR_IO_ERRORS);
+    return false;
+  }
+
+  /** Pushes used entries on the guest's own ring `q` and raises the interrupt if due. */
+  private pushLocal(q: number, used: Used[]): number {
+    const dev = this.local.ring(q);
+    if (!dev) return 0;
+    dev.push(used);
+    if (dev.needInterrupt()) this.raise();
+    return used.length;
+  }
+
   // ---- one pass: the backend on its VIRQ, then the frontend on its own --------------------
 
   service(): number {
     if (this.closed) throw new TransportSetupError(this.id, "service() after close()");
-    this.router.dispatch();
-    if (this.beWoken) {
-      this.beWoken = false;
-      this.backendPass();
+    let done = 0;
+    // A pass can wake the other side again (a retried sendv, rx_ptr moving under a space
+    // wait): both vCPUs take their VIRQs until neither is pending (bounded; what is left
+    // stays pending for the next call).
+    for (let round = 0; round < SERVICE_ROUNDS; round++) {
+      this.router.dispatch();
+      if (!this.beWoken && !this.beLate && !this.feWoken) break;
+      if (this.beWoken) {
+        this.beWoken = false;
+        this.backendPass();
+      }
+      if (this.beLate) {
+        // Woken by its device (a frame arrived for a kept rx chain): send those completions.
+        this.beLate = false;
+        this.takeLate();
+      }
+      this.router.dispatch();
+      if (!this.feWoken) continue;
+      this.feWoken = false;
+      done += this.frontendPass();
     }
-    if (this.beLate) {
-      // Woken by its device (a frame arrived for a kept rx chain): send those completions.
-      this.beLate = false;
-      this.takeLate();
-    }
-    this.router.dispatch();
-    if (!this.feWoken) return 0;
-    this.feWoken = false;
-    return this.frontendPass();
+    return done;
   }
 
   private unbind(): void {
@@ -347,8 +396,9 @@ export class ArgoTransport implements Transport {
       // The header is the guest's word: never read past the message the ring actually holds.
       const readable = Math.max(0, Math.min(h.getUint32(24, true), len - L.ARGO_RING_MESSAGE_HEADER_SIZE - HDR));
       const writable = Math.min(h.getUint32(28, true), this.ringLen - 2 * L.XEN_ARGO_MSG_SLOT_SIZE - HDR);
+      // No local buffers until queued completions are sent: leave the request in the ring.
+      if (!this.runDevice(q, id, at, readable, writable)) break;
       m.bump(L.CNT_AR_MESSAGES_RECEIVED);
-      this.runDevice(q, id, at, readable, writable);
       served++;
       rx = (rx + slotUp(len)) % ring.len;
       ring.rxPtr = rx;
@@ -363,13 +413,18 @@ export class ArgoTransport implements Transport {
   /** Queues (and tries to send) the completion of chain `id`: the bytes the device wrote
    *  into its local buffer run at `base`, which is freed once the message is sent. */
   private complete(q: number, id: number, written: number, base: number, pages: number): void {
-    const hdr = new Uint8Array(HDR);
-    const v = new DataView(hdr.buffer);
-    v.setUint32(0, id, true);
-    v.setUint32(4, q, true);
-    v.setUint32(8, written, true);
+    const header = (n: number) => {
+      const hdr = new Uint8Array(HDR);
+      const v = new DataView(hdr.buffer);
+      v.setUint32(0, id, true);
+      v.setUint32(4, q, true);
+      v.setUint32(8, n, true);
+      return hdr;
+    };
     const sent = pages > 0 ? () => this.beLocal.release(base, pages) : undefined;
-    this.beOut.push({ hdr, parts: written > 0 ? [{ gpa: base * L.PAGE_SIZE, len: written }] : [], bytes: written, sent });
+    // Its own buffer could not be staged: the guest gets the chain back with nothing written.
+    const refused = () => this.beOut.unshift({ hdr: header(0), parts: [], bytes: 0, sent, refused: () => {} });
+    this.beOut.push({ hdr: header(written), parts: written > 0 ? [{ gpa: base * L.PAGE_SIZE, len: written }] : [], bytes: written, sent, refused });
     this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
   }
 
@@ -386,29 +441,37 @@ export class ArgoTransport implements Transport {
 
   /** Runs the device on one request whose readable bytes start at ring offset `at`; the
    *  device writes into a run of the backend's local buffer pages. Sends the completion, or
-   *  keeps the chain (and its run) when the device defers it. */
-  private runDevice(q: number, id: number, at: number, readable: number, writable: number): void {
+   *  keeps the chain (and its run) when the device defers it. False, having done nothing,
+   *  when the local buffers are taken by completions still waiting to be sent. */
+  private runDevice(q: number, id: number, at: number, readable: number, writable: number): boolean {
     const m = this.argo.machine;
     const be = this.backendDomid;
     const pages = Math.ceil(writable / L.PAGE_SIZE);
     const base = pages > 0 ? this.beLocal.tryAlloc(pages) : 0;
-    let local: Uint8Array | undefined;
-    if (this.variant === "buffered" && readable > 0) {
-      local = this.ringRead(this.beRing, at, readable); // the backend's copy out of its ring
-      m.bump(L.CNT_TR_COPIES_BACKEND);
-      m.bump(L.CNT_TR_COPY_BYTES_BACKEND, readable);
+    if (base < 0 && this.beOut.length > 0) return false;
+    const run = base < 0 ? 0 : pages;
+    // "buffered": the backend's copy out of its ring into its receive buffer; the device reads
+    // there. "sg": the device reads in place in the ring.
+    const copied = this.variant === "buffered" && readable > 0;
+    if (copied && !this.copy(ringPieces(this.beRing, at, readable), [{ domid: be, gpa: this.beRecvGpa, len: readable }], L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND)) {
+      this.complete(q, id, 0, base, run);
+      return true;
     }
     let written = 0;
+    let noRoom = false;
     const io: ChainIo = {
       read: (off, len) => {
         if (off < 0 || len < 0 || off + len > readable) throw new RangeError(`argo request ${id}: read of [${off}, ${off + len}) outside ${readable} readable bytes`);
         m.bump(L.CNT_TR_DEV_READ_BYTES, len);
-        // "sg": the device reads in place in the ring.
-        return local ? local.slice(off, off + len) : this.ringRead(this.beRing, (at + off) % this.beRing.len, len);
+        return copied ? m.read(be, this.beRecvGpa + off, len) : this.ringRead(this.beRing, (at + off) % this.beRing.len, len);
       },
       write: (off, data) => {
         if (off < 0 || off + data.length > writable) throw new RangeError(`argo request ${id}: write of [${off}, ${off + data.length}) outside ${writable} writable bytes`);
-        if (base < 0) throw new DeviceIoError(`argo request ${id}: no room for ${writable} bytes in the backend's local buffers`);
+        if (base < 0) {
+          if (!noRoom) m.bump(L.CNT_TR_IO_ERRORS); // the transport's failure, once per chain
+          noRoom = true;
+          throw new DeviceIoError(`argo request ${id}: no room for ${writable} bytes in the backend's local buffers`);
+        }
         m.write(be, base * L.PAGE_SIZE + off, data);
         m.bump(L.CNT_TR_DEV_WRITE_BYTES, data.length);
         written = Math.max(written, off + data.length);
@@ -424,10 +487,11 @@ export class ArgoTransport implements Transport {
       c = { written: 0 }; // the device dropped it
     }
     if (isDeferred(c)) {
-      this.beParked.set(q * 0x10000 + id, { base, pages: base < 0 ? 0 : pages });
-      return;
+      this.beParked.set(q * 0x10000 + id, { base, pages: run });
+      return true;
     }
-    this.complete(q, id, Math.max(c.written, written), base, base < 0 ? 0 : pages);
+    this.complete(q, id, Math.max(c.written, written), base, run);
+    return true;
   }
 
   private frontendPass(): number {
@@ -450,22 +514,21 @@ export class ArgoTransport implements Transport {
       const f = this.inflight.get(key);
       if (f && written <= f.chain.writable) {
         this.inflight.delete(key);
-        if (written > 0) {
-          // Copy the completion's bytes into the buffers the local descriptors name.
-          const data = this.ringRead(ring, (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len, written);
-          let done = 0;
-          for (const s of f.chain.segs) {
-            if (!s.write || done === written) continue;
-            const n = Math.min(s.len, written - done);
-            m.write(this.guest, dmaGpa(s.addr), data.subarray(done, done + n));
-            done += n;
-          }
-          m.bump(L.CNT_TR_COPIES_GUEST);
-          m.bump(L.CNT_TR_COPY_BYTES_GUEST, written);
+        // Copy the completion's bytes into the buffers the local descriptors name; a buffer
+        // the machine refuses fails the chain (nothing written is reported).
+        const into: Piece[] = [];
+        let left = written;
+        for (const s of f.chain.segs) {
+          if (!s.write || left === 0) continue;
+          const n = Math.min(s.len, left);
+          into.push({ domid: this.guest, gpa: dmaGpa(s.addr), len: n });
+          left -= n;
         }
+        const from = ringPieces(ring, (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len, written);
+        const ok = written === 0 || this.copy(from, into, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
         let list = byQueue.get(q);
         if (!list) byQueue.set(q, (list = []));
-        list.push({ id, len: written });
+        list.push({ id, len: ok ? written : 0 });
       } else m.bump(L.CNT_TR_IO_ERRORS); // a completion for nothing in flight: dropped
       rx = (rx + slotUp(len)) % ring.len;
       ring.rxPtr = rx;
@@ -474,13 +537,7 @@ export class ArgoTransport implements Transport {
     // The VIRQ also means space may have opened in the backend's ring: retry queued requests.
     this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
     let done = 0;
-    for (const [q, used] of [...byQueue].sort((a, b) => a[0] - b[0])) {
-      const dev = this.local.ring(q);
-      if (!dev) continue;
-      dev.push(used);
-      done += used.length;
-      if (dev.needInterrupt()) this.raise();
-    }
+    for (const [q, used] of [...byQueue].sort((a, b) => a[0] - b[0])) done += this.pushLocal(q, used);
     return done;
   }
 

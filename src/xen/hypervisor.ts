@@ -232,11 +232,13 @@ export class Hypervisor {
 
   /** XSA-295: Xen's guest-safe helper ran out of bounded attempts on a word shared with
    *  `domid`, paused the domain (domain_pause_nosync), redid the operation and unpaused it.
-   *  The engine reports it after the operation, so the pause is recorded as a pair. */
+   *  The engine reports it after the operation, so the pause is recorded as a pair. The
+   *  engine priced it (CNT_ATOMIC_PAUSES); CNT_DOMAIN_PAUSES_XSA295 takes back the charge
+   *  pause() makes, so it is counted exactly when pause() is. */
   private guestSafePause(domid: number): void {
-    this.machine.bump(L.CNT_DOMAIN_PAUSES_XSA295);
     const d = this.domains.get(domid);
     if (!d) return; // an engine-level sharer that is not a modelled domain
+    this.machine.bump(L.CNT_DOMAIN_PAUSES_XSA295);
     d.xsa295Pauses++;
     this.pause(domid);
     this.unpause(domid);
