@@ -50,3 +50,12 @@ describe("transport sizes from the workload", () => {
     expect(() => runJob(blk("argo:sg", "randwrite", 65536), { world: { argoRingLen: 0x10000 } })).toThrow(/EMSGSIZE/);
   });
 });
+
+describe("shared areas sized to the requests in flight", () => {
+  it.each(["fat-virtqueue", "preshared-bounce"])("%s carries 16 KiB requests 16 deep (48 buffers in flight) with every byte verified", (transport) => {
+    const spec = { transport, profile: "x86-64", device: "blk", workload: { kind: "fio", rw: "randrw", bs: 16384, iodepth: 16 }, ios: 64, seed: 4 } as const;
+    expect(transportSizesFor(spec)).toMatchObject({ fatSlotBytes: 16384, fatSlots: 48, bouncePoolPages: 16 * (4 + 1) });
+    const r = runJob(spec);
+    expect(r).toMatchObject({ ios: 64, bytes: 64 * 16384 });
+  });
+});

@@ -34,6 +34,8 @@ export function worldOptionsFor(spec: JobSpec, extra: Partial<WorldOptions> & { 
 /** Default fat-virtqueue slot and argo ring sizes (the transports' own defaults). */
 const DEFAULT_SLOT_BYTES = 4096;
 const DEFAULT_ARGO_RING = 0x10000;
+/** fat-virtqueue's slots and preshared-bounce's pool pages by default. */
+const DEFAULT_SHARED_UNITS = 32;
 /** Requests an argo ring holds at once when sized for the job. */
 const ARGO_RING_REQUESTS = 4;
 
@@ -41,11 +43,18 @@ const ARGO_RING_REQUESTS = 4;
  *  sizes slots for the device's largest request) and an argo ring that holds a few messages
  *  carrying it (Xen refuses a message that does not fit the ring). Absent where the
  *  defaults already do. */
-export function transportSizesFor(spec: JobSpec): Pick<WorldOptions, "fatSlotBytes" | "argoRingLen"> {
+export function transportSizesFor(spec: JobSpec): Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "argoRingLen"> {
   const w = spec.workload;
   const largest = w.kind === "fio" ? w.bs : w.kind === "rng" ? w.readSize : 0; // net frames fit an MTU
-  const out: Pick<WorldOptions, "fatSlotBytes" | "argoRingLen"> = {};
+  const out: Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "argoRingLen"> = {};
   if (largest > DEFAULT_SLOT_BYTES) out.fatSlotBytes = Math.ceil(largest / 16) * 16;
+  // Room for every request in flight: a blk request is 3 buffers (header, data, status), each
+  // in its own slot, or a pool run of its data pages plus one page for the small ones.
+  if (w.kind === "fio") {
+    if (3 * w.iodepth > DEFAULT_SHARED_UNITS) out.fatSlots = 3 * w.iodepth;
+    const pool = w.iodepth * (Math.ceil(w.bs / PAGE_SIZE) + 1);
+    if (pool > DEFAULT_SHARED_UNITS) out.bouncePoolPages = pool;
+  }
   // A message: argo's slot header, the request header, the payload, a status byte, rounding;
   // whole pages (the ring is registered as a list of frames).
   const ring = Math.ceil((ARGO_RING_REQUESTS * (largest + 64)) / PAGE_SIZE) * PAGE_SIZE;

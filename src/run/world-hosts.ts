@@ -47,7 +47,8 @@ export const GUEST = 1;
 export const PEER = 2;
 /** The driver domain, or the first stub domain (one per guest, from here up). */
 export const BACKEND_DOM = 3;
-const SERVICE_PAGES = 256;
+/** RAM of Domain-0, driver and stub domains: 4 MiB, room for backend areas sized to 64 KiB jobs. */
+const SERVICE_PAGES = 1024;
 
 export interface HostOptions {
   choice: TransportChoice;

@@ -47,6 +47,8 @@ export interface TransportSite {
   slot?: number;
   /** fat-virtqueue slot bytes and argo ring bytes (defaults: the transports' own). */
   fatSlotBytes?: number;
+  fatSlots?: number;
+  bouncePoolPages?: number;
   argoRingLen?: number;
   /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
   dataPath?: "cpu" | "dma";
@@ -95,9 +97,9 @@ export function createTransport(s: TransportSite): Transport {
       return new PvP2mTransport({ env: e, xenstore: xs, guest, backend, device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder });
     }
     case "fat-virtqueue":
-      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes });
+      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes, slots: s.fatSlots });
     case "preshared-bounce":
-      return new PresharedBounceTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings });
+      return new PresharedBounceTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, poolPages: s.bouncePoolPages });
   }
 }
 

@@ -49,6 +49,9 @@ export interface WorldOptions {
   /** fat-virtqueue: bytes of each payload slot (default 4096). The design sizes slots for
    *  the device's largest buffer; worldOptionsFor derives it from the workload. */
   fatSlotBytes?: number;
+  /** fat-virtqueue slots and preshared-bounce pool pages (defaults: the transports' 32). */
+  fatSlots?: number;
+  bouncePoolPages?: number;
   /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
   argoRingLen?: number;
   queueSize?: number;
@@ -126,7 +129,7 @@ export function buildWorld(o: WorldOptions): World {
       slots.set(backend, slot + 1);
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
-        fatSlotBytes: o.fatSlotBytes, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
+        fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });
