@@ -5,23 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launch, screenshotStats } from "./helpers/chromium.ts";
 import { renderReport } from "../src/report/html.ts";
 import type { ExperimentTable } from "../src/report/types.ts";
 import { fixtureResults } from "./helpers/report-fixtures.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-
-async function launch(): Promise<Browser> {
-  try {
-    return await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
-  } catch (e) {
-    throw new Error(
-      `cannot launch Chromium at ${CHROMIUM} (${(e as Error).message.split("\n")[0]}); ` +
-        "install it with `apt-get install -y chromium` (as root; .ci/run does this)",
-    );
-  }
-}
 
 const EXPERIMENTS: ExperimentTable[] = [
   {
@@ -115,22 +103,8 @@ describe("HTML report", { timeout: 60_000 }, () => {
 
   it("screenshots to a non-empty image that is not one colour", async () => {
     await ready;
-    const png = await page.screenshot({ fullPage: true });
-    expect(png.length).toBeGreaterThan(10_000);
-    const stats = await page.evaluate(async (b64) => {
-      const bmp = await createImageBitmap(await (await fetch(`data:image/png;base64,${b64}`)).blob());
-      const c = new OffscreenCanvas(bmp.width, bmp.height);
-      const ctx = c.getContext("2d")!;
-      ctx.drawImage(bmp, 0, 0);
-      const px = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-      const colours = new Set<number>();
-      let nonWhite = 0;
-      for (let i = 0; i < px.length; i += 4) {
-        colours.add((px[i]! << 16) | (px[i + 1]! << 8) | px[i + 2]!);
-        if (px[i]! < 250 || px[i + 1]! < 250 || px[i + 2]! < 250) nonWhite++;
-      }
-      return { width: bmp.width, height: bmp.height, colours: colours.size, nonWhite: nonWhite / (px.length / 4) };
-    }, png.toString("base64"));
+    const stats = await screenshotStats(page);
+    expect(stats.bytes).toBeGreaterThan(10_000);
     expect(stats.width).toBe(1280);
     expect(stats.height).toBeGreaterThan(2000);
     expect(stats.colours).toBeGreaterThan(50);
