@@ -66,6 +66,7 @@ export function compareTable(out: CompareOutput): string {
     `${out.ios} I/Os per job, seed ${out.seed}. Costs are virtual: counted mechanism priced by each architecture's profile.`,
     textTable(HEAD, out.rows.map(rowCells), 3),
   ];
+  lines.push("  pv-p2m appears on x86-64 only: PV guests exist only there (`vxsim job --transport pv-p2m` still models it elsewhere).");
   const failed = out.rows.filter((r): r is CompareRow & { ok: false } => !r.ok);
   for (const f of failed) lines.push(`  failed: ${f.spec.transport} ${f.spec.device} on ${f.spec.profile}: ${f.error}`);
   if (out.claims.length > 0) {
