@@ -14,6 +14,8 @@ export interface JobSummary {
   cyclesPerIo: number;
   latency: LatencySummary;
   perIo: PerIo;
+  /** Bytes the run checked where they landed (a run that lost or corrupted one failed instead). */
+  bytesVerified: number;
   /** Busy ns by domain name. */
   cpuNs: Record<string, number>;
 }
@@ -24,6 +26,6 @@ export function summarizeJob(r: JobResult): JobSummary {
   return {
     profile: r.profile, arch: r.arch, ios: r.ios, bytes: r.bytes, elapsedNs: r.elapsedNs,
     iops: r.iops, throughputMBps: r.throughputMBps, cyclesPerIo: r.cyclesPerIo,
-    latency: r.latency, perIo: r.perIo, cpuNs,
+    latency: r.latency, perIo: r.perIo, bytesVerified: r.bytesVerified, cpuNs,
   };
 }
