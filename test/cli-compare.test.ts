@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compareJobs, COMPARE_TRANSPORTS } from "../src/cli/compare-jobs.ts";
-import { compareTable, type CompareOutput } from "../src/cli/cmd-compare.ts";
+import { compareTable, hangingWrap, type CompareOutput } from "../src/cli/cmd-compare.ts";
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8" });
@@ -58,5 +58,26 @@ describe("vxsim compare", () => {
     const badT = cli("compare", "--transports", "virtio-owl", "--no-claims");
     expect(badT.status).toBe(2);
     expect(badT.stderr).toContain("vxsim compare: unknown transport 'virtio-owl'");
+  });
+});
+
+describe("compare's claim lines", () => {
+  it("wrap at spaces under a hanging indent, a word too long for the width standing alone", () => {
+    expect(hangingWrap("  C9 HOLDS  ", "one two three four", 20)).toEqual(["  C9 HOLDS  one two", "            three", "            four"]);
+    expect(hangingWrap("> ", "abcdefghij xy", 6)).toEqual(["> abcdefghij", "  xy"]);
+    expect(hangingWrap("> ", "", 6)).toEqual(["> "]);
+  });
+
+  it("keep every word of a long verdict, in order, within 120 columns", () => {
+    const text = Array.from({ length: 60 }, (_, i) => `case${i}: saves ${i}%`).join("; ");
+    const claim = { name: "c3", title: "a claim", verdict: { holds: false, text } } as unknown as CompareOutput["claims"][number];
+    const out = compareTable({ ios: 1, seed: 1, rows: [], claims: [claim] }).split("\n");
+    const from = out.findIndex((l) => l.startsWith("  C3 DOES NOT HOLD  a claim: case0:"));
+    expect(from).toBeGreaterThan(0);
+    const lines = out.slice(from);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
+    const indent = "  C3 DOES NOT HOLD  ".length;
+    expect(lines.slice(1).every((l) => l.startsWith(" ".repeat(indent)) && l[indent] !== " ")).toBe(true);
+    expect(lines.map((l) => l.trim()).join(" ")).toBe(`C3 DOES NOT HOLD  a claim: ${text}`);
   });
 });

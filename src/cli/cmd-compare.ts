@@ -60,6 +60,24 @@ function rowCells(row: CompareRow): string[] {
   ];
 }
 
+/** Claim lines wrap here: a verdict names every case it checked and runs to hundreds of characters. */
+const CLAIM_WIDTH = 120;
+
+/** `text` wrapped at spaces into lines of at most `width` (a longer word stands alone), the first
+ *  after `head`, the rest indented under it. */
+export function hangingWrap(head: string, text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = head;
+  for (const word of text.split(" ")) {
+    if (line.length > head.length && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = " ".repeat(head.length) + word;
+    } else line += line.length > head.length ? ` ${word}` : word;
+  }
+  out.push(line);
+  return out;
+}
+
 export function compareTable(out: CompareOutput): string {
   const lines = [
     `vxsim compare: virtio-blk 4 KiB random reads (iodepth 1) and a virtio-net stream of ${1400}-byte messages between two guests,`,
@@ -71,7 +89,10 @@ export function compareTable(out: CompareOutput): string {
   for (const f of failed) lines.push(`  failed: ${f.spec.transport} ${f.spec.device} on ${f.spec.profile}: ${f.error}`);
   if (out.claims.length > 0) {
     lines.push("", "Claims from the Xen VirtIO discussion (quick sweeps; `vxsim experiment <name>` runs the full one):");
-    for (const c of out.claims) lines.push(`  ${c.name.toUpperCase()} ${c.verdict.holds ? "HOLDS        " : "DOES NOT HOLD"}  ${c.title}: ${c.verdict.text}`);
+    for (const c of out.claims) {
+      const head = `  ${c.name.toUpperCase()} ${c.verdict.holds ? "HOLDS        " : "DOES NOT HOLD"}  `;
+      lines.push(...hangingWrap(head, `${c.title}: ${c.verdict.text}`, CLAIM_WIDTH));
+    }
   }
   return lines.join("\n");
 }
