@@ -25,6 +25,11 @@ export interface JobSpec {
   /** Requests (I/Os, messages, reads) to complete in the measured phase. */
   ios: number;
   seed: number;
+  /** virtio-blk's backing: a raw disk-image file (`image`: it must exist, its size is the
+   *  disk's, a multiple of 512 bytes; vxsim never creates one) or, without it, a 1 MiB memory
+   *  disk of `sizeBytes` (default 1 MiB). `readOnly` offers VIRTIO_BLK_F_RO and answers every
+   *  write with IOERR (as xl's `access=ro`); the file is then opened read-only. */
+  blk?: { image?: string; sizeBytes?: number; readOnly?: boolean };
   /** Hypervisor switches that change behaviour (default: off / the architecture's default). */
   options?: {
     tlbFlushElision?: boolean;

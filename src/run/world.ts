@@ -35,7 +35,9 @@ export interface WorldOptions {
   build?: "release" | "debug";
   /** XSM module (default Xen's dummy module on every arch, so driver domains are not denied by SILO). */
   xsm?: XsmPolicy;
-  blk?: { backing?: BlkBacking; sizeBytes?: number; readOnly?: boolean };
+  /** virtio-blk's store: `backing`, else the raw image file `image` (opened here, closed with
+   *  the world), else a memory disk of `sizeBytes`. */
+  blk?: { backing?: BlkBacking; image?: string; sizeBytes?: number; readOnly?: boolean };
   net?: {
     /** Two guests through the backend's bridge (default), or one guest whose frames come back. */
     topology?: "pair" | "loopback";
@@ -139,6 +141,7 @@ export function buildWorld(o: WorldOptions): World {
     }
   } catch (e) {
     for (const ep of endpoints) ep.transport.close();
+    devs.close();
     throw e;
   }
   const transports = endpoints.map((e) => e.transport);
@@ -154,6 +157,7 @@ export function buildWorld(o: WorldOptions): World {
     ),
     close: () => {
       for (const t of transports) t.close();
+      devs.close();
     },
   };
 }
