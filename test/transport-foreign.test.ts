@@ -178,7 +178,8 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     env.hv.xsm = new NoForeign();
     const blk = new VirtioBlk({ backing: new MemDisk(DISK_BYTES) });
     expect(() => new MmioForeignTransport({ env, guest: GUEST, backend: DOM0, device: blk })).toThrow(
-      "mmio-foreign: backend d0 (Domain-0) may not map guest d1's memory (XSM map_gmfn_foreign denied); it must be the control domain or the guest's device-model target",
+      "mmio-foreign: backend d0 (Domain-0) may not map guest d1's memory (XSM map_gmfn_foreign denied); mmio-foreign reaches " +
+        "buffers by foreign mapping, so its device model must hold that right (a backend with device-model rights alone can serve the grant transports)",
     );
     expect(env.ioreq.servers(GUEST)).toEqual([]);
   });

@@ -33,6 +33,10 @@ export interface JobSpec {
   /** Hypervisor switches that change behaviour (default: off / the architecture's default). */
   options?: {
     tlbFlushElision?: boolean;
+    /** Where the backend runs (default dom0). "driver-domain": a domain other than dom0 whose
+     *  rights over the guest come from XSM (DRIVER_DOMAIN_POLICY: device-model rights and
+     *  grants, no foreign mapping): grant-map/copy/persistent and argo run there, mmio-foreign
+     *  and the other foreign-mapping transports are refused (docs/transports.md). */
     backendDomain?: "dom0" | "driver-domain";
     /** blk data moved by the backend's CPU (default) or by a disk's DMA on the reached pages. */
     backendDataPath?: "cpu" | "dma";

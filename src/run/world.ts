@@ -24,16 +24,18 @@ export interface WorldOptions {
   transport: string;
   arch: Arch;
   device: DeviceKind;
-  /** Where the backend runs (default dom0): a driver domain (no privilege over the guests),
-   *  or the guest's device-model stub domain (`target` = the guest). Ignored by KVM only in
-   *  the sense that it must be dom0 there: the VMM runs in the host. */
+  /** Where the backend runs (default dom0): a driver domain (not dom0, no `target`: its rights
+   *  over the guests come from XSM, by default DRIVER_DOMAIN_POLICY: device-model rights and
+   *  grants, no foreign mapping; under `xsm: new DummyPolicy()` it has none), or the guest's
+   *  device-model stub domain (`target` = the guest). KVM: only dom0 (the VMM is in the host). */
   backend?: BackendPlacement;
   /** XenServer's flush elision for unmap batches whose mappings were never touched. */
   tlbFlushElision?: boolean;
   /** How the backend's device moves blk data: its CPU (default) or a disk's DMA (see VirtioBlk). */
   backendDataPath?: "cpu" | "dma";
   build?: "release" | "debug";
-  /** XSM module (default Xen's dummy module on every arch, so driver domains are not denied by SILO). */
+  /** XSM module (default: Xen's dummy module on every arch, so driver domains are not denied by
+   *  SILO; with a driver-domain backend, DRIVER_DOMAIN_POLICY). */
   xsm?: XsmPolicy;
   /** virtio-blk's store: `backing`, else the raw image file `image` (opened here, closed with
    *  the world), else a memory disk of `sizeBytes`. */

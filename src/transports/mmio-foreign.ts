@@ -116,7 +116,8 @@ export class MmioForeignTransport implements Transport {
     if (mr < 0) undo(`map_io_range_to_ioreq_server 0x${this.base.toString(16)} returned ${errnoName(mr)}`);
     if (foreign.exposure(be.domid, g.domid).reachable === 0) {
       undo(`backend d${be.domid} (${be.name}) may not map guest d${g.domid}'s memory (XSM map_gmfn_foreign denied); ` +
-        "it must be the control domain or the guest's device-model target");
+        "mmio-foreign reaches buffers by foreign mapping, so its device model must hold that right (a backend with " +
+        "device-model rights alone can serve the grant transports)");
     }
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn });
     this.irq = new DeviceIrq({
