@@ -338,7 +338,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_GP_POOL_GRANTS, "set-up; priced on CNT_GNT_GUEST_GRANTS"),
   free(L.CNT_GP_POOL_PAGES_MAPPED, "set-up; priced on CNT_GNT_MAPS"),
   free(L.CNT_GP_POOL_TAKES, "bookkeeping; the copy it implies is priced on CNT_TR_COPY_BYTES_GUEST"),
-  free(L.CNT_GP_POOL_EXHAUSTED, "a refused buffer, no work"),
+  free(L.CNT_GP_POOL_EXHAUSTED, "bookkeeping; the fallback's grants, maps and unmaps are priced on CNT_GNT_*"),
   free(L.CNT_GC_COPY_CALLS, "its hypercall is CNT_HYPERCALLS, each op CNT_GNT_COPIES"),
   free(L.CNT_GC_COPY_OPS, "priced on CNT_GNT_COPIES and CNT_GNT_COPY_BYTES"),
   free(L.CNT_GC_COPY_FAILS, "a failed op, priced on CNT_GNT_FAILED"),
