@@ -365,7 +365,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_FV_SLOT_BYTES_IN, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
   free(L.CNT_FV_SLOT_COPIES_OUT, "the per-copy overhead is inside the per-byte price"),
   free(L.CNT_FV_SLOT_BYTES_OUT, "a gpa_copy by the guest, priced on CNT_COPY_BYTES"),
-  free(L.CNT_FV_RING_PAGES_MAPPED, "set-up; priced on CNT_FOREIGN_MAPS"),
+  free(L.CNT_FV_RING_PAGES_MAPPED, "set-up; grant maps priced on CNT_GNT_MAPS"),
   free(L.CNT_FV_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
   free(L.CNT_FV_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
   free(L.CNT_FV_OVERSIZE, "a refusal, not work"),

@@ -107,7 +107,7 @@ export function buildHosts(o: HostOptions): WorldHosts {
   const xenArch = XEN_ARCH_OF[o.arch];
   const env: XenWorldEnv = makeXenEnv({ machine, arch: xenArch, xsm: worldXsm(o.placement, o.xsm), atomics: guestAtomicsFor(o.arch, machine) });
   const id = o.choice.id;
-  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent") {
+  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent" || id === "fat-virtqueue") {
     env.gt = new GrantTables(env.hv);
     env.gt.elideUnaccessedFlush = o.tlbFlushElision ?? false;
   }

@@ -97,7 +97,7 @@ export function createTransport(s: TransportSite): Transport {
       return new PvP2mTransport({ env: e, xenstore: xs, guest, backend, device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder });
     }
     case "fat-virtqueue":
-      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes, slots: s.fatSlots });
+      return new FatVirtqueueTransport({ env: env(), gt: need(s.env?.gt, id, "grant tables"), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes, slots: s.fatSlots });
     case "preshared-bounce":
       return new PresharedBounceTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, poolPages: s.bouncePoolPages });
   }
