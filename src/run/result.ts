@@ -38,6 +38,10 @@ export interface JobSpec {
      *  grants, no foreign mapping): grant-map/copy/persistent and argo run there, mmio-foreign
      *  and the other foreign-mapping transports are refused (docs/transports.md). */
     backendDomain?: "dom0" | "driver-domain";
+    /** mmio-foreign: how the device model reaches buffers. "per-request" (default, xen-troops'
+     *  virtio-disk): map each request's pages, unmap after; "cache": keep small segments'
+     *  pages mapped (LRU); "all-ram": map all guest RAM once at set-up, 0 maps per I/O. */
+    foreignMap?: "per-request" | "cache" | "all-ram";
     /** blk data moved by the backend's CPU (default) or by a disk's DMA on the reached pages. */
     backendDataPath?: "cpu" | "dma";
   };

@@ -9,6 +9,7 @@ import { parseTransport, TRANSPORT_SPELLINGS, type Arch, type DeviceKind, type T
 import type { XenArch } from "../xen/hypervisor.ts";
 import type { XsmPolicy } from "../xen/xsm.ts";
 import type { BlkBacking } from "../devices/blk-backing.ts";
+import type { ForeignMapMode } from "../transports/foreign-map.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import { TransportSetupError, type Exposure, type Transport } from "../transports/types.ts";
 import type { VirtioDriver } from "../virtio/driver.ts";
@@ -33,6 +34,8 @@ export interface WorldOptions {
   tlbFlushElision?: boolean;
   /** How the backend's device moves blk data: its CPU (default) or a disk's DMA (see VirtioBlk). */
   backendDataPath?: "cpu" | "dma";
+  /** mmio-foreign's buffer mapping (default "per-request"; foreign-map.ts). */
+  foreignMap?: ForeignMapMode;
   build?: "release" | "debug";
   /** XSM module (default: Xen's dummy module on every arch, so driver domains are not denied by
    *  SILO; with a driver-domain backend, DRIVER_DOMAIN_POLICY). */
@@ -134,6 +137,7 @@ export function buildWorld(o: WorldOptions): World {
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
         fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
+        foreignMap: o.foreignMap,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });
