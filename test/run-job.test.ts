@@ -49,6 +49,20 @@ describe("runJob: one JobSpec to one verified, timed JobResult", () => {
     expect(x.elapsedNs).not.toBe(a.elapsedNs);
   });
 
+  it("mmio-foreign's mapping modes through options.foreignMap: per request (default) vs all guest RAM mapped at set-up", () => {
+    const withMode = (foreignMap?: "per-request" | "all-ram") => runJob({ ...fio("mmio-foreign"), ...(foreignMap ? { options: { foreignMap } } : {}) });
+    const per = withMode();
+    expect(withMode("per-request").counters).toEqual(per.counters);
+    // header/status slot page + data page mapped, unmapped (one flush each) per I/O
+    expect(per.perIo).toMatchObject({ maps: 2, unmaps: 2, tlbFlushes: 2, traps: 3, hypercalls: 8, copies: 0 });
+    expect(per.exposure).toEqual({ reachable: 4096, mapped: 3, mappedPeak: 5 });
+    const all = withMode("all-ram");
+    expect(all.perIo).toMatchObject({ maps: 0, unmaps: 0, tlbFlushes: 0, traps: 3, hypercalls: 5, copies: 0 });
+    expect(all.exposure).toEqual({ reachable: 4096, mapped: 4096, mappedPeak: 4096 });
+    expect(all.bytesVerified).toBe(per.bytesVerified);
+    expect(all.cyclesPerIo).toBeLessThan(per.cyclesPerIo);
+  });
+
   it("refuses unknown profiles and transports with a clear message", () => {
     expect(() => runJob(fio("grant-map", "sparc"))).toThrow(/profile 'sparc' is neither a built-in profile \(x86-64, arm64-v8.0, arm64-v8.1-lse, riscv64\) nor a file/);
     expect(() => runJob(fio("virtio-pigeon"))).toThrow(/unknown transport 'virtio-pigeon'; expected one of/);

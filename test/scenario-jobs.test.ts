@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../src/scenario/config-error.ts";
@@ -18,9 +18,30 @@ describe("scenarioJobs", () => {
       spec: {
         transport: "grant-map", profile: "arm64-v8.0", device: "blk",
         workload: { kind: "fio", rw: "randread", bs: 4096, iodepth: 16 },
-        ios: 10000, seed: 1, options: { tlbFlushElision: false, backendDomain: "dom0" },
+        ios: 10000, seed: 1, blk: { sizeBytes: 256 << 20 }, options: { tlbFlushElision: false, backendDomain: "dom0" },
       },
     }]);
+  });
+
+  it("maps a disk's raw image file (target, resolved against the scenario) and access=ro into spec.blk", () => {
+    const base = mkdtempSync(join(tmpdir(), "vxsim-sj-"));
+    writeFileSync(join(base, "data.img"), new Uint8Array(64 * 1024));
+    const s = parseScenario(lines(
+      "machine: { profile: x86-64 }",
+      "seed: 1",
+      "domains:",
+      "  - xl: |",
+      "      name = 'g'",
+      "      disk = [ 'format=raw, vdev=xvda, access=ro, specification=virtio, target=data.img', 'data.img,raw,xvdb,rw,specification=virtio' ]",
+      "workloads:",
+      "  - fio: { device: g/xvda, rw: randread, bs: 4k, iodepth: 1 }",
+      "  - fio: { device: g/xvdb, rw: randwrite, bs: 4k, iodepth: 1 }",
+      "duration: { ios: 5 }",
+    ), { file: "img.yaml", baseDir: base });
+    expect(scenarioJobs(s).map((j) => j.spec.blk)).toEqual([
+      { image: join(base, "data.img"), readOnly: true },
+      { image: join(base, "data.img") },
+    ]);
   });
 
   it("maps each workload with its device's transport and backend; netperf rr sends its request size", () => {

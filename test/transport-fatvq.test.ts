@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import * as L from "../src/wasm/layout.ts";
 import { runHarness } from "../src/transports/harness.ts";
-import { TransportSetupError } from "../src/transports/types.ts";
 import { FatVirtqueueTransport, type FatVirtqueueOptions } from "../src/transports/fat-virtqueue.ts";
 import type { XenEnv } from "../src/transports/xen-env.ts";
 import { VirtioBlk } from "../src/devices/blk.ts";
@@ -9,8 +8,10 @@ import { BlkGuest } from "../src/devices/blk-guest.ts";
 import { GuestPages } from "../src/virtio/guest-pages.ts";
 import { BlkPattern } from "./helpers/blk-pattern.ts";
 import {
-  Counters, DISK_BYTES, DOM0, DRIVER_DOM, FileDisk, GUEST, MemDisk, STUBDOM, driverFor, tempImage, xenDomains, type WorldOptions,
+  Counters, DISK_BYTES, DOM0, DRIVER_DOM, FileDisk, GUEST, MemDisk, STUBDOM, driverFor, grantDomains, tempImage, type WorldOptions,
 } from "./helpers/transport-world.ts";
+import type { GrantTables } from "../src/xen/grant-table.ts";
+import { grantShare } from "../src/transports/region-share.ts";
 import type { BlkBacking } from "../src/devices/blk-backing.ts";
 
 const cleanups: (() => void)[] = [];
@@ -20,12 +21,12 @@ afterEach(() => {
 
 const RING = 3 + 32; // descriptor, avail, used pages + 32 slots of 4 KiB
 
-function fatWorld(o: WorldOptions & { backend?: number; fv?: Partial<FatVirtqueueOptions>; env?: XenEnv } = {}) {
-  const env = o.env ?? xenDomains(o.build);
+function fatWorld(o: WorldOptions & { backend?: number; fv?: Partial<FatVirtqueueOptions>; env?: XenEnv & { gt: GrantTables } } = {}) {
+  const env = o.env ?? grantDomains(o.build);
   const m = env.hv.machine;
   const backing: BlkBacking = o.backing ?? new MemDisk(DISK_BYTES);
   const blk = new VirtioBlk({ backing, ...o.blk });
-  const t = new FatVirtqueueTransport({ env, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.fv });
+  const t = new FatVirtqueueTransport({ env, gt: env.gt, guest: GUEST, backend: o.backend ?? DOM0, device: blk, ...o.fv });
   const pages = new GuestPages(GUEST, 16, 2048);
   const driver = driverFor(m, t, o, pages); // rings go in the fat ring (ringPagesFor)
   const c = new Counters(m);
@@ -39,14 +40,22 @@ const PER_IO = {
   hvCopies: L.CNT_TR_COPIES_HV, kicks: L.CNT_FV_KICKS, irqs: L.CNT_FV_IRQS, sends: L.CNT_EVTCHN_SENDS,
   upcalls: L.CNT_EVTCHN_UPCALLS, notifications: L.CNT_TR_NOTIFICATIONS, interrupts: L.CNT_TR_INTERRUPTS,
   traps: L.CNT_TR_REG_TRAPS, foreignMaps: L.CNT_FOREIGN_MAPS, foreignUnmaps: L.CNT_FOREIGN_UNMAPS,
+  gntMaps: L.CNT_GNT_MAPS, gntUnmaps: L.CNT_GNT_UNMAPS, gntGrants: L.CNT_GNT_GUEST_GRANTS,
 };
 
 describe.each(["release", "debug"] as const)("fat-virtqueue x virtio-blk (%s)", (build) => {
-  it("maps the fat ring once at set-up; exposure is the ring with its slots", () => {
-    const env = xenDomains(build);
+  it("the guest grants the fat ring once at set-up and the backend maps those grants once; exposure is the ring with its slots", () => {
+    const env = grantDomains(build);
     const c = new Counters(env.hv.machine);
     const w = fatWorld({ env });
-    expect(c.pick({ maps: L.CNT_FOREIGN_MAPS, ring: L.CNT_FV_RING_PAGES_MAPPED, traps: L.CNT_TR_REG_TRAPS })).toEqual({ maps: RING, ring: RING, traps: 0 });
+    expect(c.pick({
+      grants: L.CNT_GNT_GUEST_GRANTS, maps: L.CNT_GNT_MAPS, ring: L.CNT_FV_RING_PAGES_MAPPED,
+      foreignMaps: L.CNT_FOREIGN_MAPS, traps: L.CNT_TR_REG_TRAPS,
+    })).toEqual({ grants: RING, maps: RING, ring: RING, foreignMaps: 0, traps: 0 });
+    // Every ring page: a writable permit_access entry for the backend that Xen marked in use.
+    const share = w.t.share as ReturnType<typeof grantShare>;
+    expect(share.kind).toBe("grant");
+    for (let i = 0; i < RING; i++) expect(share.flags(i)).toBe(L.GTF_PERMIT_ACCESS | L.GTF_READING | L.GTF_WRITING);
     expect(w.t.exposure()).toEqual({ reachable: RING, mapped: RING, mappedPeak: RING });
     expect(w.guest.capacity).toBe(BigInt(DISK_BYTES / 512));
   });
@@ -70,6 +79,7 @@ describe.each(["release", "debug"] as const)("fat-virtqueue x virtio-blk (%s)", 
       inCopies: 40 + 20, inBytes: 20 * (16 + 4096) + 20 * 16, outCopies: 20 + 40, outBytes: 20 + 20 * 4097,
       guestCopies: 120, backendCopies: 0, hvCopies: 0, kicks: r.kicks, irqs: r.interrupts, sends: r.kicks + r.interrupts,
       upcalls: r.kicks + r.interrupts, notifications: r.kicks, interrupts: r.interrupts, traps: 0, foreignMaps: 0, foreignUnmaps: 0,
+      gntMaps: 0, gntUnmaps: 0, gntGrants: 0,
     });
     expect(w.t.slotsFree).toBe(32);
   });
@@ -108,15 +118,33 @@ describe.each(["release", "debug"] as const)("fat-virtqueue x virtio-blk (%s)", 
     expect(w.t.slotsFree).toBe(2);
   });
 
-  it("set-up refusals and close()", () => {
-    const env = xenDomains(build);
-    const blk = new VirtioBlk({ backing: new MemDisk(DISK_BYTES) });
-    expect(() => new FatVirtqueueTransport({ env, guest: GUEST, backend: DRIVER_DOM, device: blk })).toThrow(TransportSetupError);
-    expect(() => new FatVirtqueueTransport({ env, guest: GUEST, backend: DOM0, device: blk, slotBytes: 100 })).toThrow(/slotBytes must be a positive multiple of 16/);
-    const t = new FatVirtqueueTransport({ env, guest: GUEST, backend: STUBDOM, device: blk });
+  it("serves the guest from a driver domain (it needs only the grants), and close() unmaps and revokes the ring's grants", () => {
+    const env = grantDomains(build);
+    const d = fatWorld({ build, env, backend: DRIVER_DOM });
+    const wl = new BlkPattern(d.guest, DISK_BYTES, 4, 5);
+    runHarness({ driver: d.driver, transport: d.t, workload: wl, iodepth: 2 });
+    expect(wl.verifyImage((d.backing as MemDisk).bytes)).toBe(4 * 4096);
+    expect(env.foreign.entries(DRIVER_DOM)).toEqual([]);
     const c = new Counters(env.hv.machine);
+    const share = d.t.share as ReturnType<typeof grantShare>;
+    d.t.close();
+    // One unmap call of 35 (Xen's batches of 32: 2 flushes), the guest ends access (no
+    // hypercall), both ends close the event channel.
+    expect(c.pick({ unmaps: L.CNT_GNT_UNMAPS, flushes: L.CNT_GNT_TLB_FLUSHES, hypercalls: L.CNT_HYPERCALLS }))
+      .toEqual({ unmaps: RING, flushes: 2, hypercalls: 1 + 2 });
+    for (let i = 0; i < RING; i++) expect(share.flags(i)).toBe(0);
+    expect(d.t.exposure()).toEqual({ reachable: 0, mapped: 0, mappedPeak: RING });
+  });
+
+  it("set-up refusals", () => {
+    const env = grantDomains(build);
+    const blk = new VirtioBlk({ backing: new MemDisk(DISK_BYTES) });
+    expect(() => new FatVirtqueueTransport({ env, gt: env.gt, guest: GUEST, backend: DOM0, device: blk, slotBytes: 100 })).toThrow(/slotBytes must be a positive multiple of 16/);
+    expect(() => new FatVirtqueueTransport({ env, gt: env.gt, guest: GUEST, backend: 9, device: blk })).toThrow("fat-virtqueue: backend domain 9 does not exist");
+    expect(() => new FatVirtqueueTransport({ env, gt: undefined as unknown as GrantTables, guest: GUEST, backend: DOM0, device: blk }))
+      .toThrow("fat-virtqueue: the world has no grant tables for it");
+    const t = new FatVirtqueueTransport({ env, gt: env.gt, guest: GUEST, backend: STUBDOM, device: blk });
     t.close();
-    expect(c.get(L.CNT_FOREIGN_UNMAPS)).toBe(RING);
     expect(t.exposure()).toEqual({ reachable: 0, mapped: 0, mappedPeak: RING });
   });
 });

@@ -82,6 +82,47 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     expect(w.env.ioreq.spi(GUEST, L.GUEST_VIRTIO_MMIO_SPI_FIRST)).toEqual({ level: 0, assertions: n });
   });
 
+  it("all-ram: maps every guest RAM page once at set-up (32 batches of 128), then 0 maps and 0 unmaps per I/O; exposure all RAM, mapped", () => {
+    const env = xenDomains(build);
+    const c0 = env.hv.machine.counter(L.CNT_FOREIGN_MAPS);
+    const w = foreignWorld({ build, env, mf: { mapping: { mode: "all-ram" } } });
+    // Set-up: all of RAM in 32 add_to_physmap_batch calls; the ring lies in it (no ring map).
+    expect(env.hv.machine.counter(L.CNT_FOREIGN_MAPS) - c0).toBe(GUEST_PAGES);
+    expect([w.m.counter(L.CNT_MF_MAP_CALLS), w.m.counter(L.CNT_MF_PAGES_MAPPED), w.m.counter(L.CNT_MF_RING_PAGES_MAPPED)]).toEqual([GUEST_PAGES / 128, GUEST_PAGES, 0]);
+    // Every RAM frame of the guest was populated by the mapping (Xen builds a guest's RAM whole).
+    expect(w.m.domainInfo(GUEST).populated).toBe(GUEST_PAGES);
+    expect(w.t.exposure()).toEqual({ reachable: GUEST_PAGES, mapped: GUEST_PAGES, mappedPeak: GUEST_PAGES });
+    const disk = w.backing as MemDisk;
+    const wl = new BlkPattern(w.guest, DISK_BYTES, 20, 12);
+    w.c.mark();
+    const r = runHarness({ driver: w.driver, transport: w.t, workload: wl, iodepth: 1 });
+    const n = wl.ops.length;
+    expect(r).toMatchObject({ submitted: n, completed: n, kicks: n, interrupts: n });
+    expect(wl.verifyImage(disk.bytes)).toBe(20 * 4096);
+    expect(wl.bytesVerified).toBe(20 * 4096);
+    // Per I/O: the register path only (3 ioreq round trips, 2 dm_ops): 5 hypercalls, no map.
+    expect(w.c.pick(PER_IO)).toEqual(scaled({
+      traps: 3, notifyTraps: 1, isrTraps: 2, ioreqs: 3, ioreqTraps: 3, emuHandled: 3, evtchnSends: 3, xenNotify: 3,
+      upcalls: 3, dmOps: 2, irqLevelOps: 2, spiRaised: 1, mapCalls: 0, foreignMaps: 0, foreignUnmaps: 0, batches: 0,
+      exposedIo: 0, hypercalls: 3 + 2, notifications: 1, interrupts: 1, merged: 0, copies: 0,
+    }, n));
+    expect(w.t.exposure()).toEqual({ reachable: GUEST_PAGES, mapped: GUEST_PAGES, mappedPeak: GUEST_PAGES });
+    w.c.mark();
+    w.t.close();
+    expect(w.c.pick({ unmaps: L.CNT_FOREIGN_UNMAPS, pagesUnmapped: L.CNT_MF_PAGES_UNMAPPED })).toEqual({ unmaps: GUEST_PAGES, pagesUnmapped: GUEST_PAGES });
+    expect(w.t.exposure()).toEqual({ reachable: 0, mapped: 0, mappedPeak: GUEST_PAGES });
+    expect(w.m.counter(L.CNT_TR_EXPOSED_MAPPED)).toBe(0);
+    expect(env.foreign.entries(DOM0)).toEqual([]);
+  });
+
+  it("all-ram from a backend that may not map the guest is refused at set-up, leaving no server behind", () => {
+    const env = xenDomains(build);
+    const blk = new VirtioBlk({ backing: new MemDisk(DISK_BYTES) });
+    expect(() => new MmioForeignTransport({ env, guest: GUEST, backend: DRIVER_DOM, device: blk, mapping: { mode: "all-ram" } })).toThrow(TransportSetupError);
+    expect(env.ioreq.servers(GUEST)).toEqual([]);
+    expect(env.foreign.entries(DRIVER_DOM)).toEqual([]);
+  });
+
   it("with the map cache keeps the header/status page mapped: one map and one unmap per I/O after the first", () => {
     const w = foreignWorld({ build, mf: { mapping: { mode: "cache" } } });
     const wl = new BlkPattern(w.guest, DISK_BYTES, 10, 3);
@@ -178,7 +219,8 @@ describe.each(["release", "debug"] as const)("mmio-foreign x virtio-blk (%s)", (
     env.hv.xsm = new NoForeign();
     const blk = new VirtioBlk({ backing: new MemDisk(DISK_BYTES) });
     expect(() => new MmioForeignTransport({ env, guest: GUEST, backend: DOM0, device: blk })).toThrow(
-      "mmio-foreign: backend d0 (Domain-0) may not map guest d1's memory (XSM map_gmfn_foreign denied); it must be the control domain or the guest's device-model target",
+      "mmio-foreign: backend d0 (Domain-0) may not map guest d1's memory (XSM map_gmfn_foreign denied); mmio-foreign reaches " +
+        "buffers by foreign mapping, so its device model must hold that right (a backend with device-model rights alone can serve the grant transports)",
     );
     expect(env.ioreq.servers(GUEST)).toEqual([]);
   });

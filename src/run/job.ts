@@ -27,7 +27,9 @@ export function worldOptionsFor(spec: JobSpec, extra: Partial<WorldOptions> & { 
   return {
     transport: spec.transport, arch, device: spec.device, seed: spec.seed,
     backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision,
-    backendDataPath: spec.options?.backendDataPath, ...transportSizesFor(spec), ...extra,
+    backendDataPath: spec.options?.backendDataPath, ...(spec.options?.foreignMap ? { foreignMap: spec.options.foreignMap } : {}),
+    ...transportSizesFor(spec),
+    ...(spec.blk ? { blk: { image: spec.blk.image, sizeBytes: spec.blk.sizeBytes, readOnly: spec.blk.readOnly } } : {}), ...extra,
   };
 }
 

@@ -25,10 +25,23 @@ export interface JobSpec {
   /** Requests (I/Os, messages, reads) to complete in the measured phase. */
   ios: number;
   seed: number;
+  /** virtio-blk's backing: a raw disk-image file (`image`: it must exist, its size is the
+   *  disk's, a multiple of 512 bytes; vxsim never creates one) or, without it, a 1 MiB memory
+   *  disk of `sizeBytes` (default 1 MiB). `readOnly` offers VIRTIO_BLK_F_RO and answers every
+   *  write with IOERR (as xl's `access=ro`); the file is then opened read-only. */
+  blk?: { image?: string; sizeBytes?: number; readOnly?: boolean };
   /** Hypervisor switches that change behaviour (default: off / the architecture's default). */
   options?: {
     tlbFlushElision?: boolean;
+    /** Where the backend runs (default dom0). "driver-domain": a domain other than dom0 whose
+     *  rights over the guest come from XSM (DRIVER_DOMAIN_POLICY: device-model rights and
+     *  grants, no foreign mapping): grant-map/copy/persistent and argo run there, mmio-foreign
+     *  and the other foreign-mapping transports are refused (docs/transports.md). */
     backendDomain?: "dom0" | "driver-domain";
+    /** mmio-foreign: how the device model reaches buffers. "per-request" (default, xen-troops'
+     *  virtio-disk): map each request's pages, unmap after; "cache": keep small segments'
+     *  pages mapped (LRU); "all-ram": map all guest RAM once at set-up, 0 maps per I/O. */
+    foreignMap?: "per-request" | "cache" | "all-ram";
     /** blk data moved by the backend's CPU (default) or by a disk's DMA on the reached pages. */
     backendDataPath?: "cpu" | "dma";
   };

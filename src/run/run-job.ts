@@ -5,6 +5,8 @@ import { existsSync } from "node:fs";
 import { loadProfile, loadShippedProfile, SHIPPED_PROFILES, type Profile } from "../cost/profile.ts";
 import type { AtomicsModel } from "../cost/primitives.ts";
 import type { Arch } from "../scenario/vocabulary.ts";
+import { FileDisk } from "../devices/blk-backing.ts";
+import type { InitialImage } from "../workloads/blk-stamp.ts";
 import { buildJob, settle, worldOptionsFor, type Job } from "./job.ts";
 import { RESULT_FORMAT, type JobResult, type JobSpec } from "./result.ts";
 import { runTimed } from "./timed.ts";
@@ -46,6 +48,15 @@ function payloadOf(job: Job, lane: number): () => number {
   return () => (lane === 0 ? job.net!.flow.stats(0).bytes : 0);
 }
 
+/** What an image file held before the run, so that reads of blocks the job did not write are
+ *  checked against it (a memory disk starts as zeroes, fio's default). Read once, whole. */
+function imageBefore(world: World): InitialImage | undefined {
+  const b = world.blk?.backing;
+  if (!(b instanceof FileDisk)) return undefined;
+  const before = b.read(0, b.size);
+  return (sector) => before.slice(sector * 512, sector * 512 + 512);
+}
+
 /** Bytes checked where they landed; throws if any byte did not arrive as written. */
 function verify(world: World, job: Job): number {
   const failures = job.failures();
@@ -64,7 +75,7 @@ export function runJob(spec: JobSpec, opts: RunJobOptions = {}): JobResult {
   const arch = ARCH_OF_ATOMICS[profile.atomics];
   const world = buildWorld({ ...worldOptionsFor(spec, { arch }), ...opts.world });
   try {
-    const job = buildJob(world, spec, { verifyPhase: false });
+    const job = buildJob(world, spec, { verifyPhase: false, initialImage: imageBefore(world) });
     // Set-up (rx buffers posted) is not part of the measured phase.
     job.prime();
     settle(world, job);

@@ -1,10 +1,10 @@
 // A scenario as jobs: one JobSpec per workload, with the transport and backend of the device
 // it drives, the machine's profile, the hypervisor's TLB-flush elision, the duration and the
-// seed. A duration in virtual time is refused (a job counts requests). Settings a JobSpec has
-// no field for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach
-// the job.
+// seed, and a disk's image (its file, or the size of an in-memory one) and read-only mode. A
+// duration in virtual time is refused (a job counts requests). Settings a JobSpec has no field
+// for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach the job.
 import { ConfigError } from "../scenario/config-error.ts";
-import type { Scenario, Workload } from "../scenario/scenario-types.ts";
+import type { Scenario, ScenarioDevice, Workload } from "../scenario/scenario-types.ts";
 import { transportName } from "../scenario/vocabulary.ts";
 import type { JobSpec } from "./result.ts";
 
@@ -33,6 +33,7 @@ export function scenarioJobs(s: Scenario): ScenarioJob[] {
       workload: jobWorkload(w),
       ios,
       seed: s.seed,
+      ...(dev.blk ? { blk: blkOf(dev.blk) } : {}),
       options: {
         tlbFlushElision: s.hypervisor.tlbFlushElision,
         backendDomain: dev.backend === 0 ? "dom0" : "driver-domain",
@@ -40,6 +41,13 @@ export function scenarioJobs(s: Scenario): ScenarioJob[] {
     };
     return { workload: w.name, device: w.device, spec };
   });
+}
+
+/** xl's disk target (a raw image file, its path resolved by the loader) or vxsim_memdisk size,
+ *  and `access=ro` / `r`. */
+function blkOf(b: NonNullable<ScenarioDevice["blk"]>): NonNullable<JobSpec["blk"]> {
+  const where = b.image.kind === "file" ? { image: b.image.path } : { sizeBytes: b.sizeBytes };
+  return { ...where, ...(b.readonly ? { readOnly: true } : {}) };
 }
 
 function jobWorkload(w: Workload): JobSpec["workload"] {

@@ -6,7 +6,7 @@ import type { Machine } from "../wasm/machine.ts";
 import { Rng } from "../sim/rng.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import { VirtioBlk } from "../devices/blk.ts";
-import { MemDisk, type BlkBacking } from "../devices/blk-backing.ts";
+import { FileDisk, MemDisk, type BlkBacking } from "../devices/blk-backing.ts";
 import { BLK_CONFIG_READS, BLK_DRIVER_FEATURES, BlkGuest } from "../devices/blk-guest.ts";
 import { VirtioNet } from "../devices/net.ts";
 import { NetBridge } from "../devices/net-bridge.ts";
@@ -37,6 +37,20 @@ export interface DeviceSet {
   view: WorldDevices;
   deviceOf(i: number): VirtioDevice;
   attach(i: number, m: Machine, t: Transport, pages: GuestPages, d: { eventIdx?: boolean; queueSize?: number }): VirtioDriver<any>;
+  /** Closes what the world opened (an image file). */
+  close(): void;
+}
+
+/** Opens the raw image file `path` (it must exist: vxsim never creates a disk image). */
+export function openImage(path: string, readOnly: boolean): FileDisk {
+  try {
+    return new FileDisk(path, { readOnly });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new Error(`disk image ${path}: no such file (blk.image must name an existing raw image; vxsim does not create one)`);
+    if (code === "EACCES" || code === "EROFS") throw new Error(`disk image ${path}: cannot open it ${readOnly ? "for reading" : "for writing"} (${code}); set blk.readOnly for a read-only image`);
+    throw e;
+  }
 }
 
 /** A locally administered unicast MAC per guest: 02:00:00:00:00:<i+1>. */
@@ -51,10 +65,19 @@ export function buildDevices(o: WorldOptions, guests: number): DeviceSet {
   };
   switch (o.device) {
     case "blk": {
-      const backing = o.blk?.backing ?? new MemDisk(o.blk?.sizeBytes ?? DEFAULT_DISK_BYTES);
-      const device = new VirtioBlk({ backing, readOnly: o.blk?.readOnly, dataPath: o.backendDataPath });
+      const readOnly = o.blk?.readOnly;
+      const opened = !o.blk?.backing && o.blk?.image !== undefined ? openImage(o.blk.image, readOnly ?? false) : undefined;
+      const backing = o.blk?.backing ?? opened ?? new MemDisk(o.blk?.sizeBytes ?? DEFAULT_DISK_BYTES);
+      let device: VirtioBlk;
+      try {
+        device = new VirtioBlk({ backing, readOnly, dataPath: o.backendDataPath });
+      } catch (e) {
+        opened?.close();
+        throw e;
+      }
       return {
         view,
+        close: () => opened?.close(),
         deviceOf: () => device,
         attach: (_i, m, t, pages, d) => {
           const driver = up(m, t, pages, d, BLK_DRIVER_FEATURES, BLK_CONFIG_READS, 1);
@@ -73,6 +96,7 @@ export function buildDevices(o: WorldOptions, guests: number): DeviceSet {
       view.net = net;
       return {
         view,
+        close: () => {},
         deviceOf: (i) => devices[i]!,
         attach: (i, m, t, pages, d) => {
           const driver = up(m, t, pages, d, NET_DRIVER_FEATURES, NET_CONFIG_READS, 2);
@@ -86,6 +110,7 @@ export function buildDevices(o: WorldOptions, guests: number): DeviceSet {
       const device = new VirtioRng({ rng: new Rng(seed), label: RNG_LABEL, maxBytesPerRequest: o.rng?.maxBytesPerRequest });
       return {
         view,
+        close: () => {},
         deviceOf: () => device,
         attach: (_i, m, t, pages, d) => {
           const driver = up(m, t, pages, d, 0n, [], 1);

@@ -6,6 +6,7 @@ import type { Arch, TransportChoice } from "../scenario/vocabulary.ts";
 import type { XenArch } from "../xen/hypervisor.ts";
 import { guestAtomicsFor } from "../xen/atomics.ts";
 import { DummyPolicy, type XsmPolicy } from "../xen/xsm.ts";
+import { parseXsmPolicy } from "../xen/xsm-policy.ts";
 import { GrantTables } from "../xen/grant-table.ts";
 import { Argo } from "../xen/argo.ts";
 import { Xenstore } from "../xen/xenstore.ts";
@@ -50,6 +51,35 @@ export const BACKEND_DOM = 3;
 /** RAM of Domain-0, driver and stub domains: 4 MiB, room for backend areas sized to 64 KiB jobs. */
 const SERVICE_PAGES = 1024;
 
+const ALL_OPS = "grant_mapref,grant_copy,grant_setup,evtchn_interdomain,evtchn_send,map_gmfn_foreign,dm_op," +
+  "argo_enable,argo_register_single_source,argo_register_any_source,argo_send,xenstore";
+const PEER_OPS = "grant_mapref,grant_copy,evtchn_interdomain,evtchn_send,argo_send,argo_register_single_source";
+
+/** The Flask policy a world with a driver domain runs under unless told otherwise: the
+ *  driver domain (back_t) holds device-model rights over its guests (front_t) — dm_op, so it
+ *  may run an IOREQ server for their virtio-mmio windows, drive their interrupt lines and
+ *  acquire the ioreq pages, as a Flask policy's `hvm { dm }` grants — and grants, event
+ *  channels and Argo with them, but NOT map_gmfn_foreign: it reaches only what a guest
+ *  grants it (SUSE's grant DMA design). Domain-0 keeps every right. */
+export const DRIVER_DOMAIN_POLICY = [
+  "# driver domain: device model of its guests by policy, no foreign mapping of their RAM",
+  `allow dom0_t * ${ALL_OPS}`,
+  `allow * self ${ALL_OPS}`,
+  "deny back_t front_t map_gmfn_foreign",
+  `allow back_t front_t dm_op,${PEER_OPS}`,
+  `allow front_t back_t ${PEER_OPS}`,
+  `allow * dom0_t ${PEER_OPS}`,
+  "allow * xen_t argo_enable,evtchn_send,evtchn_interdomain",
+  "default deny",
+].join("\n");
+
+/** The XSM module of a world: the caller's, else the driver-domain policy when the backend
+ *  runs in one, else Xen's dummy module. */
+export function worldXsm(placement: BackendPlacement, xsm: XsmPolicy | undefined): XsmPolicy {
+  if (xsm) return xsm;
+  return placement === "driver-domain" ? parseXsmPolicy(DRIVER_DOMAIN_POLICY, "driver-domain.xsm") : new DummyPolicy();
+}
+
 export interface HostOptions {
   choice: TransportChoice;
   arch: Arch;
@@ -75,9 +105,9 @@ export function buildHosts(o: HostOptions): WorldHosts {
   }
 
   const xenArch = XEN_ARCH_OF[o.arch];
-  const env: XenWorldEnv = makeXenEnv({ machine, arch: xenArch, xsm: o.xsm ?? new DummyPolicy(), atomics: guestAtomicsFor(o.arch, machine) });
+  const env: XenWorldEnv = makeXenEnv({ machine, arch: xenArch, xsm: worldXsm(o.placement, o.xsm), atomics: guestAtomicsFor(o.arch, machine) });
   const id = o.choice.id;
-  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent") {
+  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent" || id === "fat-virtqueue") {
     env.gt = new GrantTables(env.hv);
     env.gt.elideUnaccessedFlush = o.tlbFlushElision ?? false;
   }

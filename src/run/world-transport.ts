@@ -14,6 +14,7 @@ import { FatVirtqueueTransport } from "../transports/fat-virtqueue.ts";
 import { GrantMapTransport } from "../transports/grant-map.ts";
 import { KvmIoeventfdTransport } from "../transports/kvm-ioeventfd.ts";
 import { MmioForeignTransport } from "../transports/mmio-foreign.ts";
+import type { ForeignMapMode } from "../transports/foreign-map.ts";
 import { PresharedBounceTransport } from "../transports/preshared-bounce.ts";
 import { PvP2mTransport } from "../transports/pv-p2m.ts";
 import { TransportSetupError, type Transport } from "../transports/types.ts";
@@ -52,6 +53,8 @@ export interface TransportSite {
   argoRingLen?: number;
   /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
   dataPath?: "cpu" | "dma";
+  /** mmio-foreign's buffer mapping (default per request). */
+  foreignMap?: ForeignMapMode;
 }
 
 const need = <T>(v: T | undefined, id: string, what: string): T => {
@@ -70,7 +73,7 @@ export function createTransport(s: TransportSite): Transport {
     case "kvm-ioeventfd":
       return new KvmIoeventfdTransport({ vm: need(s.vm, id, "KVM VM"), device, eventIdx: s.eventIdx });
     case "mmio-foreign":
-      return new MmioForeignTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx });
+      return new MmioForeignTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ...(s.foreignMap ? { mapping: { mode: s.foreignMap } } : {}) });
     case "grant-map":
     case "grant-copy":
     case "grant-persistent": {
@@ -97,7 +100,7 @@ export function createTransport(s: TransportSite): Transport {
       return new PvP2mTransport({ env: e, xenstore: xs, guest, backend, device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder });
     }
     case "fat-virtqueue":
-      return new FatVirtqueueTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes, slots: s.fatSlots });
+      return new FatVirtqueueTransport({ env: env(), gt: need(s.env?.gt, id, "grant tables"), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, slotBytes: s.fatSlotBytes, slots: s.fatSlots });
     case "preshared-bounce":
       return new PresharedBounceTransport({ env: env(), guest, backend, device, eventIdx: s.eventIdx, ringPages: rings, poolPages: s.bouncePoolPages });
   }

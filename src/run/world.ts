@@ -9,6 +9,7 @@ import { parseTransport, TRANSPORT_SPELLINGS, type Arch, type DeviceKind, type T
 import type { XenArch } from "../xen/hypervisor.ts";
 import type { XsmPolicy } from "../xen/xsm.ts";
 import type { BlkBacking } from "../devices/blk-backing.ts";
+import type { ForeignMapMode } from "../transports/foreign-map.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import { TransportSetupError, type Exposure, type Transport } from "../transports/types.ts";
 import type { VirtioDriver } from "../virtio/driver.ts";
@@ -24,18 +25,24 @@ export interface WorldOptions {
   transport: string;
   arch: Arch;
   device: DeviceKind;
-  /** Where the backend runs (default dom0): a driver domain (no privilege over the guests),
-   *  or the guest's device-model stub domain (`target` = the guest). Ignored by KVM only in
-   *  the sense that it must be dom0 there: the VMM runs in the host. */
+  /** Where the backend runs (default dom0): a driver domain (not dom0, no `target`: its rights
+   *  over the guests come from XSM, by default DRIVER_DOMAIN_POLICY: device-model rights and
+   *  grants, no foreign mapping; under `xsm: new DummyPolicy()` it has none), or the guest's
+   *  device-model stub domain (`target` = the guest). KVM: only dom0 (the VMM is in the host). */
   backend?: BackendPlacement;
   /** XenServer's flush elision for unmap batches whose mappings were never touched. */
   tlbFlushElision?: boolean;
   /** How the backend's device moves blk data: its CPU (default) or a disk's DMA (see VirtioBlk). */
   backendDataPath?: "cpu" | "dma";
+  /** mmio-foreign's buffer mapping (default "per-request"; foreign-map.ts). */
+  foreignMap?: ForeignMapMode;
   build?: "release" | "debug";
-  /** XSM module (default Xen's dummy module on every arch, so driver domains are not denied by SILO). */
+  /** XSM module (default: Xen's dummy module on every arch, so driver domains are not denied by
+   *  SILO; with a driver-domain backend, DRIVER_DOMAIN_POLICY). */
   xsm?: XsmPolicy;
-  blk?: { backing?: BlkBacking; sizeBytes?: number; readOnly?: boolean };
+  /** virtio-blk's store: `backing`, else the raw image file `image` (opened here, closed with
+   *  the world), else a memory disk of `sizeBytes`. */
+  blk?: { backing?: BlkBacking; image?: string; sizeBytes?: number; readOnly?: boolean };
   net?: {
     /** Two guests through the backend's bridge (default), or one guest whose frames come back. */
     topology?: "pair" | "loopback";
@@ -130,6 +137,7 @@ export function buildWorld(o: WorldOptions): World {
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
         fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
+        foreignMap: o.foreignMap,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });
@@ -139,6 +147,7 @@ export function buildWorld(o: WorldOptions): World {
     }
   } catch (e) {
     for (const ep of endpoints) ep.transport.close();
+    devs.close();
     throw e;
   }
   const transports = endpoints.map((e) => e.transport);
@@ -154,6 +163,7 @@ export function buildWorld(o: WorldOptions): World {
     ),
     close: () => {
       for (const t of transports) t.close();
+      devs.close();
     },
   };
 }

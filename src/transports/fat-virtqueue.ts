@@ -1,18 +1,22 @@
 // fat-virtqueue (Linaro's proposal): the virtqueue is enlarged with one payload slot per
 // descriptor, and descriptors point inside the ring's own slot area. Only the ring is shared,
-// once at set-up: here the backend foreign-maps it (dom0 or the guest's device-model target),
-// standing in for the one-time grant of the proposal; it never maps anything else
-// (shared-region.ts does the region, the channel and the backend). The frontend copies each
+// once at set-up: the guest grants the enlarged ring's pages to the backend and the backend
+// maps those grants, once; it never maps anything else and needs no foreign-mapping right, so
+// a driver domain can serve it (shared-region.ts does the region, the channel and the backend;
+// region-share.ts the grants). The frontend copies each
 // device-readable buffer into a slot before adding it and each device-written slot back out
 // after use. The backend reads and writes the slots in place (0 backend copies). A buffer
 // larger than a slot is refused before anything is added (the driver's submit throws, leaving
 // the ring unchanged): large payloads do not suit this design.
 import * as L from "../wasm/layout.ts";
+import type { GrantTables } from "../xen/grant-table.ts";
 import { setupFail, SharedRegionTransport, type SharedRegionOptions } from "./shared-region.ts";
 
 const PAGE = 4096;
 
 export interface FatVirtqueueOptions extends SharedRegionOptions {
+  /** The grant tables (required: the ring is granted). */
+  gt: GrantTables;
   /** Payload slots after the rings (default 32) and the bytes of each (default 4096). The
    *  region defaults to the guest's top `ringPages` + slot pages. */
   slots?: number;
@@ -33,7 +37,7 @@ export class FatVirtqueueTransport extends SharedRegionTransport {
     if (!Number.isInteger(slots) || slots < 1) fail(`slots must be a positive integer, got ${o.slots}`);
     if (!Number.isInteger(slotBytes) || slotBytes < 16 || slotBytes % 16 !== 0) fail(`slotBytes must be a positive multiple of 16, got ${o.slotBytes}`);
     super(o, {
-      id: "fat-virtqueue", dataPages: Math.ceil((slots * slotBytes) / PAGE), dataName: "ring's slots",
+      id: "fat-virtqueue", dataPages: Math.ceil((slots * slotBytes) / PAGE), dataName: "ring's slots", share: "grant",
       counters: {
         regionMapped: L.CNT_FV_RING_PAGES_MAPPED, irqs: L.CNT_FV_IRQS, kicks: L.CNT_FV_KICKS,
         copiesIn: L.CNT_FV_SLOT_COPIES_IN, copiesOut: L.CNT_FV_SLOT_COPIES_OUT, bytesIn: L.CNT_FV_SLOT_BYTES_IN, bytesOut: L.CNT_FV_SLOT_BYTES_OUT,

@@ -2,7 +2,10 @@
 // ring pages are mapped once when a queue becomes ready; buffer pages are mapped per request
 // (one batch call, one remove_from_physmap per page afterwards) or, for small segments in
 // "cache" mode, kept in an LRU map cache as virtio-disk does for request headers and status
-// bytes. All mappings go in a window of gfns above the backend's RAM.
+// bytes. All mappings go in a window of gfns above the backend's RAM. In "all-ram" mode the
+// device model maps the guest's whole RAM once at set-up instead (as a vhost-user style
+// backend maps the guest's memory regions), at consecutive gfns of its own: rings and buffers
+// are then reached by translation, with no map or unmap per request.
 import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
@@ -13,10 +16,13 @@ import { gpaRing, ringAreaBytes, type RingAddrs } from "../virtio/rings.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
 import type { Reach } from "./chain-io.ts";
 
+export type ForeignMapMode = "per-request" | "cache" | "all-ram";
+
 export interface ForeignMapPolicy {
   /** "per-request" maps every buffer page for the request; "cache" keeps pages of segments of
-   *  at most `smallMax` bytes mapped (LRU, `cachePages`), the rest per request. */
-  mode: "per-request" | "cache";
+   *  at most `smallMax` bytes mapped (LRU, `cachePages`), the rest per request; "all-ram" maps
+   *  every RAM page of the guest once (mapAllRam) and never maps per request. */
+  mode: ForeignMapMode;
   smallMax?: number;
   cachePages?: number;
 }
@@ -33,6 +39,9 @@ export class ForeignBufferMap {
   /** Cached guest gfn -> backend gfn, in LRU order (oldest first). */
   private readonly cache = new Map<number, number>();
   private ringSlots: { gfn: number; n: number }[] = [];
+  /** all-ram: the backend gfn guest gfn 0 is mapped at (-1: not mapped), and how many pages. */
+  private allBase = -1;
+  private allPages = 0;
   mapped = 0;
   mappedPeak = 0;
 
@@ -69,6 +78,45 @@ export class ForeignBufferMap {
     this.gauge(-1);
   }
 
+  // ---- all RAM ---------------------------------------------------------------------------
+
+  /** Maps guest gfns [0, pages) at backend gfns [baseGfn, baseGfn + pages) in batches of
+   *  MAP_BATCH; 0, or the first error (everything mapped so far is unmapped again). Every RAM
+   *  gfn of a Xen guest is populated when it is built; the model populates on first use, and
+   *  a foreign map of a gfn not used yet populates it, so this gives the guest all its frames. */
+  mapAllRam(baseGfn: number, pages: number): number {
+    const gfns = Array.from({ length: pages }, (_, i) => i);
+    const errs = this.map(gfns, gfns.map((g) => baseGfn + g));
+    this.machine.bump(L.CNT_MF_MAP_CALLS, Math.ceil(pages / MAP_BATCH));
+    this.machine.bump(L.CNT_MF_PAGES_MAPPED, errs.filter((e) => e === 0).length);
+    this.allBase = baseGfn;
+    this.allPages = pages;
+    const bad = errs.find((e) => e !== 0);
+    if (bad === undefined) return 0;
+    errs.forEach((e, i) => {
+      if (e !== 0) return;
+      this.privcmd.unmapGfn(baseGfn + i);
+      this.gauge(-1);
+    });
+    this.allBase = -1;
+    return bad;
+  }
+
+  /** Unmaps the whole-RAM mapping (close). */
+  unmapAllRam(): void {
+    if (this.allBase < 0) return;
+    for (let i = 0; i < this.allPages; i++) this.privcmd.unmapGfn(this.allBase + i);
+    this.machine.bump(L.CNT_MF_PAGES_UNMAPPED, this.allPages);
+    this.gauge(-this.allPages);
+    this.allBase = -1;
+  }
+
+  /** all-ram: where `len` bytes at guest `gpa` are in the backend (RAM is contiguous there). */
+  private reachAll(gpa: number, len: number): { domid: number; gpa: number; len: number } | string {
+    if (gpa >= this.allPages * L.PAGE_SIZE) return `guest gfn ${Math.floor(gpa / L.PAGE_SIZE)} is not RAM`;
+    return { domid: this.backend, gpa: this.allBase * L.PAGE_SIZE + gpa, len: Math.min(len, this.allPages * L.PAGE_SIZE - gpa) };
+  }
+
   // ---- rings ---------------------------------------------------------------------------
 
   /** Maps the three ring areas (each area's pages contiguous in the backend's space); the
@@ -77,6 +125,12 @@ export class ForeignBufferMap {
   mapRing(dmaRing: RingAddrs, packed: boolean): RingAddrs | number {
     const ring = gpaRing(dmaRing);
     const bytes = ringAreaBytes(ring.size, packed);
+    if (this.allBase >= 0) {
+      const at = [ring.desc, ring.driver, ring.device].map((a, i) => this.reachAll(a, bytes[i]!));
+      if (at.some((r, i) => typeof r === "string" || r.len < bytes[i]!)) return L.VQ_E3_RING_OUTSIDE_RAM;
+      const [desc, driver, device] = at.map((r) => (r as { gpa: number }).gpa) as [number, number, number];
+      return { size: ring.size, desc, driver, device };
+    }
     const areas = [[ring.desc, bytes[0]], [ring.driver, bytes[1]], [ring.device, bytes[2]]] as const;
     const mine: { gfn: number; n: number }[] = [];
     const placed: number[] = [];
@@ -129,6 +183,7 @@ export class ForeignBufferMap {
 
   /** Maps what the chain needs; `reach` finds its bytes, `close` unmaps the per-request pages. */
   openChain(chain: Chain): { reach: Reach; close: () => void } {
+    if (this.allBase >= 0) return { reach: (dma, len) => this.reachAll(dmaGpa(dma), len), close: () => {} };
     const where = new Map<number, number>(); // guest gfn -> backend gfn
     const failed = new Map<number, string>(); // guest gfn -> why it is not mapped
     const perRequest: number[] = [];

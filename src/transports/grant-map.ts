@@ -79,6 +79,10 @@ const BOUNCE_PAGES = 32;
 
 const bit = (n: number) => 1n << BigInt(n);
 
+/** gref -> backend gpa of a chain's mappings, with the handles to unmap them by (absent for
+ *  mappings that outlive the chain: the persistent pool's). */
+type MapWithHandles = Map<number, number> & { handles?: { gref: number; gfn: number; handle: number }[] };
+
 export class GrantMapTransport implements Transport {
   readonly id: (typeof MODE_ID)[GrantMode];
   readonly mode: GrantMode;
@@ -194,7 +198,7 @@ export class GrantMapTransport implements Transport {
               close: () => {},
             };
           }
-          const maps = this.mode === "persistent" ? this.poolMaps : this.mapChain(chain.segs);
+          const maps = this.mode === "persistent" ? this.persistentMaps(chain.segs) : this.mapChain(chain.segs);
           return {
             io: new SegmentChainIo(m, chain, (addr, len) => {
               const d = decodeGrantDma(addr);
@@ -203,9 +207,7 @@ export class GrantMapTransport implements Transport {
               if (at === undefined) return `gref ${d.gref} is not mapped`;
               return { domid: be.domid, gpa: at + d.offset, len: Math.min(len, PAGE - d.offset) };
             }),
-            close: () => {
-              if (this.mode === "map") this.unmapChain(maps);
-            },
+            close: () => this.unmapChain(maps), // the pool's own mappings stay
           };
         },
         interrupt: () => m.bump(this.backend.regs.raise(L.VIRTIO_MMIO_INT_VRING) ? L.CNT_TR_INTERRUPTS : L.CNT_TR_INTERRUPTS_MERGED),
@@ -240,6 +242,25 @@ export class GrantMapTransport implements Transport {
     this.m.bump(L.CNT_GP_POOL_PAGES_MAPPED, n);
     this.poolHandles = got;
     for (const r of got) this.poolMaps.set(r.gref, r.gfn * PAGE);
+  }
+
+  private inPool(gref: number): boolean {
+    return gref >= this.poolFirstRef && gref < this.poolFirstRef + this.poolUsed.length;
+  }
+
+  /** The pool's mappings, plus the chain's overflow buffers (granted outside the pool because
+   *  it was full) mapped for this request only, as blkback maps a request's grants when its
+   *  persistent grants are used up: one map batch now, one unmap call (and its flush) at close. */
+  private persistentMaps(segs: readonly { addr: DmaAddr; len: number; write: boolean }[]): Map<number, number> {
+    const overflow = segs.filter((s) => {
+      const d = decodeGrantDma(s.addr);
+      return d !== undefined && !this.inPool(d.gref);
+    });
+    if (overflow.length === 0) return this.poolMaps;
+    const own = this.mapChain(overflow);
+    const all = new Map([...this.poolMaps, ...own]);
+    (all as MapWithHandles).handles = (own as MapWithHandles).handles;
+    return all;
   }
 
   /** A run of `n` free pool pages, or -1. */
@@ -300,12 +321,12 @@ export class GrantMapTransport implements Transport {
     if (!got) return out; // every access then fails: the chain completes with an I/O error
     this.m.bump(L.CNT_GM_PAGES_MAPPED, got.length);
     for (const r of got) out.set(r.gref, r.gfn * PAGE);
-    (out as Map<number, number> & { handles?: typeof got }).handles = got;
+    (out as MapWithHandles).handles = got;
     return out;
   }
 
   private unmapChain(maps: Map<number, number>): void {
-    const got = (maps as Map<number, number> & { handles?: { gfn: number; handle: number }[] }).handles;
+    const got = (maps as MapWithHandles).handles;
     if (!got || got.length === 0) return;
     // DMA-only pages apart, so an eliding Xen can skip that call's flush (the backend knows
     // which pages its CPU touched; here it reads its own mappings' accessed bits).
@@ -409,13 +430,14 @@ export class GrantMapTransport implements Transport {
       const off = buf.gpa % PAGE;
       const n = pagesSpanned(off, buf.len);
       const at = this.poolTake(n);
-      if (at < 0) {
-        this.m.bump(L.CNT_GP_POOL_EXHAUSTED);
-        throw new DriverError(`${this.id}: no run of ${n} free pages in the persistent pool`);
+      if (at >= 0) {
+        this.m.bump(L.CNT_GP_POOL_TAKES, n);
+        if (!buf.write) this.guestCopy(buf.gpa, (this.poolGfn + at) * PAGE + off, buf.len);
+        return grantDmaAddr(this.poolFirstRef + at, off);
       }
-      this.m.bump(L.CNT_GP_POOL_TAKES, n);
-      if (!buf.write) this.guestCopy(buf.gpa, (this.poolGfn + at) * PAGE + off, buf.len);
-      return grantDmaAddr(this.poolFirstRef + at, off);
+      // No run of free pool pages: the buffer is granted as it is (no copy) and the backend
+      // maps it for this request only (persistentMaps), blkback's fallback past its pool.
+      this.m.bump(L.CNT_GP_POOL_EXHAUSTED);
     }
     const { first, n } = this.grantPages(buf.gpa, buf.len, !buf.write);
     this.m.bump(L.CNT_GM_GRANTS, n);
@@ -425,7 +447,7 @@ export class GrantMapTransport implements Transport {
 
   private unexpose(buf: GuestBuf, addr: DmaAddr): void {
     const d = decodeGrantDma(addr)!;
-    if (this.mode === "persistent") {
+    if (this.mode === "persistent" && this.inPool(d.gref)) {
       const at = d.gref - this.poolFirstRef;
       if (buf.write) this.guestCopy((this.poolGfn + at) * PAGE + d.offset, buf.gpa, buf.len);
       this.poolUsed.fill(0, at, at + pagesSpanned(d.offset, buf.len));

@@ -6,7 +6,8 @@
 // x86 ISA IRQ: set_isa_irq_level; riscv64 modelled as Arm, mmio-irq.ts); the guest's handler
 // reads InterruptStatus and writes InterruptACK (two more round trips), and the ACK lowers the
 // line (a second dm_op). Rings are foreign-mapped when a queue becomes ready, buffers
-// per request or through a map cache (foreign-map.ts). The backend may map ALL guest RAM.
+// per request or through a map cache (foreign-map.ts), or the whole of guest RAM is mapped
+// once at set-up ("all-ram"). The backend may map ALL guest RAM.
 import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort } from "../virtio/port.ts";
@@ -31,7 +32,8 @@ export interface MmioForeignOptions {
   index?: number;
   base?: number;
   irq?: number;
-  /** Buffer mapping (default per request). */
+  /** Buffer mapping (default per request, as xen-troops' virtio-disk; "all-ram" maps all of
+   *  guest RAM at set-up). */
   mapping?: ForeignMapPolicy;
   /** Backend RAM page for hypercall arguments (default 0). */
   scratchGfn?: number;
@@ -116,7 +118,8 @@ export class MmioForeignTransport implements Transport {
     if (mr < 0) undo(`map_io_range_to_ioreq_server 0x${this.base.toString(16)} returned ${errnoName(mr)}`);
     if (foreign.exposure(be.domid, g.domid).reachable === 0) {
       undo(`backend d${be.domid} (${be.name}) may not map guest d${g.domid}'s memory (XSM map_gmfn_foreign denied); ` +
-        "it must be the control domain or the guest's device-model target");
+        "mmio-foreign reaches buffers by foreign mapping, so its device model must hold that right (a backend with " +
+        "device-model rights alone can serve the grant transports)");
     }
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn });
     this.irq = new DeviceIrq({
@@ -124,8 +127,12 @@ export class MmioForeignTransport implements Transport {
       counters: { irqLevelOps: L.CNT_MF_IRQ_LEVEL_OPS, isaIrqOps: L.CNT_MF_ISA_IRQ_OPS },
     });
     const windowPages = o.windowPages ?? 512;
-    this.maps = new ForeignBufferMap(this.privcmd, g.domid, takeBackendGfns(hv, be.domid, windowPages), windowPages,
-      o.mapping ?? { mode: "per-request" });
+    const mapping = o.mapping ?? { mode: "per-request" };
+    this.maps = new ForeignBufferMap(this.privcmd, g.domid, takeBackendGfns(hv, be.domid, windowPages), windowPages, mapping);
+    if (mapping.mode === "all-ram") {
+      const rc = this.maps.mapAllRam(takeBackendGfns(hv, be.domid, g.ramPages), g.ramPages);
+      if (rc !== 0) undo(`mapping guest d${g.domid}'s ${g.ramPages} RAM pages returned ${errnoName(rc)}`);
+    }
     const m = hv.machine;
     this.backend = new VirtioBackend({
       machine: m,
@@ -197,6 +204,7 @@ export class MmioForeignTransport implements Transport {
     this.closed = true;
     this.maps.releaseRings();
     this.maps.dropCache();
+    this.maps.unmapAllRam();
     this.detach();
     this.emulator.stop();
     this.env.hv.machine.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.ramPages);

@@ -27,7 +27,7 @@ export class PresharedBounceTransport extends SharedRegionTransport {
     const poolPages = o.poolPages ?? 32;
     if (!Number.isInteger(poolPages) || poolPages < 1) setupFail("preshared-bounce")(`poolPages must be a positive integer, got ${o.poolPages}`);
     super(o, {
-      id: "preshared-bounce", dataPages: poolPages, dataName: "shared pool",
+      id: "preshared-bounce", dataPages: poolPages, dataName: "shared pool", share: "foreign",
       counters: {
         regionMapped: L.CNT_PB_REGION_PAGES_MAPPED, irqs: L.CNT_PB_IRQS, kicks: L.CNT_PB_KICKS,
         copiesIn: L.CNT_PB_BOUNCE_IN_COPIES, copiesOut: L.CNT_PB_BOUNCE_OUT_COPIES, bytesIn: L.CNT_PB_BOUNCE_IN_BYTES, bytesOut: L.CNT_PB_BOUNCE_OUT_BYTES,

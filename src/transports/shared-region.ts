@@ -1,8 +1,8 @@
 // What preshared-bounce and fat-virtqueue share: one region of guest RAM per device, shared
 // once at set-up and never changed — the rings at its start, a data area (a bounce pool, or
-// the fat ring's payload slots) after them. The backend foreign-maps the whole region once (it
-// must be allowed to map the guest: dom0 or the guest's device-model target) and never maps
-// anything else. The frontend copies a device-readable buffer into the data area before adding
+// the fat ring's payload slots) after them. The backend maps the whole region once and never
+// maps anything else: by foreign mapping (preshared-bounce: it must be allowed to map the
+// guest) or through grants the guest made of it (fat-virtqueue), region-share.ts. The frontend copies a device-readable buffer into the data area before adding
 // it and a device-written one back out after use (guest copies); the backend touches the data
 // area in place. Kicks and interrupts are sends on one event channel; the register block is
 // plain shared memory (no trap), so its accesses are not counted. A subclass says how the data
@@ -12,16 +12,15 @@ import * as L from "../wasm/layout.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
-import { Privcmd } from "../xen/privcmd.ts";
-import { errnoName } from "../xen/errno.ts";
+import type { GrantTables } from "../xen/grant-table.ts";
 import { VirtioBackend } from "./backend.ts";
 import { SegmentChainIo } from "./chain-io.ts";
 import { EvtchnLink, linkFrontend, placeRingInRegion } from "./evtchn-link.ts";
-import { takeBackendGfns, type XenEnv } from "./xen-env.ts";
+import { foreignShare, grantShare, type RegionShare } from "./region-share.ts";
+import type { XenEnv } from "./xen-env.ts";
 import { TransportSetupError, type Exposure, type Transport, type TransportId } from "./types.ts";
 
 const PAGE = 4096;
-const MAP_CHUNK = 128;
 
 export interface SharedRegionOptions {
   env: XenEnv;
@@ -35,6 +34,8 @@ export interface SharedRegionOptions {
   /** Backend RAM page for hypercall arguments (default 0). */
   scratchGfn?: number;
   eventIdx?: boolean;
+  /** The grant tables, for a transport whose region is granted (fat-virtqueue). */
+  gt?: GrantTables;
 }
 
 /** The subclass's part: its id, the data area's size and the counters it keeps. */
@@ -43,6 +44,8 @@ export interface RegionSpec {
   dataPages: number;
   /** Where a buffer outside the data area is said to be (in a refusal). */
   dataName: string;
+  /** The region is foreign-mapped by the backend, or granted by the guest and grant-mapped. */
+  share: "foreign" | "grant";
   counters: { regionMapped: number; irqs: number; kicks: number; copiesIn: number; copiesOut: number; bytesIn: number; bytesOut: number };
 }
 
@@ -68,12 +71,13 @@ export abstract class SharedRegionTransport implements Transport {
   protected readonly dataBytes: number;
   private readonly spec: RegionSpec;
   private readonly beBase: number; // backend gfn where the region is mapped
-  private readonly privcmd: Privcmd;
+  /** How the region reaches the backend: foreign-mapped, or granted and grant-mapped. */
+  readonly share: RegionShare;
   private readonly link: EvtchnLink;
   private closed = false;
 
   protected constructor(o: SharedRegionOptions, spec: RegionSpec) {
-    const { hv, ioreq, foreign } = o.env;
+    const { hv } = o.env;
     const fail = setupFail(spec.id);
     this.spec = spec;
     this.env = o.env;
@@ -90,34 +94,21 @@ export abstract class SharedRegionTransport implements Transport {
     if (!Number.isInteger(regionGfn) || regionGfn < 0 || regionGfn + this.regionPages > g.ramPages) {
       fail(`region gfns [${regionGfn}, ${regionGfn + this.regionPages}) are not inside guest d${g.domid}'s ${g.ramPages} pages of RAM`);
     }
-    if (foreign.exposure(be.domid, g.domid).reachable === 0) {
-      fail(`backend d${be.domid} (${be.name}) may not map guest d${g.domid}'s memory (XSM map_gmfn_foreign denied); ` +
-        "it must be the control domain or the guest's device-model target");
-    }
     this.regionGpa = regionGfn * PAGE;
     this.dataGpa = (regionGfn + ringPages) * PAGE;
     this.dataBytes = spec.dataPages * PAGE;
     this.ringPages = new GuestPages(g.domid, regionGfn, ringPages);
 
-    // The one mapping of the transport's life: the whole region, at set-up.
-    this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn: o.scratchGfn ?? 0 });
-    this.beBase = takeBackendGfns(hv, be.domid, this.regionPages);
-    for (let i = 0; i < this.regionPages; i += MAP_CHUNK) {
-      const n = Math.min(MAP_CHUNK, this.regionPages - i);
-      const own = Array.from({ length: n }, (_, k) => regionGfn + i + k);
-      const at = Array.from({ length: n }, (_, k) => this.beBase + i + k);
-      const r = this.privcmd.mapForeign(g.domid, own, at);
-      const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
-      if (bad !== undefined) {
-        this.unmapRegion(i + (typeof r === "number" ? 0 : r.findIndex((e) => e !== 0)));
-        fail(`mapping the region returned ${errnoName(bad)}`);
-      }
-    }
+    // The one sharing of the transport's life: the whole region, at set-up.
+    const site = { env: o.env, guest: g, backend: be, regionGfn, pages: this.regionPages, scratchGfn: o.scratchGfn ?? 0, fail };
+    if (spec.share === "grant") this.share = grantShare({ ...site, gt: o.gt ?? fail("the world has no grant tables for it") });
+    else this.share = foreignShare(site);
+    this.beBase = this.share.beBase;
     const m = hv.machine;
     m.bump(spec.counters.regionMapped, this.regionPages);
 
     const region = { gpa: this.regionGpa, ringEnd: this.regionGpa + ringPages * PAGE, beBase: this.beBase };
-    const link = EvtchnLink.connect(o.env, spec.id, g.domid, be.domid, { undo: () => this.unmapRegion(this.regionPages) });
+    const link = EvtchnLink.connect(o.env, spec.id, g.domid, be.domid, { undo: () => this.share.release() });
     this.link = link;
     this.backend = new VirtioBackend({
       machine: m,
@@ -156,10 +147,6 @@ export abstract class SharedRegionTransport implements Transport {
     const addr = dmaGpa(dma);
     if (addr < this.dataGpa || addr >= this.dataGpa + this.dataBytes) return `outside the ${this.spec.dataName}`;
     return { domid: this.backendDomid, gpa: addr - this.regionGpa + this.beBase * PAGE, len: Math.min(len, this.runEnd(addr) - addr) };
-  }
-
-  private unmapRegion(n: number): void {
-    for (let i = 0; i < n; i++) this.privcmd.unmapGfn(this.beBase + i);
   }
 
   /** A frontend copy within the guest's RAM, into or out of the data area. */
@@ -206,7 +193,7 @@ export abstract class SharedRegionTransport implements Transport {
     this.closed = true;
     this.backend.reset();
     this.link.detach();
-    this.unmapRegion(this.regionPages);
+    this.share.release();
     this.link.close();
     const m = this.env.hv.machine;
     m.bump(L.CNT_TR_EXPOSED_REACHABLE, -this.regionPages);

@@ -1422,7 +1422,7 @@ export const CNT_TR_GRANT_PERSISTENT_BASE = 528;
 export const CNT_GP_POOL_GRANTS = 528; // pool pages granted at set-up
 export const CNT_GP_POOL_PAGES_MAPPED = 529; // pool pages the backend mapped at set-up (kept)
 export const CNT_GP_POOL_TAKES = 530; // pool pages a buffer used (per I/O)
-export const CNT_GP_POOL_EXHAUSTED = 531; // buffers refused: no run of free pool pages
+export const CNT_GP_POOL_EXHAUSTED = 531; // buffers that found no run of free pool pages: granted and mapped per request
 export const CNT_TR_GRANT_COPY_BASE = 544;
 // grant-copy (544..559): the backend copies through GNTTABOP_copy instead of mapping.
 export const CNT_GC_COPY_CALLS = 544; // GNTTABOP_copy hypercalls (one per device read or write of a chain, per bounce batch)
