@@ -4,12 +4,10 @@
 import { SHIPPED_PROFILES } from "../cost/profile.ts";
 import type { JobSpec } from "../run/result.ts";
 import { TRANSPORT_SPELLINGS } from "../scenario/vocabulary.ts";
+import { TRANSPORT_VARIANT_NAMES } from "../transports/registry.ts";
 
-/** Each transport once (argo in both variants; bare `argo` is the buffered one). */
-export const COMPARE_TRANSPORTS: readonly string[] = [
-  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent",
-  "argo:buffered", "argo:sg", "pv-p2m", "fat-virtqueue", "preshared-bounce",
-];
+/** Each transport once, each variant of one that has them (argo:buffered, argo:sg). */
+export const COMPARE_TRANSPORTS: readonly string[] = TRANSPORT_VARIANT_NAMES;
 
 export interface CompareOptions {
   ios: number;

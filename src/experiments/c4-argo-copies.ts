@@ -3,12 +3,10 @@
 // from the sender's buffers, so the source side makes 1 copy. Counted per copier from the
 // jobs' counters (payload bytes moved / request size), and what it costs per architecture.
 import * as L from "../wasm/layout.ts";
+import { ARGO_VARIANTS, type ArgoVariant } from "../transports/argo.ts";
 import { ARCHES, archesOf, round, runSeeds } from "./common.ts";
 import { BLK_RWS, blkSpec, failureNotes, iosPerJob, nsPerIo, requireRunJob, runJobs, type BlkRw, type Outcome } from "./jobs.ts";
 import type { Experiment, ExperimentTable, RunOptions, Verdict } from "./types.ts";
-
-export const ARGO_VARIANTS = ["buffered", "sg"] as const;
-export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
 
 /** Data copies per I/O by who makes them: payload bytes each copier moved per I/O over the
  *  request size (the blk header and status bytes ride along and are a rounding error). */

@@ -4,14 +4,16 @@
 // descriptors name, the device reads again. A transport exposes the backend when the second
 // read differs. The verdict compares what was observed with the claim's split.
 import { runDoubleFetch, type DoubleFetchResult } from "../run/double-fetch.ts";
+import { TRANSPORT_VARIANT_NAMES, transportEntry } from "../transports/registry.ts";
 import type { Arch } from "./common.ts";
 import { round, runSeeds } from "./common.ts";
 import { blkSpec, iosPerJob } from "./jobs.ts";
 import type { Experiment, ExperimentTable, RunOptions, Verdict } from "./types.ts";
 
-/** The transports the claim calls copying (the backend works on its own copy). */
-export const COPYING = ["grant-copy", "argo:buffered", "argo:sg"] as const;
-export const SHARED = ["kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-persistent", "pv-p2m", "fat-virtqueue", "preshared-bounce"] as const;
+/** The claim's split: transports whose backend works on its own copy, and those whose backend
+ *  reads the guest's memory in place (each transport's registry entry says which). */
+export const COPYING: readonly string[] = TRANSPORT_VARIANT_NAMES.filter((n) => transportEntry(n)!.data === "copied");
+export const SHARED: readonly string[] = TRANSPORT_VARIANT_NAMES.filter((n) => transportEntry(n)!.data === "shared");
 /** Double fetch is about whose memory the backend reads, not the CPU: one architecture on
  *  which every transport runs. */
 export const C7_ARCH: Arch = "arm64-v8.1-lse";
@@ -42,13 +44,13 @@ export function c7Verdict(rows: readonly C7Row[]): Verdict {
       continue;
     }
     const o = r.result.observed;
-    const copying = (COPYING as readonly string[]).includes(r.transport);
+    const copying = COPYING.includes(r.transport);
     if (o.chains === 0) misses.push(`${where}: no request was probed`);
     else if (copying && exposed(r.result)) misses.push(`${where}: copying, yet ${o.bytesChanged} bytes changed under the device`);
     else if (!copying && !exposed(r.result)) misses.push(`${where}: shared memory, yet no byte changed under the device`);
   }
   if (misses.length > 0) return { holds: false, text: `${misses.length}/${rows.length} cases contradict the claim: ${misses.join("; ")}` };
-  const shared = rows.filter((r) => !(COPYING as readonly string[]).includes(r.transport));
+  const shared = rows.filter((r) => !COPYING.includes(r.transport));
   const share = Math.min(...shared.map((r) => r.result!.observed.bytesChanged / r.result!.observed.bytesProbed));
   return {
     holds: true,

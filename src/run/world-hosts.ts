@@ -12,6 +12,7 @@ import { Argo } from "../xen/argo.ts";
 import { Xenstore } from "../xen/xenstore.ts";
 import { KvmVm } from "../kvm/kvm.ts";
 import { makeXenEnv } from "../transports/xen-env.ts";
+import { TRANSPORTS } from "../transports/registry.ts";
 import type { XenWorldEnv } from "./world-transport.ts";
 import type { BackendPlacement } from "./world.ts";
 
@@ -107,12 +108,13 @@ export function buildHosts(o: HostOptions): WorldHosts {
   const xenArch = XEN_ARCH_OF[o.arch];
   const env: XenWorldEnv = makeXenEnv({ machine, arch: xenArch, xsm: worldXsm(o.placement, o.xsm), atomics: guestAtomicsFor(o.arch, machine) });
   const id = o.choice.id;
-  if (id === "grant-map" || id === "grant-copy" || id === "grant-persistent" || id === "fat-virtqueue") {
+  const needs = TRANSPORTS[id].needs;
+  if (needs.includes("grant-tables")) {
     env.gt = new GrantTables(env.hv);
     env.gt.elideUnaccessedFlush = o.tlbFlushElision ?? false;
   }
-  if (id === "argo") env.argo = env.hv.register(new Argo(env.hv, { enabled: true }));
-  if (id === "pv-p2m") env.xenstore = env.hv.register(new Xenstore(env.hv, { evtchn: env.evtchn }));
+  if (needs.includes("argo")) env.argo = env.hv.register(new Argo(env.hv, { enabled: true }));
+  if (needs.includes("xenstore")) env.xenstore = env.hv.register(new Xenstore(env.hv, { evtchn: env.evtchn }));
 
   const domains: WorldDomain[] = [];
   const add = (domid: number, name: string, role: DomainRole, cfg: { ramPages: number; control?: boolean; driverDomain?: boolean; target?: number; label?: string }) => {

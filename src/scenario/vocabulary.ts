@@ -2,45 +2,23 @@
 // virtual times. Parsers return undefined on bad input; callers turn that into a ConfigError
 // with the location they know.
 
-export const TRANSPORT_IDS = [
-  "mmio-foreign",
-  "grant-map",
-  "grant-persistent",
-  "grant-copy",
-  "argo",
-  "pv-p2m",
-  "fat-virtqueue",
-  "preshared-bounce",
-  "kvm-ioeventfd",
-] as const;
-export type TransportId = (typeof TRANSPORT_IDS)[number];
+import { TRANSPORTS, TRANSPORT_VARIANT_NAMES, type TransportChoice } from "../transports/registry.ts";
+import { TRANSPORT_IDS, type TransportId } from "../transports/types.ts";
+import type { ArgoVariant } from "../transports/argo.ts";
 
-export const ARGO_VARIANTS = ["buffered", "sg"] as const;
-export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
+export { TRANSPORT_IDS, type TransportId, type TransportChoice, type ArgoVariant };
 
-/** A transport as configured: `argo` alone means the buffered variant. */
-export interface TransportChoice {
-  id: TransportId;
-  /** Only for argo: buffered (3 copies) or sg (scatter-gather source, 1 copy). */
-  variant?: ArgoVariant;
-}
+/** Every spelling a user may write (each id, and `id:variant` for a transport with variants), sorted for messages. */
+export const TRANSPORT_SPELLINGS: readonly string[] = [...TRANSPORT_IDS, ...TRANSPORT_VARIANT_NAMES.filter((n) => n.includes(":"))].sort();
 
-/** Every spelling a user may write, for messages. */
-export const TRANSPORT_SPELLINGS: readonly string[] = [
-  ...TRANSPORT_IDS.filter((t) => t !== "argo"),
-  "argo",
-  ...ARGO_VARIANTS.map((v) => `argo:${v}`),
-].sort();
-
-/** `grant-map`, `argo`, `argo:sg`, `argo:buffered`. */
+/** `grant-map`, `argo` (its first variant), `argo:sg`, `argo:buffered`. */
 export function parseTransport(text: string): TransportChoice | undefined {
   const [id, variant, extra] = text.split(":");
   if (extra !== undefined || !(TRANSPORT_IDS as readonly string[]).includes(id!)) return undefined;
-  if (id === "argo") {
-    if (variant === undefined) return { id: "argo", variant: "buffered" };
-    return (ARGO_VARIANTS as readonly string[]).includes(variant) ? { id: "argo", variant: variant as ArgoVariant } : undefined;
-  }
-  return variant === undefined ? { id: id as TransportId } : undefined;
+  const variants = TRANSPORTS[id as TransportId].variants;
+  if (!variants) return variant === undefined ? { id: id as TransportId } : undefined;
+  if (variant === undefined) return { id: id as TransportId, variant: variants[0] as ArgoVariant };
+  return variants.includes(variant) ? { id: id as TransportId, variant: variant as ArgoVariant } : undefined;
 }
 
 export function transportName(t: TransportChoice): string {

@@ -45,7 +45,9 @@ import { UpcallRouter, type XenEnv } from "./xen-env.ts";
 import type { EventChannels } from "../xen/evtchn.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
-export type ArgoVariant = "buffered" | "sg";
+/** buffered (3 copies) or sg (scatter-gather source, 1 copy); the first is what bare `argo` means. */
+export const ARGO_VARIANTS = ["buffered", "sg"] as const;
+export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
 
 export interface ArgoTransportOptions {
   env: XenEnv;

@@ -1,6 +1,7 @@
 // Public exports of the transport layer, the generic guest driver, the devices and KVM model
 // it ships with (re-exported by src/index.ts).
 export { TRANSPORT_IDS, TransportSetupError, type Exposure, type Transport, type TransportId } from "./types.ts";
+export { TRANSPORTS, TRANSPORT_VARIANT_NAMES, transportEntry, type TransportChoice, type TransportEntry, type TransportSite, type XenSubsystem, type XenWorldEnv } from "./registry.ts";
 export { KvmIoeventfdTransport, type KvmIoeventfdOptions } from "./kvm-ioeventfd.ts";
 export { MmioForeignTransport, type MmioForeignOptions } from "./mmio-foreign.ts";
 export { GrantMapTransport, decodeGrantDma, grantDmaAddr, type GrantMapOptions, type GrantMode } from "./grant-map.ts";

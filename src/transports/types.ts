@@ -4,8 +4,9 @@
 import type { FrontendPort } from "../virtio/port.ts";
 import type { VirtioDevice } from "../devices/types.ts";
 
+/** Every transport id, in the order tables list them; each has an entry in registry.ts. */
 export const TRANSPORT_IDS = [
-  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-persistent", "grant-copy", "argo", "pv-p2m", "fat-virtqueue",
+  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent", "argo", "pv-p2m", "fat-virtqueue",
   "preshared-bounce",
 ] as const;
 export type TransportId = (typeof TRANSPORT_IDS)[number];
