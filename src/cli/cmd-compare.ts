@@ -9,6 +9,7 @@ import { renderReport } from "../report/html.ts";
 import type { JobResult, JobSpec } from "../run/result.ts";
 import { compareJobs, type CompareOptions } from "./compare-jobs.ts";
 import { DEFAULT_JOB } from "./job-ref.ts";
+import { checkProfileRef } from "./profile-ref.ts";
 import { addOutputOptions, emit, fmt, textTable, type OutputOptions } from "./output.ts";
 import { progressBar } from "./progress.ts";
 import type { RunJob } from "./run-job.ts";
@@ -83,6 +84,7 @@ export async function compareCommand(o: CompareCommandOptions, runJob: RunJob): 
   } catch (e) {
     throw new UserError(`vxsim compare: ${(e as Error).message}`);
   }
+  for (const p of o.profiles ?? []) checkProfileRef(p, "compare");
   const claims = o.claims === false ? [] : EXPERIMENTS;
   const bar = progressBar("compare", specs.length + claims.length, o.quiet);
   const out: CompareOutput = { ios: o.ios ?? 400, seed: o.seed ?? 1, rows: [], claims: [] };

@@ -8,6 +8,7 @@ import { buildTrace, traceToJson } from "../report/trace.ts";
 import type { JobSpec } from "../run/result.ts";
 import { TRANSPORT_SPELLINGS } from "../scenario/vocabulary.ts";
 import { summarizeJob } from "./job-summary.ts";
+import { checkProfileRef } from "./profile-ref.ts";
 import { addOutputOptions, emit, fmt, textTable, type OutputOptions } from "./output.ts";
 import type { RunJob } from "./run-job.ts";
 import { UserError } from "./user-error.ts";
@@ -60,6 +61,7 @@ export function jobSpecOf(o: JobCommandOptions): JobSpec {
 
 export function jobCommand(o: JobCommandOptions, runJob: RunJob): number {
   const spec = jobSpecOf(o);
+  checkProfileRef(spec.profile, "job");
   const r = runJob(spec, { trace: o.trace !== undefined || o.speedscope !== undefined });
   if (o.trace !== undefined) writeFileSync(o.trace, traceToJson(buildTrace(r)));
   if (o.speedscope !== undefined) writeFileSync(o.speedscope, profileToJson(buildProfile(r)));
@@ -73,8 +75,8 @@ export function jobCommand(o: JobCommandOptions, runJob: RunJob): number {
     json: result,
     rows: () => [{ transport: spec.transport, device: spec.device, ...s }],
     table: () => textTable(
-      ["transport", "device", "arch", "I/Os", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "hcalls/IO"],
-      [[spec.transport, spec.device, r.arch, r.ios, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo, r.perIo.copies, r.perIo.maps,
+      ["transport", "device", "profile", "I/Os", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "hcalls/IO"],
+      [[spec.transport, spec.device, r.profile, r.ios, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo, r.perIo.copies, r.perIo.maps,
         r.perIo.tlbFlushes, r.perIo.traps, r.perIo.hypercalls].map(fmt)],
       2,
     ),

@@ -38,10 +38,10 @@ export async function runCommand(file: string, o: OutputOptions, load: () => Run
 function printableRun(out: RunOutput, jobs: ScenarioJob[]): Printable {
   const rows = () => out.jobs.map((j, i) => ({ workload: j.workload, device: j.device, transport: jobs[i]!.spec.transport, ...summarizeJob(j.result) }));
   const table = () => {
-    const head = ["workload", "device", "transport", "arch", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "notifs/IO"];
+    const head = ["workload", "device", "transport", "profile", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "notifs/IO"];
     const body = out.jobs.map((j, i) => {
       const r = j.result;
-      return [j.workload, j.device, jobs[i]!.spec.transport, r.arch, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo,
+      return [j.workload, j.device, jobs[i]!.spec.transport, r.profile, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo,
         r.perIo.copies, r.perIo.maps, r.perIo.tlbFlushes, r.perIo.traps, r.perIo.notifications].map(fmt);
     });
     return `vxsim run ${out.scenario} (${out.file})\n` + textTable(head, body, 4);
