@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../src/scenario/config-error.ts";
@@ -218,7 +218,7 @@ describe("valid scenarios", () => {
   it("accepts a profile file with its arch, and the KVM baseline", () => {
     const w = world({
       "s.yaml": scenario({ machine: "machine: { profile: profiles/mine.yaml, arch: riscv64 }", transport: "transport: kvm-ioeventfd" }),
-      "profiles/mine.yaml": "name: mine\n",
+      "profiles/mine.yaml": readFileSync("profiles/riscv64.yaml", "utf8"), // validated at load
       "guest.cfg": GUEST,
       "images/guest.img": IMAGE,
     });
@@ -308,7 +308,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["multi-line quoted inline xl", { "s.yaml": scenario({ domains: "domains:\n  - xl: \"name = 'g'\n      memory = 5\"" }) }, "s.yaml:3: domains[0].xl: write multi-line xl.cfg as a literal block (xl: |) or a list of lines, so that line numbers are kept"],
     ["duplicate domain names", { ...base, "s.yaml": scenario({ domains: "domains:\n  - cfg: guest.cfg\n  - xl: name = 'guest'" }) }, "s.yaml:4: name: domain name 'guest' is already used by domains[0] (guest.cfg)"],
     ["hvm on Arm", { ...base, "guest.cfg": GUEST + "type = 'hvm'\n", "s.yaml": scenario({ machine: "machine: { profile: arm64-v8.0 }" }) }, "guest.cfg:4: type: hvm guests do not exist on arm64-v8.0 (Arm and RISC-V guests are pvh)"],
-    ["memory too large", { ...base, "guest.cfg": GUEST + "memory = 8192\n" }, "guest.cfg:4: memory: 8192 MiB does not fit: vxsim's guest-physical space is 4 GiB with grant and foreign mappings above RAM (at most 4095 MiB)"],
+    ["memory too large", { ...base, "guest.cfg": GUEST.replace("memory = 256", "memory = 8192") }, "guest.cfg:2: memory: 8192 MiB does not fit: vxsim's guest-physical space is 4 GiB with grant and foreign mappings above RAM (at most 4095 MiB)"],
     // devices and transports
     ["unknown backend", { ...base, "guest.cfg": lines("name = 'guest'", "disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=drv' ]") }, "guest.cfg:2: disk[0]: backend 'drv' is not a domain of this scenario (expected one of: Domain-0, guest)"],
     ["backend is itself", { ...base, "guest.cfg": lines("name = 'guest'", "disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=1' ]") }, "guest.cfg:2: disk[0]: backend '1' is the domain itself"],
