@@ -179,7 +179,7 @@ describe("valid scenarios", () => {
         "  - netperf: { device: a/vif0, peer: b/vif0, test: stream, message_size: 16k }",
         "  - netperf: { name: lat, device: b/vif0, peer: loopback, test: rr, request_size: 64, response_size: 1k }",
         "  - rng: { device: a/virtio0, read_size: 32 }",
-        "duration: { time: 2.5ms }",
+        "duration: { ios: 250 }",
         "seed: 4294967295",
       ),
       "policies/argo.xsm": lines("default allow"),
@@ -206,7 +206,7 @@ describe("valid scenarios", () => {
       { kind: "netperf", name: "lat", device: "b/vif0", peer: "loopback", test: "rr", messageSize: 0, requestSize: 64, responseSize: 1024, site: expect.anything() },
       { kind: "rng", name: "rng2", device: "a/virtio0", readSize: 32, site: expect.anything() },
     ]);
-    expect(s.duration).toEqual({ kind: "time", ns: 2_500_000 });
+    expect(s.duration).toEqual({ kind: "ios", ios: 250 });
     expect(s.seed).toBe(4294967295);
     const file = "s.yaml";
     expect(s.warnings.map((x) => x.replaceAll(`${w.dir}/`, ""))).toEqual([
@@ -278,7 +278,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["workload with two kinds", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda, rw: read }\n    rng: { device: guest/xvda }" }) }, "s.yaml:5: workloads[0]: expected exactly one of: fio, netperf, rng (found: fio, rng)"],
     ["bad rw", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda, rw: rw }" }) }, "s.yaml:5: workloads[0].fio.rw: unknown value 'rw' (expected one of: read, write, randread, randwrite, randrw)"],
     ["missing rw", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda }" }) }, "s.yaml:5: workloads[0].fio.rw: missing (a required key)"],
-    ["duration with both", { ...base, "s.yaml": scenario({ duration: "duration: { ios: 1, time: 1ms }" }) }, "s.yaml:6: duration: expected exactly one of: ios, time (found: ios, time)"],
+    ["duration in virtual time", { ...base, "s.yaml": scenario({ duration: "duration: { time: 10ms }" }) }, "s.yaml:6: duration.ios: missing (a required key)\ns.yaml:6: duration.time: unknown key 'time' (expected one of: ios)"],
     ["devices entry without transport", { ...base, "s.yaml": scenario({ devices: "devices:\n  guest/xvda: {}" }) }, "s.yaml:9: devices.guest/xvda.transport: missing (a required key)"],
     [
       "several schema errors at once, in line order",
@@ -342,7 +342,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["peer is a disk", { ...base, "guest.cfg": GUEST + "vif = [ 'model=virtio-net' ]\n", "s.yaml": scenario({ workloads: "workloads:\n  - netperf: { device: guest/vif0, peer: guest/xvda, test: rr }" }) }, "s.yaml:5: workloads[0].netperf.peer: netperf's peer needs a net device; 'guest/xvda' is a blk device"],
     ["rng read too large", { ...base, "guest.cfg": GUEST + "virtio = [ 'type=virtio,device4' ]\n", "s.yaml": scenario({ workloads: "workloads:\n  - rng: { device: guest/virtio0, read_size: 1M }" }) }, "s.yaml:5: workloads[0].rng.read_size: must be 1 to 65536 bytes, got 1048576"],
     ["duplicate workload names", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { name: a, device: guest/xvda, rw: read }\n  - fio: { name: a, device: guest/xvda, rw: read }" }) }, "s.yaml:6: workloads[1].fio.name: workload name 'a' is already used by workloads[0]"],
-    ["bad duration", { ...base, "s.yaml": scenario({ duration: "duration: { time: 10 minutes }" }) }, "s.yaml:6: duration.time: invalid time '10 minutes' (expected a positive number with a unit ns, us, ms or s, such as 10ms)"],
+    ["bad duration", { ...base, "s.yaml": scenario({ duration: "duration: { ios: 0 }" }) }, "s.yaml:6: duration.ios: must be at least 1, got 0"],
   ];
 
   it("has at least 20 cases", () => {
