@@ -104,6 +104,12 @@ describe("vxsim profiles, versions and failed jobs (child process)", () => {
   const badProfile = join(dir, "bad-profile.yaml");
   writeFileSync(badProfile, readFileSync("profiles/x86-64.yaml", "utf8").replace(/(vm_exit:\n\s+cycles:) \d+/, "$1 -5"));
   const badLine = readFileSync(badProfile, "utf8").split("\n").findIndex((l) => l.includes("cycles: -5")) + 1;
+  /** A scenario file in `dir`: `head` lines, then an rng workload on g/virtio0. */
+  const rngScenario = (name: string, head: string[]): string => {
+    const file = join(dir, name);
+    writeFileSync(file, [...head, "workloads: [ { rng: { device: g/virtio0 } } ]", "duration: { ios: 5 }", "seed: 1"].join("\n"));
+    return file;
+  };
 
   it.each([
     ["job with a bad profile file", ["job", "--transport", "grant-map", "--profile", badProfile], `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n`],
@@ -120,15 +126,23 @@ describe("vxsim profiles, versions and failed jobs (child process)", () => {
   });
 
   it("exit 2: a scenario whose profile file is bad names the profile's line", () => {
-    const scenario = join(dir, "badprof.yaml");
-    writeFileSync(scenario, [
+    const scenario = rngScenario("badprof.yaml", [
       "machine: { profile: bad-profile.yaml, arch: x86-64 }",
       "domains: [ { xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4' ]\" ] } ]",
-      "workloads: [ { rng: { device: g/virtio0 } } ]",
-      "duration: { ios: 5 }",
-      "seed: 1",
-    ].join("\n"));
+    ]);
     expect(vxsim("run", scenario)).toEqual({ status: 2, stdout: "", stderr: `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n` });
+  });
+
+  it("exit 2: a scenario whose backend's domain may not serve the transport, before anything runs", () => {
+    const scenario = rngScenario("placement.yaml", [
+      "machine: { profile: x86-64 }",
+      "transport: mmio-foreign",
+      "domains:",
+      "  - xl: [ \"name = 'netdom'\", 'driver_domain = 1' ]",
+      "  - xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4,backend=netdom' ]\" ]",
+    ]);
+    expect(vxsim("run", scenario)).toEqual({ status: 2, stdout: "", stderr: `${scenario}:5: virtio[0]: g/virtio0: backend 'netdom' cannot serve transport mmio-foreign: ` +
+      "it has no device-model privilege over 'g' (Domain-0 holds it, and a stub domain whose target is 'g'); use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg)\n" });
   });
 
   it("--version prints package.json's version", () => {

@@ -28,7 +28,7 @@ describe("scenarioJobs", () => {
       "machine: { profile: riscv64 }",
       "hypervisor: { tlb_flush_elision: true, argo: { enabled: true } }",
       "transport: argo:sg",
-      "devices: { g/xvdb: { transport: grant-copy } }",
+      "devices: { g/xvdb: { transport: argo:buffered } }",
       "domains:",
       "  - xl: |",
       "      name = 'drv'",
@@ -50,7 +50,7 @@ describe("scenarioJobs", () => {
     const jobs = scenarioJobs(s);
     expect(jobs.map((j) => [j.workload, j.device, j.spec.transport, j.spec.device, j.spec.options?.backendDomain])).toEqual([
       ["fio0", "g/xvda", "argo:sg", "blk", "dom0"],
-      ["seq", "g/xvdb", "grant-copy", "blk", "driver-domain"],
+      ["seq", "g/xvdb", "argo:buffered", "blk", "driver-domain"],
       ["netperf2", "g/vif0", "argo:sg", "net", "dom0"],
       ["lat", "g/vif1", "grant-persistent", "net", "dom0"],
       ["rng4", "g/virtio0", "argo:sg", "rng", "dom0"],
@@ -63,6 +63,32 @@ describe("scenarioJobs", () => {
       { kind: "rng", readSize: 32 },
     ]);
     for (const j of jobs) expect(j.spec).toMatchObject({ profile: "riscv64", ios: 500, seed: 42, options: { tlbFlushElision: true } });
+  });
+
+  it("refuses at the device's line a backend the transport does not allow from a driver domain, naming the privilege", () => {
+    const text = (transport: string, type = "pvh") => lines(
+      "machine: { profile: x86-64 }",
+      "hypervisor: { argo: { enabled: true } }",
+      `transport: ${transport}`,
+      "domains:",
+      "  - xl: |",
+      "      name = 'netdom'",
+      "      driver_domain = 1",
+      "  - xl: |",
+      "      name = 'web'",
+      `      type = '${type}'`,
+      "      disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=netdom' ]",
+      "workloads: [ { fio: { device: web/xvda, rw: randread, bs: 4k, iodepth: 1 } } ]",
+      "duration: { ios: 5 }",
+      "seed: 1",
+    );
+    const jobs = (transport: string, type?: string) => scenarioJobs(parseScenario(text(transport, type), { file: "d.yaml", baseDir: tmpdir() }));
+    const allowed = "use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg)";
+    expect(() => jobs("mmio-foreign")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
+      `web/xvda: backend 'netdom' cannot serve transport mmio-foreign: it has no device-model privilege over 'web' (Domain-0 holds it, and a stub domain whose target is 'web'); ${allowed}`));
+    expect(() => jobs("pv-p2m", "pv")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
+      `web/xvda: backend 'netdom' cannot serve transport pv-p2m: only Domain-0, the control domain, may serve it; ${allowed}`));
+    expect(jobs("argo:sg")[0]!.spec).toMatchObject({ transport: "argo:sg", options: { backendDomain: "driver-domain" } });
   });
 
   it("passes a profile file by path", () => {
