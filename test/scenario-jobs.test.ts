@@ -144,6 +144,14 @@ describe("vxsim run (plumbing)", () => {
     expect(printed.join("")).toMatch(/│ fio0\s+│ guest\/xvda │ grant-map\s+│ arm64-v8.0 │\s+20000 │\s+1.5 │\s+4 │\s+9 │\s+123.5 │\s+1 │\s+1 │\s+0.5 │\s+0 │\s+1 │/);
   });
 
+  it("--seed replaces the scenario's seed in every job and in the output", async () => {
+    const seen: JobSpec[] = [];
+    const out = join(mkdtempSync(join(tmpdir(), "vxsim-run-")), "r.json");
+    expect(await runCommand("scenarios/blk-randread.yaml", { out, quiet: true, seed: 77 }, () => echoRunner(seen))).toBe(0);
+    expect(seen.map((s) => s.seed)).toEqual([77]);
+    expect(JSON.parse(readFileSync(out, "utf8")).seed).toBe(77);
+  });
+
   it("reports a bad scenario before loading the runner", async () => {
     const load = vi.fn(() => echoRunner([]));
     await expect(runCommand("scenarios/guest.cfg", { quiet: true }, load)).rejects.toBeInstanceOf(ConfigError);

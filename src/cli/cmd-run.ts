@@ -11,18 +11,25 @@ import type { RunJob } from "./run-job.ts";
 export interface RunOutput {
   scenario: string;
   file: string;
+  seed: number;
   jobs: { workload: string; device: string; result: JobResult }[];
+}
+
+export interface RunCommandOptions extends OutputOptions {
+  /** Replaces the scenario's seed. */
+  seed?: number;
 }
 
 /** Loads the scenario, then the job runner (so a bad scenario is reported first), runs the
  *  scenario's jobs and prints them. */
-export async function runCommand(file: string, o: OutputOptions, load: () => RunJob | Promise<RunJob>): Promise<number> {
+export async function runCommand(file: string, o: RunCommandOptions, load: () => RunJob | Promise<RunJob>): Promise<number> {
   const s = loadScenario(file);
   if (!o.quiet) for (const w of s.warnings) console.error(`vxsim run: warning: ${w}`);
-  const jobs = scenarioJobs(s);
+  const seed = o.seed ?? s.seed;
+  const jobs = scenarioJobs({ ...s, seed });
   const runJob = await load();
   const bar = progressBar(`run ${s.name}`, jobs.length, o.quiet);
-  const out: RunOutput = { scenario: s.name, file, jobs: [] };
+  const out: RunOutput = { scenario: s.name, file, seed, jobs: [] };
   try {
     for (const j of jobs) {
       out.jobs.push({ workload: j.workload, device: j.device, result: runJob(j.spec) });
@@ -44,16 +51,17 @@ function printableRun(out: RunOutput, jobs: ScenarioJob[]): Printable {
       return [j.workload, j.device, jobs[i]!.spec.transport, r.profile, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo,
         r.perIo.copies, r.perIo.maps, r.perIo.tlbFlushes, r.perIo.traps, r.perIo.notifications].map(fmt);
     });
-    return `vxsim run ${out.scenario} (${out.file})\n` + textTable(head, body, 4);
+    return `vxsim run ${out.scenario} (${out.file}), seed ${out.seed}\n` + textTable(head, body, 4);
   };
   return { json: out, rows, table };
 }
 
-export function registerRun(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>): void {
+export function registerRun(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>, int: (name: string, min: number, max: number) => (v: string) => number): void {
   addOutputOptions(
     program
       .command("run")
       .argument("<scenario>", "scenario file (YAML)")
-      .description("run every workload of a scenario and print its results"),
-  ).action((file: string, o: OutputOptions) => run(() => runCommand(file, o, load)));
+      .description("run every workload of a scenario and print its results")
+      .option("--seed <n>", "seed of every job, instead of the scenario's seed", int("--seed", 0, 2 ** 32 - 1)),
+  ).action((file: string, o: RunCommandOptions) => run(() => runCommand(file, o, load)));
 }

@@ -91,8 +91,8 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
   }
 }
 
-registerSweep(program, settle);
-registerRun(program, settle, loadRunJob);
+registerSweep(program, settle, intOption);
+registerRun(program, settle, loadRunJob, intOption);
 registerCompare(program, settle, loadRunJob, intOption);
 registerJob(program, settle, loadRunJob, intOption);
 registerExperiment(program, settle, loadRunJob);
