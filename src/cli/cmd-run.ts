@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { JobResult } from "../run/result.ts";
 import { scenarioJobs, type ScenarioJob } from "../run/scenario-jobs.ts";
 import { loadScenario } from "../scenario/scenario.ts";
+import { addExportOptions, wantsTimeline, writeExports, type ExportOptions } from "./exports.ts";
 import { summarizeJob } from "./job-summary.ts";
 import { addOutputOptions, emit, fmt, textTable, type OutputOptions, type Printable } from "./output.ts";
 import { progressBar } from "./progress.ts";
@@ -15,9 +16,10 @@ export interface RunOutput {
   jobs: { workload: string; device: string; result: JobResult }[];
 }
 
-export interface RunCommandOptions extends OutputOptions {
-  /** Replaces the scenario's seed. */
+export interface RunCommandOptions extends OutputOptions, ExportOptions {
+  /** Replace the scenario's seed and duration.ios. */
   seed?: number;
+  ios?: number;
 }
 
 /** Loads the scenario, then the job runner (so a bad scenario is reported first), runs the
@@ -26,18 +28,22 @@ export async function runCommand(file: string, o: RunCommandOptions, load: () =>
   const s = loadScenario(file);
   if (!o.quiet) for (const w of s.warnings) console.error(`vxsim run: warning: ${w}`);
   const seed = o.seed ?? s.seed;
-  const jobs = scenarioJobs({ ...s, seed });
+  const jobs = scenarioJobs({ ...s, seed, duration: { kind: "ios", ios: o.ios ?? s.duration.ios } });
   const runJob = await load();
   const bar = progressBar(`run ${s.name}`, jobs.length, o.quiet);
   const out: RunOutput = { scenario: s.name, file, seed, jobs: [] };
+  const traced: { name: string; result: JobResult }[] = [];
   try {
     for (const j of jobs) {
-      out.jobs.push({ workload: j.workload, device: j.device, result: runJob(j.spec) });
+      const { timeline, ...result } = runJob(j.spec, { trace: wantsTimeline(o) });
+      out.jobs.push({ workload: j.workload, device: j.device, result });
+      traced.push({ name: `${j.workload} (${j.device})`, result: { ...result, timeline } });
       bar.tick(false);
     }
   } finally {
     bar.stop();
   }
+  writeExports("run", o, traced, `vxsim run ${s.name}`);
   emit(o, printableRun(out, jobs));
   return 0;
 }
@@ -57,11 +63,14 @@ function printableRun(out: RunOutput, jobs: ScenarioJob[]): Printable {
 }
 
 export function registerRun(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>, int: (name: string, min: number, max: number) => (v: string) => number): void {
-  addOutputOptions(
+  addOutputOptions(addExportOptions(
     program
       .command("run")
       .argument("<scenario>", "scenario file (YAML)")
       .description("run every workload of a scenario and print its results")
-      .option("--seed <n>", "seed of every job, instead of the scenario's seed", int("--seed", 0, 2 ** 32 - 1)),
-  ).action((file: string, o: RunCommandOptions) => run(() => runCommand(file, o, load)));
+      .option("--seed <n>", "seed of every job, instead of the scenario's seed", int("--seed", 0, 2 ** 32 - 1))
+      .option("--ios <n>", "I/Os of every job, instead of the scenario's duration.ios", int("--ios", 1, 10_000_000)),
+    "the jobs'",
+    { trace: "one file: a process per domain of each workload's job", speedscope: "one file: each workload's profiles side by side" },
+  )).action((file: string, o: RunCommandOptions) => run(() => runCommand(file, o, load)));
 }
