@@ -145,6 +145,12 @@ describe("vxsim profiles, versions and failed jobs (child process)", () => {
       "it has no device-model privilege over 'g' (Domain-0 holds it, and a stub domain whose target is 'g'); use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg)\n" });
   });
 
+  it("exit 2: a sweep whose profile file is bad, before any point runs", () => {
+    const grid = join(dir, "bad-profile-grid.yaml");
+    writeFileSync(grid, readFileSync(GRID, "utf8").replace("profile: x86-64", `profile: ${badProfile}`));
+    expect(vxsim("sweep", grid)).toEqual({ status: 2, stdout: "", stderr: `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n` });
+  });
+
   it("--version prints package.json's version", () => {
     const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
     expect(vxsim("--version")).toEqual({ status: 0, stdout: `${version}\n`, stderr: "" });

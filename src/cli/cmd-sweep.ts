@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { loadGrid } from "./grid.ts";
 import { DEFAULT_JOB, importJob, parseJobRef } from "./job-ref.ts";
 import { addOutputOptions, emit, type OutputOptions } from "./output.ts";
+import { checkProfileRef } from "./profile-ref.ts";
 import { progressBar } from "./progress.ts";
 import { poolSize } from "./sweep-pool.ts";
 import { failedRows, mergeFiles, parseShard, printableSweep, runSweep, type Shard, type SweepDoc } from "./sweep.ts";
@@ -17,6 +18,7 @@ export interface SweepCommandOptions extends OutputOptions {
 /** Runs the sweep and prints it; the exit code is 1 when any point failed. */
 export async function sweepCommand(gridFile: string, o: SweepCommandOptions): Promise<number> {
   const grid = loadGrid(gridFile, { seed: o.seed });
+  for (const p of new Set(grid.points.map((pt) => pt.spec.profile))) checkProfileRef(p, "sweep");
   const job = o.job === undefined ? DEFAULT_JOB : parseJobRef(o.job);
   await importJob(job); // a job that does not load fails here, before any worker starts
   const count = o.shard ? grid.points.filter((p) => p.index % o.shard!.count === o.shard!.index).length : grid.points.length;
