@@ -65,7 +65,8 @@ describe("vxsim job: one real run with its trace and profile", () => {
       // Each job's spans sit in that job's processes, and weigh its CPUs' busy time.
       for (const j of out.jobs) {
         const pids = new Set([...processes].filter(([, n]) => n.startsWith(`${j.workload} (`)).map(([pid]) => pid));
-        const busyUs = t.traceEvents.filter((e) => e.ph === "X" && pids.has(e.pid)).reduce((s, e) => s + e.dur!, 0);
+        const spans = t.traceEvents.filter((e): e is TraceEvent & { ph: "X" } => e.ph === "X" && pids.has(e.pid));
+        const busyUs = spans.reduce((s, e) => s + e.dur, 0);
         expect(busyUs * 1000).toBeCloseTo(j.result.cpu.reduce((s, c) => s + c.busyNs, 0), 0);
       }
       const p = JSON.parse(readFileSync(prof, "utf8"));
