@@ -99,3 +99,68 @@ describe("vxsim sweep and merge (child process)", () => {
     expect(JSON.parse(quiet.replaceAll("\r\n", "\n")).rows).toHaveLength(8);
   });
 });
+
+describe("vxsim profiles, versions and failed jobs (child process)", () => {
+  const badProfile = join(dir, "bad-profile.yaml");
+  writeFileSync(badProfile, readFileSync("profiles/x86-64.yaml", "utf8").replace(/(vm_exit:\n\s+cycles:) \d+/, "$1 -5"));
+  const badLine = readFileSync(badProfile, "utf8").split("\n").findIndex((l) => l.includes("cycles: -5")) + 1;
+  /** A scenario file in `dir`: `head` lines, then an rng workload on g/virtio0. */
+  const rngScenario = (name: string, head: string[]): string => {
+    const file = join(dir, name);
+    writeFileSync(file, [...head, "workloads: [ { rng: { device: g/virtio0 } } ]", "duration: { ios: 5 }", "seed: 1"].join("\n"));
+    return file;
+  };
+
+  it.each([
+    ["job with a bad profile file", ["job", "--transport", "grant-map", "--profile", badProfile], `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n`],
+    ["job with a missing profile file", ["job", "--transport", "grant-map", "--profile", join(dir, "none.yaml")],
+      `vxsim job: profile '${join(dir, "none.yaml")}' is neither a built-in profile (x86-64, arm64-v8.0, arm64-v8.1-lse, riscv64) nor a file\n`],
+    ["job with a directory as profile", ["job", "--transport", "grant-map", "--profile", dir], `vxsim job: cannot read profile ${dir}: EISDIR`],
+    ["compare with an unknown profile, before any job", ["compare", "--profiles", "x86-64,nosuch"],
+      "vxsim compare: profile 'nosuch' is neither a built-in profile (x86-64, arm64-v8.0, arm64-v8.1-lse, riscv64) nor a file\n"],
+  ])("exit 2: %s", (_what, args, message) => {
+    const r = vxsim(...args);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.startsWith(message), r.stderr).toBe(true);
+    expect(r.status).toBe(2);
+  });
+
+  it("exit 2: a scenario whose profile file is bad names the profile's line", () => {
+    const scenario = rngScenario("badprof.yaml", [
+      "machine: { profile: bad-profile.yaml, arch: x86-64 }",
+      "domains: [ { xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4' ]\" ] } ]",
+    ]);
+    expect(vxsim("run", scenario)).toEqual({ status: 2, stdout: "", stderr: `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n` });
+  });
+
+  it("exit 2: a scenario whose backend's domain may not serve the transport, before anything runs", () => {
+    const scenario = rngScenario("placement.yaml", [
+      "machine: { profile: x86-64 }",
+      "transport: mmio-foreign",
+      "domains:",
+      "  - xl: [ \"name = 'netdom'\", 'driver_domain = 1' ]",
+      "  - xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4,backend=netdom' ]\" ]",
+    ]);
+    expect(vxsim("run", scenario)).toEqual({ status: 2, stdout: "", stderr: `${scenario}:5: virtio[0]: g/virtio0: backend 'netdom' cannot serve transport mmio-foreign: ` +
+      "it may not map the memory of 'g', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is 'g'); use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue, grant-copy, grant-map, grant-persistent)\n" });
+  });
+
+  it("exit 2: a sweep whose profile file is bad, before any point runs", () => {
+    const grid = join(dir, "bad-profile-grid.yaml");
+    writeFileSync(grid, readFileSync(GRID, "utf8").replace("profile: x86-64", `profile: ${badProfile}`));
+    expect(vxsim("sweep", grid)).toEqual({ status: 2, stdout: "", stderr: `${badProfile}:${badLine}: primitives.vm_exit.cycles: must be >= 0, got -5\n` });
+  });
+
+  it("--version prints package.json's version", () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect(vxsim("--version")).toEqual({ status: 0, stdout: `${version}\n`, stderr: "" });
+  });
+
+  it("exit 1: a job that fails while it runs is an internal error, with its stack", () => {
+    // A 1 MiB request needs an Argo area beyond the guest's 16 MiB of RAM.
+    const r = vxsim("job", "--transport", "argo", "--bs", "1048576", "--ios", "2");
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^vxsim: internal error: TransportSetupError: argo: d1 needs RAM up to gfn \d+ for its Argo area, has 4096 pages\n\s+at /);
+    expect(r.status).toBe(1);
+  });
+});

@@ -64,6 +64,16 @@ describe("sweep grid", () => {
     expect(h(BASE + lines("axes:", "  transport: [grant-map, grant-copy]", "  seed: [1, 3]"))).not.toBe(a);
   });
 
+  it("--seed sets every point's seed and the hash; a seed axis refuses it at its line", () => {
+    const text = BASE + lines("axes:", "  transport: [grant-map, argo:sg]");
+    const g = parseGrid(text, "g.yaml", { seed: 9 });
+    expect(g.points.map((p) => p.spec.seed)).toEqual([9, 9]);
+    expect(g.hash).not.toBe(parseGrid(text, "g.yaml").hash);
+    expect(g.hash).toBe(parseGrid(text.replace("seed: 1", "seed: 9"), "g.yaml").hash);
+    expect(parseGrid(text.replace("  seed: 1\n", ""), "g.yaml", { seed: 3 }).points[0]!.spec.seed).toBe(3);
+    expect(() => parseGrid(text + "  seed: [1, 2]\n", "g.yaml", { seed: 9 })).toThrow(new ConfigError("g.yaml", 9, "axes.seed", "is an axis, so --seed 9 cannot set every point's seed"));
+  });
+
   it("reads its transports from the scenario schema's list", () => {
     expect([...scenarioSchema.definitions.transport.enum].sort()).toEqual([...TRANSPORT_SPELLINGS]);
     expect(gridSchema.definitions.job.properties.transport.$ref).toBe("urn:vxsim:scenario#/definitions/transport");

@@ -47,6 +47,44 @@ describe("vxsim job: one real run with its trace and profile", () => {
     }
   });
 
+  it("run --trace/--speedscope: one file each for every workload, a process per domain of each job", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vxsim-run-"));
+    try {
+      const trace = join(dir, "t.json");
+      const prof = join(dir, "p.speedscope.json");
+      const r = cli("run", "scenarios/net-bridge.yaml", "--ios", "10", "--trace", trace, "--speedscope", prof, "--json");
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe(`vxsim run: trace written to ${trace} (open it in https://ui.perfetto.dev)\nvxsim run: profile written to ${prof} (open it in https://www.speedscope.app)\n`);
+      const out = JSON.parse(r.stdout) as { jobs: { workload: string; device: string; result: JobResult }[] };
+      expect(out.jobs.map((j) => [j.workload, "timeline" in j.result])).toEqual([["web-to-db", false], ["db-rr", false]]);
+      const t = JSON.parse(readFileSync(trace, "utf8")) as ChromeTrace;
+      const processes = new Map<number, string>();
+      for (const e of t.traceEvents) if (e.ph === "M" && e.name === "process_name") processes.set(e.pid, (e.args as { name: string }).name);
+      expect([...processes.values()]).toEqual(expect.arrayContaining(["web-to-db (web/vif0): guest", "web-to-db (web/vif0): Domain-0", "db-rr (db/vif0): peer", "db-rr (db/vif0): Domain-0"]));
+      expect(new Set(processes.values()).size).toBe(processes.size);
+      // Each job's spans sit in that job's processes, and weigh its CPUs' busy time.
+      for (const j of out.jobs) {
+        const pids = new Set([...processes].filter(([, n]) => n.startsWith(`${j.workload} (`)).map(([pid]) => pid));
+        const spans = t.traceEvents.filter((e): e is TraceEvent & { ph: "X" } => e.ph === "X" && pids.has(e.pid));
+        const busyUs = spans.reduce((s, e) => s + e.dur, 0);
+        expect(busyUs * 1000).toBeCloseTo(j.result.cpu.reduce((s, c) => s + c.busyNs, 0), 0);
+      }
+      const p = JSON.parse(readFileSync(prof, "utf8"));
+      const validate = new Ajv({ allErrors: true, strict: true }).compile(SPEEDSCOPE_FILE_SCHEMA);
+      expect(validate(p), JSON.stringify(validate.errors)).toBe(true);
+      expect(p.name).toBe("vxsim run net-bridge");
+      for (const j of out.jobs) {
+        const mine = p.profiles.filter((x: { name: string }) => x.name.startsWith(`${j.workload} (${j.device}): `));
+        expect(mine).toHaveLength(3);
+        const cycles = mine[0].weights.reduce((s: number, w: number) => s + w, 0);
+        expect(cycles / j.result.price.cycles).toBeCloseTo(1, 9);
+        for (const x of mine) for (const st of x.samples) for (const f of st) expect(p.shared.frames[f]).toBeDefined();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("names the option at fault and exits 2", () => {
     const r = cli("job", "--transport", "grant-mop");
     expect(r.status).toBe(2);

@@ -49,7 +49,7 @@ describe("scenarioJobs", () => {
       "machine: { profile: riscv64 }",
       "hypervisor: { tlb_flush_elision: true, argo: { enabled: true } }",
       "transport: argo:sg",
-      "devices: { g/xvdb: { transport: grant-copy } }",
+      "devices: { g/xvdb: { transport: argo:buffered } }",
       "domains:",
       "  - xl: |",
       "      name = 'drv'",
@@ -71,7 +71,7 @@ describe("scenarioJobs", () => {
     const jobs = scenarioJobs(s);
     expect(jobs.map((j) => [j.workload, j.device, j.spec.transport, j.spec.device, j.spec.options?.backendDomain])).toEqual([
       ["fio0", "g/xvda", "argo:sg", "blk", "dom0"],
-      ["seq", "g/xvdb", "grant-copy", "blk", "driver-domain"],
+      ["seq", "g/xvdb", "argo:buffered", "blk", "driver-domain"],
       ["netperf2", "g/vif0", "argo:sg", "net", "dom0"],
       ["lat", "g/vif1", "grant-persistent", "net", "dom0"],
       ["rng4", "g/virtio0", "argo:sg", "rng", "dom0"],
@@ -86,7 +86,34 @@ describe("scenarioJobs", () => {
     for (const j of jobs) expect(j.spec).toMatchObject({ profile: "riscv64", ios: 500, seed: 42, options: { tlbFlushElision: true } });
   });
 
-  it("passes a profile file by path, and refuses a duration in virtual time", () => {
+  it("refuses at the device's line a backend the transport does not allow from a driver domain, naming the privilege", () => {
+    const text = (transport: string, type = "pvh") => lines(
+      "machine: { profile: x86-64 }",
+      "hypervisor: { argo: { enabled: true } }",
+      `transport: ${transport}`,
+      "domains:",
+      "  - xl: |",
+      "      name = 'netdom'",
+      "      driver_domain = 1",
+      "  - xl: |",
+      "      name = 'web'",
+      `      type = '${type}'`,
+      "      disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=netdom' ]",
+      "workloads: [ { fio: { device: web/xvda, rw: randread, bs: 4k, iodepth: 1 } } ]",
+      "duration: { ios: 5 }",
+      "seed: 1",
+    );
+    const jobs = (transport: string, type?: string) => scenarioJobs(parseScenario(text(transport, type), { file: "d.yaml", baseDir: tmpdir() }));
+    const allowed = "use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue, grant-copy, grant-map, grant-persistent)";
+    expect(() => jobs("mmio-foreign")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
+      `web/xvda: backend 'netdom' cannot serve transport mmio-foreign: it may not map the memory of 'web', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is 'web'); ${allowed}`));
+    expect(() => jobs("pv-p2m", "pv")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
+      `web/xvda: backend 'netdom' cannot serve transport pv-p2m: only Domain-0, the control domain, may serve it; ${allowed}`));
+    expect(jobs("argo:sg")[0]!.spec).toMatchObject({ transport: "argo:sg", options: { backendDomain: "driver-domain" } });
+    expect(jobs("grant-map")[0]!.spec).toMatchObject({ transport: "grant-map", options: { backendDomain: "driver-domain" } });
+  });
+
+  it("passes a profile file by path", () => {
     const text = (duration: string) => lines(
       "machine: { profile: ../profiles/x86-64.yaml, arch: x86-64 }",
       "domains: [ { xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4' ]\" ] } ]",
@@ -96,8 +123,6 @@ describe("scenarioJobs", () => {
     );
     const s = parseScenario(text("{ ios: 7 }"), { file: "p.yaml", baseDir: join(process.cwd(), "scenarios") });
     expect(scenarioJobs(s)[0]!.spec).toMatchObject({ profile: join(process.cwd(), "profiles/x86-64.yaml"), device: "rng", workload: { kind: "rng", readSize: 64 }, ios: 7 });
-    const timed = parseScenario(text("{ time: 10ms }"), { file: "t.yaml", baseDir: join(process.cwd(), "scenarios") });
-    expect(() => scenarioJobs(timed)).toThrow(new ConfigError("t.yaml", 0, "duration", "a run needs duration: { ios: N } (jobs are measured by completed requests, not by virtual time)"));
   });
 });
 
@@ -139,6 +164,14 @@ describe("vxsim run (plumbing)", () => {
     vi.spyOn(process.stdout, "write").mockImplementation((s) => (printed.push(String(s)), true));
     await runCommand("scenarios/blk-randread.yaml", { quiet: true }, () => echoRunner([]));
     expect(printed.join("")).toMatch(/│ fio0\s+│ guest\/xvda │ grant-map\s+│ arm64-v8.0 │\s+20000 │\s+1.5 │\s+4 │\s+9 │\s+123.5 │\s+1 │\s+1 │\s+0.5 │\s+0 │\s+1 │/);
+  });
+
+  it("--seed replaces the scenario's seed in every job and in the output", async () => {
+    const seen: JobSpec[] = [];
+    const out = join(mkdtempSync(join(tmpdir(), "vxsim-run-")), "r.json");
+    expect(await runCommand("scenarios/blk-randread.yaml", { out, quiet: true, seed: 77 }, () => echoRunner(seen))).toBe(0);
+    expect(seen.map((s) => s.seed)).toEqual([77]);
+    expect(JSON.parse(readFileSync(out, "utf8")).seed).toBe(77);
   });
 
   it("reports a bad scenario before loading the runner", async () => {

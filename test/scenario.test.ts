@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../src/scenario/config-error.ts";
@@ -179,7 +179,7 @@ describe("valid scenarios", () => {
         "  - netperf: { device: a/vif0, peer: b/vif0, test: stream, message_size: 16k }",
         "  - netperf: { name: lat, device: b/vif0, peer: loopback, test: rr, request_size: 64, response_size: 1k }",
         "  - rng: { device: a/virtio0, read_size: 32 }",
-        "duration: { time: 2.5ms }",
+        "duration: { ios: 250 }",
         "seed: 4294967295",
       ),
       "policies/argo.xsm": lines("default allow"),
@@ -206,7 +206,7 @@ describe("valid scenarios", () => {
       { kind: "netperf", name: "lat", device: "b/vif0", peer: "loopback", test: "rr", messageSize: 0, requestSize: 64, responseSize: 1024, site: expect.anything() },
       { kind: "rng", name: "rng2", device: "a/virtio0", readSize: 32, site: expect.anything() },
     ]);
-    expect(s.duration).toEqual({ kind: "time", ns: 2_500_000 });
+    expect(s.duration).toEqual({ kind: "ios", ios: 250 });
     expect(s.seed).toBe(4294967295);
     const file = "s.yaml";
     expect(s.warnings.map((x) => x.replaceAll(`${w.dir}/`, ""))).toEqual([
@@ -218,7 +218,7 @@ describe("valid scenarios", () => {
   it("accepts a profile file with its arch, and the KVM baseline", () => {
     const w = world({
       "s.yaml": scenario({ machine: "machine: { profile: profiles/mine.yaml, arch: riscv64 }", transport: "transport: kvm-ioeventfd" }),
-      "profiles/mine.yaml": "name: mine\n",
+      "profiles/mine.yaml": readFileSync("profiles/riscv64.yaml", "utf8"), // validated at load
       "guest.cfg": GUEST,
       "images/guest.img": IMAGE,
     });
@@ -278,7 +278,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["workload with two kinds", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda, rw: read }\n    rng: { device: guest/xvda }" }) }, "s.yaml:5: workloads[0]: expected exactly one of: fio, netperf, rng (found: fio, rng)"],
     ["bad rw", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda, rw: rw }" }) }, "s.yaml:5: workloads[0].fio.rw: unknown value 'rw' (expected one of: read, write, randread, randwrite, randrw)"],
     ["missing rw", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { device: guest/xvda }" }) }, "s.yaml:5: workloads[0].fio.rw: missing (a required key)"],
-    ["duration with both", { ...base, "s.yaml": scenario({ duration: "duration: { ios: 1, time: 1ms }" }) }, "s.yaml:6: duration: expected exactly one of: ios, time (found: ios, time)"],
+    ["duration in virtual time", { ...base, "s.yaml": scenario({ duration: "duration: { time: 10ms }" }) }, "s.yaml:6: duration.ios: missing (a required key)\ns.yaml:6: duration.time: unknown key 'time' (expected one of: ios)"],
     ["devices entry without transport", { ...base, "s.yaml": scenario({ devices: "devices:\n  guest/xvda: {}" }) }, "s.yaml:9: devices.guest/xvda.transport: missing (a required key)"],
     [
       "several schema errors at once, in line order",
@@ -308,7 +308,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["multi-line quoted inline xl", { "s.yaml": scenario({ domains: "domains:\n  - xl: \"name = 'g'\n      memory = 5\"" }) }, "s.yaml:3: domains[0].xl: write multi-line xl.cfg as a literal block (xl: |) or a list of lines, so that line numbers are kept"],
     ["duplicate domain names", { ...base, "s.yaml": scenario({ domains: "domains:\n  - cfg: guest.cfg\n  - xl: name = 'guest'" }) }, "s.yaml:4: name: domain name 'guest' is already used by domains[0] (guest.cfg)"],
     ["hvm on Arm", { ...base, "guest.cfg": GUEST + "type = 'hvm'\n", "s.yaml": scenario({ machine: "machine: { profile: arm64-v8.0 }" }) }, "guest.cfg:4: type: hvm guests do not exist on arm64-v8.0 (Arm and RISC-V guests are pvh)"],
-    ["memory too large", { ...base, "guest.cfg": GUEST + "memory = 8192\n" }, "guest.cfg:4: memory: 8192 MiB does not fit: vxsim's guest-physical space is 4 GiB with grant and foreign mappings above RAM (at most 4095 MiB)"],
+    ["memory too large", { ...base, "guest.cfg": GUEST.replace("memory = 256", "memory = 8192") }, "guest.cfg:2: memory: 8192 MiB does not fit: vxsim's guest-physical space is 4 GiB with grant and foreign mappings above RAM (at most 4095 MiB)"],
     // devices and transports
     ["unknown backend", { ...base, "guest.cfg": lines("name = 'guest'", "disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=drv' ]") }, "guest.cfg:2: disk[0]: backend 'drv' is not a domain of this scenario (expected one of: Domain-0, guest)"],
     ["backend is itself", { ...base, "guest.cfg": lines("name = 'guest'", "disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=1' ]") }, "guest.cfg:2: disk[0]: backend '1' is the domain itself"],
@@ -342,7 +342,7 @@ describe("invalid scenarios: file, line and field", () => {
     ["peer is a disk", { ...base, "guest.cfg": GUEST + "vif = [ 'model=virtio-net' ]\n", "s.yaml": scenario({ workloads: "workloads:\n  - netperf: { device: guest/vif0, peer: guest/xvda, test: rr }" }) }, "s.yaml:5: workloads[0].netperf.peer: netperf's peer needs a net device; 'guest/xvda' is a blk device"],
     ["rng read too large", { ...base, "guest.cfg": GUEST + "virtio = [ 'type=virtio,device4' ]\n", "s.yaml": scenario({ workloads: "workloads:\n  - rng: { device: guest/virtio0, read_size: 1M }" }) }, "s.yaml:5: workloads[0].rng.read_size: must be 1 to 65536 bytes, got 1048576"],
     ["duplicate workload names", { ...base, "s.yaml": scenario({ workloads: "workloads:\n  - fio: { name: a, device: guest/xvda, rw: read }\n  - fio: { name: a, device: guest/xvda, rw: read }" }) }, "s.yaml:6: workloads[1].fio.name: workload name 'a' is already used by workloads[0]"],
-    ["bad duration", { ...base, "s.yaml": scenario({ duration: "duration: { time: 10 minutes }" }) }, "s.yaml:6: duration.time: invalid time '10 minutes' (expected a positive number with a unit ns, us, ms or s, such as 10ms)"],
+    ["bad duration", { ...base, "s.yaml": scenario({ duration: "duration: { ios: 0 }" }) }, "s.yaml:6: duration.ios: must be at least 1, got 0"],
   ];
 
   it("has at least 20 cases", () => {

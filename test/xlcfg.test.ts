@@ -58,15 +58,24 @@ describe("xl.cfg syntax", () => {
     expect(s.get("b")!.value).toMatchObject({ text: "it's" });
   });
 
-  it("lets the last '=' win and '+=' append lists and concatenate strings", () => {
+  it("refuses a second '=' to a key at its line, after '=' or '+='", () => {
+    expect(message(() => parseXlSettings('name = "a"\nmemory = 256\nname = "a"', { file: "t.cfg" }))).toBe(
+      "t.cfg:3: name: set again (first set on line 1); a key takes one '=' (xl would silently keep only the last; use += to add to a list or string)",
+    );
+    expect(message(() => parseXlSettings("x = 1\n\ndisk += [ 'a' ]\ndisk = [ 'b' ]", { file: "s.yaml", lineMap: (l) => l + 10 }))).toBe(
+      "s.yaml:14: disk: set again (first set on line 13); a key takes one '=' (xl would silently keep only the last; use += to add to a list or string)",
+    );
+  });
+
+  it("lets '+=' append lists and concatenate strings", () => {
     const s = parseXlSettings(
-      ["memory = 256", "memory = 512", "disk = [ 'a' ]", "disk += [ 'b',", "  'c' ]", "extra = 'x'", "extra += ' y'", "vif += [ 'v' ]"].join("\n"),
+      ["memory = 512", "disk = [ 'a' ]", "disk += [ 'b',", "  'c' ]", "extra = 'x'", "extra += ' y'", "vif += [ 'v' ]"].join("\n"),
       { file: "t.cfg" },
     );
-    expect(s.get("memory")!.value).toMatchObject({ text: "512", line: 2 });
+    expect(s.get("memory")!.value).toMatchObject({ text: "512", line: 1 });
     const d = s.get("disk")!;
     expect(d.op).toBe("+=");
-    expect(d.value.kind === "list" && d.value.items.map((i) => [i.kind === "atom" && i.text, i.line])).toEqual([["a", 3], ["b", 4], ["c", 5]]);
+    expect(d.value.kind === "list" && d.value.items.map((i) => [i.kind === "atom" && i.text, i.line])).toEqual([["a", 2], ["b", 3], ["c", 4]]);
     expect(s.get("extra")!.value).toMatchObject({ text: "x y" });
     expect(s.get("vif")!.value).toMatchObject({ kind: "list" });
   });

@@ -1,18 +1,18 @@
 // `vxsim job`: one job from the command line, with the exports a profiling study wants: the
 // Perfetto/Chrome trace of its virtual time (--trace) and the speedscope profile of its priced
 // cycles (--speedscope). The rows are those of `run`.
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { buildProfile, profileToJson } from "../report/profile.ts";
-import { buildTrace, traceToJson } from "../report/trace.ts";
+import { jobLabel } from "../report/trace.ts";
 import type { JobSpec } from "../run/result.ts";
 import { TRANSPORT_SPELLINGS } from "../scenario/vocabulary.ts";
 import { summarizeJob } from "./job-summary.ts";
+import { addExportOptions, wantsTimeline, writeExports, type ExportOptions } from "./exports.ts";
+import { checkProfileRef } from "./profile-ref.ts";
 import { addOutputOptions, emit, fmt, textTable, type OutputOptions } from "./output.ts";
 import type { RunJob } from "./run-job.ts";
 import { UserError } from "./user-error.ts";
 
-export interface JobCommandOptions extends OutputOptions {
+export interface JobCommandOptions extends OutputOptions, ExportOptions {
   transport: string;
   profile: string;
   device: string;
@@ -24,8 +24,6 @@ export interface JobCommandOptions extends OutputOptions {
   ios: number;
   seed: number;
   elision?: boolean;
-  trace?: string;
-  speedscope?: string;
 }
 
 const RWS = ["read", "write", "randread", "randwrite", "randrw"];
@@ -60,21 +58,17 @@ export function jobSpecOf(o: JobCommandOptions): JobSpec {
 
 export function jobCommand(o: JobCommandOptions, runJob: RunJob): number {
   const spec = jobSpecOf(o);
-  const r = runJob(spec, { trace: o.trace !== undefined || o.speedscope !== undefined });
-  if (o.trace !== undefined) writeFileSync(o.trace, traceToJson(buildTrace(r)));
-  if (o.speedscope !== undefined) writeFileSync(o.speedscope, profileToJson(buildProfile(r)));
-  if (!o.quiet) {
-    if (o.trace !== undefined) console.error(`vxsim job: trace written to ${o.trace} (open it in https://ui.perfetto.dev)`);
-    if (o.speedscope !== undefined) console.error(`vxsim job: profile written to ${o.speedscope} (open it in https://www.speedscope.app)`);
-  }
+  checkProfileRef(spec.profile, "job");
+  const r = runJob(spec, { trace: wantsTimeline(o) });
+  writeExports("job", o, [{ name: jobLabel(r), result: r }], jobLabel(r));
   const { timeline: _t, ...result } = r;
   const s = summarizeJob(r);
   emit(o, {
     json: result,
     rows: () => [{ transport: spec.transport, device: spec.device, ...s }],
     table: () => textTable(
-      ["transport", "device", "arch", "I/Os", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "hcalls/IO"],
-      [[spec.transport, spec.device, r.arch, r.ios, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo, r.perIo.copies, r.perIo.maps,
+      ["transport", "device", "profile", "I/Os", "IOPS", "MB/s", "p50 ns", "p99 ns", "cycles/IO", "copies/IO", "maps/IO", "flushes/IO", "traps/IO", "hcalls/IO"],
+      [[spec.transport, spec.device, r.profile, r.ios, r.iops, r.throughputMBps, r.latency.p50, r.latency.p99, r.cyclesPerIo, r.perIo.copies, r.perIo.maps,
         r.perIo.tlbFlushes, r.perIo.traps, r.perIo.hypercalls].map(fmt)],
       2,
     ),
@@ -83,7 +77,7 @@ export function jobCommand(o: JobCommandOptions, runJob: RunJob): number {
 }
 
 export function registerJob(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, load: () => Promise<RunJob>, int: (name: string, min: number, max: number) => (v: string) => number): void {
-  addOutputOptions(
+  addOutputOptions(addExportOptions(
     program
       .command("job")
       .description("run one job (transport, profile, device, workload) and optionally export its trace and profile")
@@ -97,8 +91,7 @@ export function registerJob(program: Command, run: (command: () => Promise<numbe
       .option("--message <bytes>", "net message size", int("--message", 1, 65536), 1400)
       .option("--ios <n>", "I/Os to complete", int("--ios", 1, 10_000_000), 1000)
       .option("--seed <n>", "seed of the run", int("--seed", 0, 2 ** 31 - 1), 1)
-      .option("--elision", "grant-map: skip the unmap TLB flush when no mapping was accessed")
-      .option("--trace <file>", "write the Chrome/Perfetto trace of the run's virtual time")
-      .option("--speedscope <file>", "write the speedscope profile of the run's priced cycles"),
-  ).action(async (o: JobCommandOptions) => run(async () => jobCommand(o, await load())));
+      .option("--elision", "grant-map: skip the unmap TLB flush when no mapping was accessed"),
+    "the run's",
+  )).action(async (o: JobCommandOptions) => run(async () => jobCommand(o, await load())));
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from "commander";
 import { loadGrid } from "./grid.ts";
 import { DEFAULT_JOB, importJob, parseJobRef } from "./job-ref.ts";
 import { addOutputOptions, emit, type OutputOptions } from "./output.ts";
+import { checkProfileRef } from "./profile-ref.ts";
 import { progressBar } from "./progress.ts";
 import { poolSize } from "./sweep-pool.ts";
 import { failedRows, mergeFiles, parseShard, printableSweep, runSweep, type Shard, type SweepDoc } from "./sweep.ts";
@@ -11,11 +12,13 @@ export interface SweepCommandOptions extends OutputOptions {
   shard?: Shard;
   jobs?: number;
   job?: string;
+  seed?: number;
 }
 
 /** Runs the sweep and prints it; the exit code is 1 when any point failed. */
 export async function sweepCommand(gridFile: string, o: SweepCommandOptions): Promise<number> {
-  const grid = loadGrid(gridFile);
+  const grid = loadGrid(gridFile, { seed: o.seed });
+  for (const p of new Set(grid.points.map((pt) => pt.spec.profile))) checkProfileRef(p, "sweep");
   const job = o.job === undefined ? DEFAULT_JOB : parseJobRef(o.job);
   await importJob(job); // a job that does not load fails here, before any worker starts
   const count = o.shard ? grid.points.filter((p) => p.index % o.shard!.count === o.shard!.index).length : grid.points.length;
@@ -56,7 +59,7 @@ function jobsOption(v: string): number {
   return n;
 }
 
-export function registerSweep(program: Command, run: (command: () => Promise<number> | number) => Promise<void>): void {
+export function registerSweep(program: Command, run: (command: () => Promise<number> | number) => Promise<void>, int: (name: string, min: number, max: number) => (v: string) => number): void {
   addOutputOptions(
     program
       .command("sweep")
@@ -64,6 +67,7 @@ export function registerSweep(program: Command, run: (command: () => Promise<num
       .description("run every point of a parameter grid on worker threads; one row per point, in point order")
       .option("--shard <i/n>", "run only the points whose index % n == i (join the outputs with merge)", shardOption)
       .option("--jobs <n>", "worker threads (default: one per CPU, at most one per point)", jobsOption)
+      .option("--seed <n>", "every point's seed, instead of the grid's base.seed (not with a seed axis)", int("--seed", 0, 2 ** 31 - 1))
       .option("--job <module#export>", "run this job function instead of vxsim's simulation (for tests and extensions)"),
   ).action((grid: string, o: SweepCommandOptions) => run(() => sweepCommand(grid, o)));
 

@@ -5,6 +5,9 @@
 //
 //   base: { profile: x86-64, device: blk, workload: { kind: fio, rw: randread, iodepth: 16 }, ios: 2000, seed: 1 }
 //   axes: { transport: [grant-map, grant-copy], workload.bs: [512, 4096] }
+//
+// `--seed` (GridOptions.seed) replaces base.seed before anything else, hash included, so
+// shards run with different seeds do not merge.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
@@ -57,24 +60,33 @@ function compiled(): { grid: ValidateFunction; job: ValidateFunction } {
   return validators;
 }
 
-export function loadGrid(path: string): Grid {
+export interface GridOptions {
+  /** Every point's seed (`--seed`): replaces base.seed, so it is part of the grid's hash. */
+  seed?: number;
+}
+
+export function loadGrid(path: string, opts: GridOptions = {}): Grid {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
     throw new ConfigError(path, 0, "", `cannot read the grid file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return parseGrid(text, path);
+  return parseGrid(text, path, opts);
 }
 
 /** Parses a grid (YAML, or JSON, which YAML reads too). */
-export function parseGrid(text: string, file: string): Grid {
+export function parseGrid(text: string, file: string, opts: GridOptions = {}): Grid {
   const src = YamlSource.parse(text, file);
   const v = compiled();
   if (!v.grid(src.data)) throw schemaError(src, v.grid.errors ?? []);
   const raw = src.data as RawGrid;
   const axes = Object.entries(raw.axes).map(([path, values]) => ({ path, values }));
   if (axes.length === 0) throw src.error(["axes"], "needs at least one axis (a job path and its values, e.g. transport: [grant-map, grant-copy])", true);
+  if (opts.seed !== undefined) {
+    if (raw.axes.seed !== undefined) throw src.error(["axes", "seed"], `is an axis, so --seed ${opts.seed} cannot set every point's seed`, true);
+    raw.base.seed = opts.seed;
+  }
   for (const a of axes) checkAxisPath(src, a.path);
   const total = axes.reduce((n, a) => n * a.values.length, 1);
   if (total > MAX_POINTS) throw src.error(["axes"], `the grid has ${total} points (at most ${MAX_POINTS})`, true);

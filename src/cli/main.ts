@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The `vxsim` command. Exit codes: 0 ok, 1 internal error, 2 usage or input error.
+// The `vxsim` command. Exit codes: 0 ok, 1 a failed job or internal error, 2 usage or input error.
+import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
+import { ProfileError } from "../cost/profile.ts";
 import { ConfigError } from "../scenario/config-error.ts";
 import { registerExperiment } from "./cmd-experiment.ts";
 import { registerRun } from "./cmd-run.ts";
@@ -34,10 +36,14 @@ function demoTable(results: DemoResult[]): string {
   return table.toString();
 }
 
+// src/cli and dist/cli are both two levels below the package root.
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
 const program = new Command();
 program
   .name("vxsim")
   .description("Deterministic simulator of VirtIO transports on Xen (and a KVM baseline)")
+  .version(pkg.version, "-V, --version", "print the version of vxsim")
   .showHelpAfterError()
   // Usage errors exit with 2 (commands created below inherit this).
   .exitOverride((err) => {
@@ -76,7 +82,7 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
   try {
     process.exitCode = await command();
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof UserError) {
+    if (e instanceof ConfigError || e instanceof UserError || e instanceof ProfileError) {
       console.error(e.message);
       process.exitCode = 2;
     } else {
@@ -85,8 +91,8 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
   }
 }
 
-registerSweep(program, settle);
-registerRun(program, settle, loadRunJob);
+registerSweep(program, settle, intOption);
+registerRun(program, settle, loadRunJob, intOption);
 registerCompare(program, settle, loadRunJob, intOption);
 registerJob(program, settle, loadRunJob, intOption);
 registerExperiment(program, settle, loadRunJob);

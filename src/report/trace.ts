@@ -79,16 +79,17 @@ function busyCpus(timeline: readonly TimelineSpan[]): { ns: number; n: number }[
 }
 
 /** Builds the trace of one or more traced jobs; each job gets its own processes, named after
- *  the job when there are several. Throws for a job that ran without tracing. */
-export function buildTrace(results: JobResult | readonly JobResult[]): ChromeTrace {
+ *  the job when there are several (`names[i]`, else its transport, profile and device).
+ *  Throws for a job that ran without tracing. */
+export function buildTrace(results: JobResult | readonly JobResult[], names?: readonly string[]): ChromeTrace {
   const jobs: readonly JobResult[] = Array.isArray(results) ? results : [results as JobResult];
   if (jobs.length === 0) throw new RangeError("trace: no results");
   const ev: TraceEvent[] = [];
   let pid = 0;
-  for (const r of jobs) {
+  for (const [i, r] of jobs.entries()) {
     if (!r.timeline) throw new Error(`trace: ${jobLabel(r)} has no timeline; run the job with tracing on`);
     const tracks = tracksOf(r.timeline);
-    const prefix = jobs.length > 1 ? `${jobLabel(r)}: ` : "";
+    const prefix = jobs.length > 1 ? `${names?.[i] ?? jobLabel(r)}: ` : "";
     const pids = new Map<string, number>();
     for (const d of domainsOf(r)) {
       pids.set(d, ++pid);

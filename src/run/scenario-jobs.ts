@@ -1,11 +1,13 @@
 // A scenario as jobs: one JobSpec per workload, with the transport and backend of the device
 // it drives, the machine's profile, the hypervisor's TLB-flush elision, the duration and the
-// seed, and a disk's image (its file, or the size of an in-memory one) and read-only mode. A
-// duration in virtual time is refused (a job counts requests). Settings a JobSpec has no field
-// for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach the job.
+// seed (each workload is its own job of duration.ios requests), and a disk's image (its file,
+// or the size of an in-memory one) and read-only mode. A backend outside Domain-0 that the
+// transport does not allow is a ConfigError at the device's line. Settings a JobSpec has no
+// field for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach the job.
 import { ConfigError } from "../scenario/config-error.ts";
 import type { Scenario, ScenarioDevice, Workload } from "../scenario/scenario-types.ts";
 import { transportName } from "../scenario/vocabulary.ts";
+import { driverDomainLacks, driverDomainTransports } from "./placement.ts";
 import type { JobSpec } from "./result.ts";
 
 export interface ScenarioJob {
@@ -16,10 +18,26 @@ export interface ScenarioJob {
   spec: JobSpec;
 }
 
+/** Refuses, at the device's line, a backend outside Domain-0 that the run would refuse: the
+ *  transport needs a privilege the driver domain does not hold (placement.ts asks the model). */
+function checkPlacement(s: Scenario, dev: ScenarioDevice): void {
+  if (dev.backend === 0) return;
+  const t = transportName(dev.transport);
+  const missing = driverDomainLacks(t, s.machine.arch, dev.kind);
+  if (!missing) return;
+  const backend = s.domains[dev.backend]!.name;
+  const guest = s.domains[dev.frontend]!.name;
+  const lacks = missing === "foreign-map"
+    ? `it may not map the memory of '${guest}', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is '${guest}')`
+    : "only Domain-0, the control domain, may serve it";
+  const others = driverDomainTransports(s.machine.arch, dev.kind);
+  throw new ConfigError(dev.site.file, dev.site.line, dev.site.field,
+    `${dev.id}: backend '${backend}' cannot serve transport ${t}: ${lacks}; ` +
+    `use backend Domain-0${others.length > 0 ? `, or a transport a driver domain can serve (${others.join(", ")})` : ""}`);
+}
+
 export function scenarioJobs(s: Scenario): ScenarioJob[] {
-  if (s.duration.kind !== "ios") {
-    throw new ConfigError(s.file, 0, "duration", "a run needs duration: { ios: N } (jobs are measured by completed requests, not by virtual time)");
-  }
+  for (const dev of s.devices) checkPlacement(s, dev);
   const ios = s.duration.ios;
   const profile = s.machine.profile.kind === "builtin" ? s.machine.profile.id : s.machine.profile.path;
   return s.workloads.map((w) => {

@@ -94,7 +94,8 @@ export type Workload =
     }
   | { kind: "rng"; name: string; device: string; readSize: number; site: Site };
 
-export type Duration = { kind: "ios"; ios: number } | { kind: "time"; ns: number };
+/** Requests each workload completes (its own job); there is no duration in virtual time. */
+export type Duration = { kind: "ios"; ios: number };
 
 export interface Scenario {
   file: string;
@@ -129,7 +130,7 @@ export interface RawScenario {
     netperf?: { name?: string; device: string; peer: string; test: "stream" | "rr"; message_size?: number | string; request_size?: number | string; response_size?: number | string };
     rng?: { name?: string; device: string; read_size?: number | string };
   }>;
-  duration: { ios?: number; time?: string };
+  duration: { ios: number };
   seed: number;
 }
 

@@ -1,7 +1,7 @@
 // Workloads: fio-like block jobs, netperf-like streams and request/response, rng reads, each
 // bound to a simulated device of the right kind, with sizes checked against the device.
 import { choices } from "./config-error.ts";
-import { parseDuration, parseSize, SIZE_SYNTAX, TIME_SYNTAX } from "./vocabulary.ts";
+import { parseSize, SIZE_SYNTAX } from "./vocabulary.ts";
 import type { Duration, ScenarioContext, ScenarioDevice, Workload } from "./scenario-types.ts";
 import type { DeviceKind } from "./vocabulary.ts";
 
@@ -93,9 +93,6 @@ export function resolveWorkloads(ctx: ScenarioContext, devices: ScenarioDevice[]
 }
 
 export function resolveDuration(ctx: ScenarioContext): Duration {
-  const d = ctx.raw.duration;
-  if (d.ios !== undefined) return { kind: "ios", ios: d.ios };
-  const ns = parseDuration(d.time!);
-  if (ns === undefined) throw ctx.src.error(["duration", "time"], `invalid time '${d.time}' (expected ${TIME_SYNTAX})`);
-  return { kind: "time", ns };
+  // The schema requires ios (a duration in virtual time is not supported).
+  return { kind: "ios", ios: ctx.raw.duration.ios };
 }

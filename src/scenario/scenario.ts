@@ -3,7 +3,7 @@
 // workloads, a duration and a seed. Loading validates against scenario.schema.json, then
 // resolves names, paths, sizes and transports; every error names file, line and field.
 //
-//   machine: { profile: arm64-v8.0 }
+//   machine: { profile: arm64-v8.0 }   (or a profile file, validated here, and its arch)
 //   hypervisor: { grant_frames: 64, tlb_flush_elision: true, xsm: flask, xsm_policy: argo.xsm,
 //                 argo: { enabled: true, mac_permissive: false } }
 //   transport: grant-map
@@ -14,6 +14,7 @@
 //   seed: 1
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { loadProfile, ProfileError } from "../cost/profile.ts";
 import { loadXsmPolicy, XsmPolicyError } from "../xen/xsm-policy.ts";
 import { ConfigError, choices, closest } from "./config-error.ts";
 import { checkSchema } from "./schema-check.ts";
@@ -90,6 +91,12 @@ function resolveMachine(ctx: ScenarioContext): ScenarioMachine {
   }
   if (!isFile) throw src.error(["machine", "profile"], `profile file '${path}' not found`);
   if (m.arch === undefined) throw src.error(["machine", "arch"], `missing (a profile file needs arch: one of ${choices(ARCHES)})`);
+  try {
+    loadProfile(path);
+  } catch (e) {
+    if (e instanceof ProfileError) throw ConfigError.many(e.issues.map((i) => new ConfigError(i.file, i.line, i.field, i.message)));
+    throw src.error(["machine", "profile"], (e as Error).message);
+  }
   return { profile: { kind: "file", path }, arch: m.arch };
 }
 

@@ -1,5 +1,5 @@
-// The ids a configuration may name (DESIGN.md vocabulary) and the unit syntax of sizes and
-// virtual times. Parsers return undefined on bad input; callers turn that into a ConfigError
+// The ids a configuration may name (DESIGN.md vocabulary) and the unit syntax of sizes.
+// Parsers return undefined on bad input; callers turn that into a ConfigError
 // with the location they know.
 
 import { TRANSPORTS, TRANSPORT_VARIANT_NAMES, type TransportChoice } from "../transports/registry.ts";
@@ -52,15 +52,3 @@ export function parseSize(v: string | number): number | undefined {
 }
 
 export const SIZE_SYNTAX = "bytes, or a number with a K, M, G or T suffix such as 4k or 64M";
-
-const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
-
-/** Virtual time in ns: `250us`, `10ms`, `1.5s`, `100ns` (a unit is required). */
-export function parseDuration(v: string): number | undefined {
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ns|us|ms|s)$/.exec(v.trim());
-  if (!m) return undefined;
-  const ns = Number(m[1]) * TIME_UNITS[m[2]!]!;
-  return Number.isSafeInteger(ns) && ns > 0 ? ns : undefined;
-}
-
-export const TIME_SYNTAX = "a positive number with a unit ns, us, ms or s, such as 10ms";

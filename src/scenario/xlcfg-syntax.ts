@@ -7,8 +7,10 @@
 //          lines, may nest and may end with a trailing comma
 //   # comment to the end of the line
 //
-// A later `=` replaces an earlier one, as xl's lookup finds the last setting. Every value
-// keeps its line so that errors about a list item point at the item.
+// A second `=` to a key is an error. libxlu would keep the last one and silently drop the
+// earlier (a second `disk = [...]` loses the first one's disks); the reference we follow says
+// nothing of it, so vxsim refuses it on purpose. Every value keeps its line so that errors
+// about a list item point at the item.
 import { ConfigError } from "./config-error.ts";
 
 export type XlValue = XlAtom | XlList;
@@ -247,10 +249,11 @@ export function parseXlStatements(text: string, opts: XlSourceOptions): XlSettin
   return new XlSyntaxParser(text, opts).parse();
 }
 
-/** The settings as xl sees them: the last `=` of a key wins; `+=` appends to a list or
- *  concatenates to a string set earlier (or sets the key when it was not set). */
+/** The settings: one `=` per key (a second one is a ConfigError at its line); `+=` appends to a
+ *  list or concatenates to a string set earlier (or sets the key when it was not set). */
 export function parseXlSettings(text: string, opts: XlSourceOptions): Map<string, XlSetting> {
   const out = new Map<string, XlSetting>();
+  const firstLine = new Map<string, number>();
   for (const s of parseXlStatements(text, opts)) {
     const prev = out.get(s.key);
     if (s.op === "+=" && prev) {
@@ -264,7 +267,10 @@ export function parseXlSettings(text: string, opts: XlSourceOptions): Map<string
           ? { kind: "list", items: [...a.items, ...b.items], line: a.line }
           : { kind: "atom", text: (a as XlAtom).text + (b as XlAtom).text, quoted: true, line: a.line };
       out.set(s.key, { key: s.key, value, line: s.line, op: "+=" });
+    } else if (prev) {
+      throw new ConfigError(opts.file, s.line, s.key, `set again (first set on line ${firstLine.get(s.key)}); a key takes one '=' (xl would silently keep only the last; use += to add to a list or string)`);
     } else {
+      firstLine.set(s.key, s.line);
       out.set(s.key, s);
     }
   }
