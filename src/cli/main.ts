@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
 import { ConfigError } from "../scenario/config-error.ts";
 import { registerExperiment } from "./cmd-experiment.ts";
+import { registerExposure } from "./cmd-exposure.ts";
 import { registerRun } from "./cmd-run.ts";
 import { registerCompare } from "./cmd-compare.ts";
 import { registerJob } from "./cmd-job.ts";
@@ -90,6 +91,7 @@ registerRun(program, settle, loadRunJob);
 registerCompare(program, settle, loadRunJob, intOption);
 registerJob(program, settle, loadRunJob, intOption);
 registerExperiment(program, settle, loadRunJob);
+registerExposure(program, settle);
 
 try {
   await program.parseAsync(process.argv);
