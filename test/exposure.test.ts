@@ -38,6 +38,7 @@ describe("vxsim exposure", () => {
     for (const col of EXPOSURE_COLUMNS) expect(head).toContain(col);
     expect(head).toContain("denials.foreign");
     expect(row!.startsWith("kvm-ioeventfd,host VMM,4096,4096,4096,")).toBe(true);
+    expect(head).toContain("completed.kept grant map");
     const bad = vxsim("--transports", "grant-mop");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain(`unknown transport(s) grant-mop; expected some of ${EXPOSURE_TRANSPORTS.join(", ")}`);
@@ -51,12 +52,21 @@ describe("hostile backend probe", () => {
     expect(refused[0]!.why).toMatch(/create_ioreq_server and its set-up returned -EPERM/);
     expect([r.placement, r.backendDomid, r.exposure]).toEqual([{ backend: "stubdom", noForeignMap: true }, 3, { reachable: 3, mapped: 3, mappedPeak: 6 }]);
     expect(r.probe).toEqual({ held: denied("no mapping"), foreignMap: denied("-EPERM") });
+    // ...but a mapping the backend made itself during the I/O and kept still writes the data
+    // after completion; the guest's one end of access that failed is all it sees.
     expect(r.completed).toEqual({
-      duringIo: denied("MST_NOT_MAPPED"), held: denied("no mapping"), foreignMap: denied("-EPERM"), grantRef: denied("GNTST_GENERAL_ERROR"),
+      duringIo: denied("MST_NOT_MAPPED"), kept: rw, endAccessRefused: 1, held: denied("no mapping"), foreignMap: denied("-EPERM"), grantRef: denied("GNTST_GENERAL_ERROR"),
     });
     // The stale read and write refused by the machine; 2 foreign maps refused by XSM; the map
     // of the ended grant ref refused by Xen.
     expect(r.denials).toEqual({ machine: 2, readOnly: 0, foreign: 2, xsm: 2, grant: 1 });
+  });
+
+  it("grant-copy: the device never maps, yet the grant can be mapped and kept; grant-persistent's kept ref is a pool page", () => {
+    const gc = probe("grant-copy").result.completed;
+    expect([gc.duringIo, gc.kept, gc.endAccessRefused, gc.grantRef]).toEqual([undefined, rw, 1, denied("GNTST_GENERAL_ERROR")]);
+    const gp = probe("grant-persistent").result.completed;
+    expect([gp.kept, gp.endAccessRefused, gp.grantRef]).toEqual([{ open: true, read: false, write: false, status: "ok" }, 0, { open: true, read: false, write: false, status: "ok" }]);
   });
 
   it("argo in a driver domain: no mapping at all, every foreign map refused by XSM", () => {
@@ -64,7 +74,7 @@ describe("hostile backend probe", () => {
     expect(refused).toEqual([]);
     expect([r.placement.backend, r.exposure]).toEqual(["driver-domain", { reachable: 0, mapped: 0, mappedPeak: 0 }]);
     expect(r.probe).toEqual({ held: denied("no mapping"), foreignMap: denied("-EPERM") });
-    expect(r.completed).toEqual({ duringIo: undefined, held: denied("no mapping"), foreignMap: denied("-EPERM"), grantRef: undefined });
+    expect(r.completed).toEqual({ duringIo: undefined, kept: undefined, endAccessRefused: 0, held: denied("no mapping"), foreignMap: denied("-EPERM"), grantRef: undefined });
     expect(r.denials).toEqual({ machine: 0, readOnly: 0, foreign: 2, xsm: 2, grant: 0 });
   });
 
@@ -81,7 +91,7 @@ describe("hostile backend probe", () => {
     expect(refused[1]!.why).toMatch(/XSM map_gmfn_foreign denied/);
     expect([r.placement, r.exposure]).toEqual([{ backend: "stubdom", noForeignMap: false }, { reachable: 4096, mapped: 3, mappedPeak: 5 }]);
     expect(r.probe).toEqual({ held: denied("no mapping"), foreignMap: rw });
-    expect(r.completed).toEqual({ duringIo: denied("MST_NOT_MAPPED"), held: denied("no mapping"), foreignMap: rw, grantRef: undefined });
+    expect(r.completed).toEqual({ duringIo: denied("MST_NOT_MAPPED"), kept: undefined, endAccessRefused: 0, held: denied("no mapping"), foreignMap: rw, grantRef: undefined });
     expect(r.denials).toEqual({ machine: 2, readOnly: 0, foreign: 0, xsm: 0, grant: 0 });
   });
 });

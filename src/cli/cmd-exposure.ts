@@ -4,7 +4,7 @@
 // backend can read or write of the guest beyond the request's buffers, as the runs decided.
 import type { Command } from "commander";
 import { seedOption } from "./cmd-experiment.ts";
-import { EXPOSURE_COLUMNS, EXPOSURE_TRANSPORTS, exposureCells, formatExposure, runExposure, type ExposureRow } from "../run/exposure-table.ts";
+import { COMPLETED_COLUMNS, completedCells, EXPOSURE_COLUMNS, EXPOSURE_TRANSPORTS, exposureCells, formatExposure, runExposure, type ExposureRow } from "../run/exposure-table.ts";
 import { addOutputOptions, emit, type OutputOptions } from "./output.ts";
 import { progressBar } from "./progress.ts";
 import { UserError } from "./user-error.ts";
@@ -14,9 +14,12 @@ export interface ExposureCommandOptions extends OutputOptions {
   seed: number;
 }
 
-/** One object per transport for --csv: the printed cells, then the probe's denial counters. */
+/** One object per transport for --csv: the printed cells of both tables, then the probe's denial counters. */
 function csvRows(rows: readonly ExposureRow[]): object[] {
-  return rows.map((r) => ({ ...Object.fromEntries(EXPOSURE_COLUMNS.map((c, k) => [c, exposureCells(r)[k]])), denials: r.backend.denials }));
+  return rows.map((r) => {
+    const completed = Object.fromEntries(COMPLETED_COLUMNS.slice(1).map((c, k) => [c, completedCells(r)[k + 1]]));
+    return { ...Object.fromEntries(EXPOSURE_COLUMNS.map((c, k) => [c, exposureCells(r)[k]])), completed, denials: r.backend.denials };
+  });
 }
 
 export function exposureCommand(o: ExposureCommandOptions): number {

@@ -45,22 +45,23 @@ export function runExposure(o: ExposureOptions = {}): ExposureRow[] {
 
 export const EXPOSURE_COLUMNS = [
   "transport", "backend in", "reachable (transport)", "mapped", "peak", "hostile frontend: double fetch", "other page: held mappings", "other page: foreign map",
-  "completed data after completion", "as dom0: other page",
+  "as dom0: other page",
 ] as const;
 
-/** One attempt as a cell: what it could do, or why it was refused. */
-export function attemptCell(a: Attempt | undefined): string {
-  if (!a) return "no Xen";
+/** The second table: a completed read's data buffer, after the guest took the completion. */
+export const COMPLETED_COLUMNS = ["transport", "I/O-time mapping", "kept grant map", "end of access refused", "held mappings", "foreign map", "grant ref"] as const;
+
+/** One attempt as a cell: what it could do, or why it was refused ("" when it does not apply). */
+export function attemptCell(a: Attempt | undefined, none = "no Xen"): string {
+  if (!a) return none;
   if (!a.open) return `denied (${a.status})`;
   if (a.read && a.write) return "read+write";
   if (a.read || a.write) return a.read ? "read only" : "write only";
   return "mapped, not this page";
 }
 
-function completedCell(r: HostileBackendResult): string {
-  const ways: [string, Attempt | undefined][] = [["its I/O-time mapping", r.completed.duringIo], ["held", r.completed.held], ["foreign map", r.completed.foreignMap], ["grant ref", r.completed.grantRef]];
-  return ways.filter(([, a]) => a !== undefined).map(([w, a]) => `${w}: ${a!.write ? "CHANGED" : attemptCell(a)}`).join("; ");
-}
+/** For the completed buffer what matters is whether the guest's bytes took the write. */
+const changed = (a: Attempt | undefined) => (a?.write ? "CHANGED" : attemptCell(a, "-"));
 
 function doubleFetchCell(d: DoubleFetchResult): string {
   const o = d.observed;
@@ -73,25 +74,42 @@ export function exposureCells(r: ExposureRow): string[] {
   const b = r.backend;
   return [
     r.transport, placementCell(b), String(b.exposure.reachable), String(b.exposure.mapped), String(b.exposure.mappedPeak), doubleFetchCell(r.doubleFetch),
-    attemptCell(b.probe.held), attemptCell(b.probe.foreignMap), completedCell(b), r.asDom0 ? attemptCell(r.asDom0.probe.foreignMap) : "(same)",
+    attemptCell(b.probe.held), attemptCell(b.probe.foreignMap), r.asDom0 ? attemptCell(r.asDom0.probe.foreignMap) : "(same)",
   ];
 }
 
-/** The plain-text table (what the command prints and docs/transports.md holds). */
-export function formatExposure(rows: readonly ExposureRow[]): string {
-  const all = [[...EXPOSURE_COLUMNS], ...rows.map(exposureCells)];
-  const width = EXPOSURE_COLUMNS.map((_, k) => Math.max(...all.map((r) => r[k]!.length)));
+export function completedCells(r: ExposureRow): string[] {
+  const c = r.backend.completed;
+  return [
+    r.transport, changed(c.duringIo), changed(c.kept), c.kept ? String(c.endAccessRefused) : "-", changed(c.held), changed(c.foreignMap), changed(c.grantRef),
+  ];
+}
+
+function aligned(columns: readonly string[], rows: string[][]): string[] {
+  const all = [[...columns], ...rows];
+  const width = columns.map((_, k) => Math.max(...all.map((r) => r[k]!.length)));
   const text = (r: string[]) => r.map((c, k) => c.padEnd(width[k]!)).join("  ").trimEnd();
+  return [text(all[0]!), text(width.map((n) => "-".repeat(n))), ...rows.map(text)];
+}
+
+/** The plain-text tables (what the command prints and docs/transports.md holds). */
+export function formatExposure(rows: readonly ExposureRow[]): string {
   const spec = hostileBackendSpec(EXPOSURE_TRANSPORTS[0], EXPOSURE_PROFILE);
   const wl = spec.workload as { bs: number; iodepth: number };
   return [
-    text(all[0]!), text(width.map((n) => "-".repeat(n))), ...all.slice(1).map(text), "",
-    `blk on ${EXPOSURE_PROFILE}: ${spec.ios} fio writes of ${wl.bs} B then their read-back, iodepth ${wl.iodepth}, the backend in the least privileged domain the transport accepts`,
-    "(tried in turn: a driver domain; the guest's device-model stub domain under an XSM policy without map_gmfn_foreign, then with it; dom0).",
+    ...aligned(EXPOSURE_COLUMNS, rows.map(exposureCells)), "",
+    `blk on ${EXPOSURE_PROFILE}: ${spec.ios} fio writes of ${wl.bs} B then their read-back, iodepth ${wl.iodepth}, the backend in the least privileged domain`,
+    "the transport accepts (tried in turn: a driver domain; the guest's device-model stub domain under an XSM policy without map_gmfn_foreign, then with it; dom0).",
     "reachable (transport): guest pages the transport lets the backend reach; mapped: what it had mapped between I/Os; peak: the most during one.",
     "double fetch: bytes the device read twice that changed under it while a hostile guest rewrote them between the reads (C7's run, randwrite).",
-    "other page: a guest page that never held a request buffer, read and written through the mappings the backend holds and through a new foreign mapping.",
-    "completed data: the last read's data buffer after the guest took the completion, written through the gfn that mapped it during the I/O, the mappings",
-    "held now, a new foreign mapping and the request's grant ref; CHANGED: the guest's buffer took the write. as dom0: the other page from a dom0 backend.",
+    "other page: a guest page that never held a request buffer, read and written through the mappings the backend holds and a new foreign mapping;",
+    "as dom0: the same foreign mapping from a backend in dom0.",
+    "",
+    "A hostile backend and a completed read's data buffer (after the guest took the completion):",
+    "",
+    ...aligned(COMPLETED_COLUMNS, rows.map(completedCells)), "",
+    "I/O-time mapping: the backend gfn that mapped the buffer while the request was served; kept grant map: a mapping of the buffer's grant ref the",
+    "backend made during the I/O and kept (a run of its own; the guest's end of access then fails, counted); held mappings: what it has mapped now;",
+    "foreign map: a new one; grant ref: the request's ref used again. CHANGED: the guest's buffer took the write; -: the way does not exist there.",
   ].join("\n");
 }

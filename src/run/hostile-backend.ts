@@ -68,7 +68,14 @@ export interface HostileBackendResult {
   probe: { held: Attempt; foreignMap: Attempt | undefined };
   /** The data buffer of the last completed read, after completion; `duringIo` uses the backend
    *  gfn that mapped it while the request was served (undefined: it was never mapped there). */
-  completed: { duringIo: Attempt | undefined; held: Attempt; foreignMap: Attempt | undefined; grantRef: Attempt | undefined };
+  completed: {
+    duringIo: Attempt | undefined;
+    /** grant transports: a mapping of the buffer's grant ref the backend made during the I/O
+     *  and kept; `endAccessRefused` counts the guest's failed ends of access (Linux leaks the
+     *  ref and the device is broken from then on, but the data already went to the caller). */
+    kept: Attempt | undefined;
+    endAccessRefused: number;
+    held: Attempt; foreignMap: Attempt | undefined; grantRef: Attempt | undefined };
   /** Denials counted during the probe, by counter. */
   denials: { machine: number; readOnly: number; foreign: number; xsm: number; grant: number };
 }
@@ -126,6 +133,23 @@ function staleMapping(w: World, t: Transport, at: number | undefined, gfn: numbe
   if (at === undefined || t.backendDomid === undefined) return undefined;
   const a = tryAccess(w.machine, t.backendDomid, at * PAGE + off, t.guest, gfn * PAGE + off, len);
   return a.read || a.write ? a : closed(a.status);
+}
+
+/** Maps the grant ref behind `addr` at a fresh backend gfn, and keeps it. */
+function keepGrant(w: World, t: GrantMapTransport, addr: DmaAddr): { gfn: number; handle: number; status: number } {
+  const g = decodeGrantDma(addr)!;
+  const gfn = takeBackendGfns(w.env!.hv, t.backendDomid, 1);
+  const { results } = t.backendGrants.map([{ dom: t.guest, ref: g.gref, hostAddr: gfn * PAGE, readonly: false }]);
+  return { gfn, handle: results[0]!.handle, status: results[0]!.status };
+}
+
+/** Writes through the kept grant mapping after completion, then gives it back. */
+function keptAccess(w: World, t: Transport, k: { gfn: number; handle: number; status: number } | undefined, gfn: number, off: number, len: number): Attempt | undefined {
+  if (!k || !(t instanceof GrantMapTransport)) return undefined;
+  if (k.status !== L.GNTST_OKAY) return closed(gntstName(k.status));
+  const a = tryAccess(w.machine, t.backendDomid, k.gfn * PAGE + off, t.guest, gfn * PAGE + off, len);
+  t.backendGrants.unmap([{ handle: k.handle, hostAddr: k.gfn * PAGE }]);
+  return a;
 }
 
 /** The backend's own privcmd, as a hostile device model would open it. */
@@ -201,9 +225,19 @@ export function hostileBackendSpec(transport: string, profile: string, seed = 1)
   return { transport, profile, device: "blk", workload: { kind: "fio", rw: "write", bs: 4096, iodepth: 1 }, ios: 4, seed };
 }
 
-/** Runs the job with the backend in `placement`, then the hostile backend's attempts. Throws
- *  TransportSetupError when the transport cannot be served from there. */
+/** Runs the job with the backend in `placement`, then the hostile backend's attempts (on the
+ *  grant transports a second run in which the backend keeps a grant mapping of the last read's
+ *  buffer past its completion). Throws TransportSetupError when the transport cannot be served
+ *  from there. */
 export function runHostileBackend(spec: JobSpec, placement: Placement, arch?: Arch): HostileBackendResult {
+  const r = probeRun(spec, placement, arch, false);
+  if (r.completed.grantRef === undefined) return r;
+  // Keeping a mapping breaks the guest's device and leaks the page: a run of its own.
+  const k = probeRun(spec, placement, arch, true);
+  return { ...r, completed: { ...r.completed, kept: k.completed.kept, endAccessRefused: k.completed.endAccessRefused } };
+}
+
+function probeRun(spec: JobSpec, placement: Placement, arch: Arch | undefined, keep: boolean): HostileBackendResult {
   // While the device handles a request (C7's probe device gives the moment: between its two
   // reads), note where the backend has the in-flight data pages mapped.
   let note = () => {};
@@ -216,15 +250,22 @@ export function runHostileBackend(spec: JobSpec, placement: Placement, arch?: Ar
     const t = ep.transport;
     const tap = new DataTap(ep.driver.port, 512);
     const mappedAt = new Map<number, number>();
+    let reads = 0;
+    let kept: { gfn: number; handle: number; status: number } | undefined;
     if (t.backendDomid !== undefined) {
       const be = t.backendDomid;
       note = () => {
-        for (const { buf } of tap.live.values()) {
+        if (tap.live.size > 0) reads++;
+        for (const { buf, addr } of tap.live.values()) {
           const g = heldGfn(w.machine, be, t.guest, Math.floor(buf.gpa / PAGE));
           if (g !== undefined) mappedAt.set(buf.gpa, g);
+          // The last read of the job: a grant backend maps the data buffer's ref itself and
+          // keeps the mapping past the completion (the guest's end of access then fails).
+          if (keep && reads === spec.ios && !kept && t instanceof GrantMapTransport && decodeGrantDma(addr)) kept = keepGrant(w, t, addr);
         }
       };
     }
+    const busy = w.machine.counter(L.CNT_GM_END_BUSY);
     const job = buildJob(w, spec);
     runJobRounds(w, job);
     const failures = job.failures();
@@ -242,7 +283,8 @@ export function runHostileBackend(spec: JobSpec, placement: Placement, arch?: Ar
       transport: w.transportName, placement, backendDomid: t.backendDomid, exposure: w.exposure(),
       probe: { held: held(w, t, probeGfn, 0, PAGE), foreignMap: foreignMap(w, t, probeGfn, 0, PAGE) },
       completed: {
-        duringIo: staleMapping(w, t, mappedAt.get(done.buf.gpa), gfn, off, len), held: held(w, t, gfn, off, len), foreignMap: foreignMap(w, t, gfn, off, len), grantRef: grantRef(w, t, done.addr, done.buf.gpa, len) },
+        duringIo: staleMapping(w, t, mappedAt.get(done.buf.gpa), gfn, off, len), kept: keep ? keptAccess(w, t, kept, gfn, off, len) : undefined,
+        endAccessRefused: w.machine.counter(L.CNT_GM_END_BUSY) - busy, held: held(w, t, gfn, off, len), foreignMap: foreignMap(w, t, gfn, off, len), grantRef: grantRef(w, t, done.addr, done.buf.gpa, len) },
       denials: { machine: 0, readOnly: 0, foreign: 0, xsm: 0, grant: 0 },
     };
     const after = w.machine.counters();
