@@ -10,6 +10,7 @@
 // Two targets: a guest page that never held a request buffer, and the data buffer of the last
 // completed read (what the guest's driver received): can the backend change it afterwards?
 import { DoubleFetchProbe } from "../devices/double-fetch-probe.ts";
+import { tapPort } from "./double-fetch.ts";
 import { decodeGrantDma, GrantMapTransport } from "../transports/grant-map.ts";
 import { TransportSetupError, type Exposure, type Transport } from "../transports/types.ts";
 import { takeBackendGfns } from "../transports/xen-env.ts";
@@ -203,20 +204,16 @@ class DataTap {
   last: { buf: GuestBuf; addr: DmaAddr } | undefined;
 
   constructor(port: FrontendPort, min: number) {
-    const expose = port.expose.bind(port);
-    const unexpose = port.unexpose.bind(port);
-    const p = port as { expose: FrontendPort["expose"]; unexpose: FrontendPort["unexpose"] };
-    p.expose = (buf) => {
-      const addr = expose(buf);
-      if (buf.write && buf.len >= min) this.live.set(String(addr), { buf, addr });
-      return addr;
-    };
-    p.unexpose = (buf, addr) => {
-      unexpose(buf, addr);
-      const d = this.live.get(String(addr));
-      if (d) this.last = d;
-      this.live.delete(String(addr));
-    };
+    tapPort(port, {
+      exposed: (buf, addr) => {
+        if (buf.write && buf.len >= min) this.live.set(String(addr), { buf, addr });
+      },
+      unexposed: (_buf, addr) => {
+        const d = this.live.get(String(addr));
+        if (d) this.last = d;
+        this.live.delete(String(addr));
+      },
+    });
   }
 }
 
