@@ -10,6 +10,7 @@ import type { JobSpec } from "../src/run/result.ts";
 import { NET_HDR_BYTES } from "../src/devices/net-guest.ts";
 import { FRAME_OVERHEAD } from "../src/workloads/net-direction.ts";
 import { Counters } from "./helpers/transport-world.ts";
+import { perIoFrom } from "../src/run/per-io.ts";
 import { COUNTERS, GAUGES, MODEL, TRANSPORTS, type ChainShape, type RunShape } from "./helpers/matrix-model.ts";
 
 const ARCH = "arm64-v8.0"; // the matrix runs on Arm; test/transport-arch-irq.test.ts runs the IOREQ transports on x86-64 and riscv64
@@ -20,12 +21,15 @@ function run(o: Omit<WorldOptions, "arch">, spec: Omit<JobSpec, "transport" | "p
   job.prime();
   settle(w, job);
   const c = new Counters(w.machine);
+  const before = w.machine.counters();
   const r = runJobRounds(w, job);
+  const after = w.machine.counters();
+  const perIo = perIoFrom(after.map((v, i) => v - before[i]!), r.completed);
   // The gauges as they stand between I/Os, and the world's own exposure saying the same.
   const gauges = { reachable: w.machine.counter(GAUGES.reachable), mapped: w.machine.counter(GAUGES.mapped) };
   const e = w.exposure();
   expect([e.reachable, e.mapped]).toEqual([gauges.reachable, gauges.mapped]);
-  return { w, job, r, got: { ...c.pick(COUNTERS), ...gauges } };
+  return { w, job, r, perIo, got: { ...c.pick(COUNTERS), ...gauges } };
 }
 
 const chain = (pages: number, ...bufs: [number, boolean, number][]): ChainShape => ({ pages, bufs: bufs.map(([len, write, used]) => ({ len, write, used })) });
@@ -42,7 +46,7 @@ describe.each(TRANSPORTS)("%s", (transport) => {
   const model = MODEL[transport]!;
 
   it("virtio-blk: fio writes then verify reads; the image holds every byte written; counters = model", () => {
-    const { w, job, r, got } = run({ transport, device: "blk" }, { workload: { kind: "fio", rw: "write", bs: 4096, iodepth: 1 }, ios: 8, seed: 3 });
+    const { w, job, r, perIo, got } = run({ transport, device: "blk" }, { workload: { kind: "fio", rw: "write", bs: 4096, iodepth: 1 }, ios: 8, seed: 3 });
     expect(job.failures()).toEqual([]);
     expect(job.fio!.job.completed).toBe(8);
     expect(job.fio!.verifyImage((off, len) => w.blk!.backing.read(off, len))).toBe(8 * 4096);
@@ -53,7 +57,13 @@ describe.each(TRANSPORTS)("%s", (transport) => {
       kicks: 16, irqs: 16, handlers: 16, queues: 1,
       guests: 1, rxPosted: 0, virqMerged: 0, passMerged: 0, // each argo message is taken before the next is sent
     };
-    expect(got).toEqual(model(shape));
+    const want = model(shape);
+    expect(got).toEqual(want);
+    // JobResult's PerIo reads the same counters: per completed chain.
+    const per = (n: number) => n / r.completed;
+    expect([perIo.ioreqs, perIo.copiesGuest, perIo.copiesHv, perIo.copiesBackend, perIo.evtchnSends, perIo.atomics, perIo.hypercalls]).toEqual(
+      [want.ioreqs, want.guestCopies, want.hvCopies, want.backendCopies, want.evtchnSends, want.atomics, want.hypercalls].map(per),
+    );
   });
 
   it("virtio-net stream between two guests through the bridge: every frame checked at the peer; counters = model", () => {
