@@ -13,8 +13,8 @@ import { RESULT_FORMAT, type JobResult, type JobSpec, type PerIo } from "../src/
 import * as L from "../src/wasm/layout.ts";
 
 const PER_IO_ZERO: PerIo = {
-  copies: 0, copyBytes: 0, grantOps: 0, maps: 0, unmaps: 0, tlbFlushes: 0, tlbFlushesElided: 0, traps: 0,
-  hypercalls: 0, notifications: 0, notificationsSuppressed: 0, interrupts: 0, evtchnSends: 0, atomics: 0,
+  copies: 0, copiesGuest: 0, copiesHv: 0, copiesBackend: 0, copyBytes: 0, grantOps: 0, maps: 0, unmaps: 0, tlbFlushes: 0, tlbFlushesElided: 0,
+  traps: 0, ioreqs: 0, hypercalls: 0, notifications: 0, notificationsSuppressed: 0, interrupts: 0, evtchnSends: 0, atomics: 0,
 };
 
 /** A hand-made JobResult (logic tests only): the fields the experiments read, the rest zero. */

@@ -194,8 +194,9 @@ describe("perIoFrom", () => {
     c[L.CNT_GNT_COPIES] = 4;
     c[L.CNT_HYPERCALLS] = 10;
     c[L.CNT_VQ_NOTIFY_SUPPRESSED] = 1;
+    c[L.CNT_IOREQ_SENT] = 6;
     expect(perIoFrom(c, 2)).toEqual({
-      copies: 3, copyBytes: 4096, grantOps: 8, maps: 4, unmaps: 4, tlbFlushes: 1.5, tlbFlushesElided: 0, traps: 0, hypercalls: 5,
+      copies: 3, copiesGuest: 1, copiesHv: 2, copiesBackend: 0, copyBytes: 4096, grantOps: 8, maps: 4, unmaps: 4, tlbFlushes: 1.5, tlbFlushesElided: 0, traps: 0, ioreqs: 3, hypercalls: 5,
       notifications: 0, notificationsSuppressed: 0.5, interrupts: 0, evtchnSends: 0, atomics: 0,
     });
     expect(() => perIoFrom(c, 0)).toThrow(/ios must be a positive integer/);

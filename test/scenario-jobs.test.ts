@@ -134,7 +134,7 @@ function echoRunner(seen: JobSpec[]) {
     return {
       spec, profile: spec.profile, arch: spec.profile, ios: spec.ios, bytes: spec.ios * 10, elapsedNs: 1000, iops: spec.ios * 2, throughputMBps: 1.5,
       cyclesPerIo: 123.456, latency: { count: spec.ios, mean: 5, min: 1, p50: 4, p90: 8, p99: 9, max: 10 },
-      perIo: { copies: 1, copyBytes: 4096, grantOps: 2, maps: 1, unmaps: 1, tlbFlushes: 0.5, tlbFlushesElided: 0, traps: 0, hypercalls: 2, notifications: 1, notificationsSuppressed: 0, interrupts: 1, evtchnSends: 1, atomics: 0 },
+      perIo: { copies: 1, copiesGuest: 0, copiesHv: 1, copiesBackend: 0, copyBytes: 4096, grantOps: 2, maps: 1, unmaps: 1, tlbFlushes: 0.5, tlbFlushesElided: 0, traps: 0, ioreqs: 0, hypercalls: 2, notifications: 1, notificationsSuppressed: 0, interrupts: 1, evtchnSends: 1, atomics: 0 },
       cpuByDomain: { guest: { total: 700 }, "Domain-0": { total: 300 } },
     } as unknown as JobResult;
   };
@@ -158,7 +158,7 @@ describe("vxsim run (plumbing)", () => {
     expect(head!.split(",").slice(0, 8)).toEqual(["workload", "device", "transport", "profile", "arch", "ios", "bytes", "elapsedNs"]);
     expect(head).toContain(",latency.p99,latency.max,perIo.copies,");
     expect(head!.endsWith(",cpuNs.guest,cpuNs.Domain-0")).toBe(true);
-    expect(row!.startsWith("fio0,guest/xvda,grant-map,arm64-v8.0,arm64-v8.0,10000,100000,1000,20000,1.5,123.456,10000,5,1,4,8,9,10,1,4096,")).toBe(true);
+    expect(row!.startsWith("fio0,guest/xvda,grant-map,arm64-v8.0,arm64-v8.0,10000,100000,1000,20000,1.5,123.456,10000,5,1,4,8,9,10,1,0,1,0,4096,")).toBe(true);
 
     const printed: string[] = [];
     vi.spyOn(process.stdout, "write").mockImplementation((s) => (printed.push(String(s)), true));

@@ -60,7 +60,7 @@ export async function experimentCommand(name: string | undefined, o: ExperimentC
   return 0;
 }
 
-function seedOption(v: string): number {
+export function seedOption(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new InvalidArgumentError("--seed must be an integer in [0, 2^32)");
   return n;

@@ -6,6 +6,7 @@ import Table from "cli-table3";
 import { ProfileError } from "../cost/profile.ts";
 import { ConfigError } from "../scenario/config-error.ts";
 import { registerExperiment } from "./cmd-experiment.ts";
+import { registerExposure } from "./cmd-exposure.ts";
 import { registerRun } from "./cmd-run.ts";
 import { registerCompare } from "./cmd-compare.ts";
 import { registerJob } from "./cmd-job.ts";
@@ -96,6 +97,7 @@ registerRun(program, settle, loadRunJob, intOption);
 registerCompare(program, settle, loadRunJob, intOption);
 registerJob(program, settle, loadRunJob, intOption);
 registerExperiment(program, settle, loadRunJob);
+registerExposure(program, settle);
 
 try {
   await program.parseAsync(process.argv);

@@ -46,6 +46,29 @@ export function guestGpaOfDescriptor(t: Transport, m: Machine, addr: DmaAddr): n
   return dmaGpa(addr); // a gpa: the buffer itself, or its copy in the guest's shared region
 }
 
+/** Wraps a driver port's expose / unexpose (as the guest's DMA-mapping layer sees them):
+ *  `exposed` after each expose with the address the descriptor got, `unexposing` before each
+ *  unexpose, `unexposed` after it. */
+export function tapPort(port: FrontendPort, hooks: {
+  exposed?: (buf: GuestBuf, addr: DmaAddr) => void;
+  unexposing?: (buf: GuestBuf, addr: DmaAddr) => void;
+  unexposed?: (buf: GuestBuf, addr: DmaAddr) => void;
+}): void {
+  const expose = port.expose.bind(port);
+  const unexpose = port.unexpose.bind(port);
+  const p = port as { expose: FrontendPort["expose"]; unexpose: FrontendPort["unexpose"] };
+  p.expose = (buf) => {
+    const addr = expose(buf);
+    hooks.exposed?.(buf, addr);
+    return addr;
+  };
+  p.unexpose = (buf, addr) => {
+    hooks.unexposing?.(buf, addr);
+    unexpose(buf, addr);
+    hooks.unexposed?.(buf, addr);
+  };
+}
+
 /** The hostile guest: taps its driver's port to learn the in-flight readable buffers, and
  *  flips (then restores) every byte of them and of what their descriptors name. */
 class HostileGuest {
@@ -58,18 +81,12 @@ class HostileGuest {
   constructor(m: Machine, t: Transport, port: FrontendPort) {
     this.m = m;
     this.t = t;
-    const expose = port.expose.bind(port);
-    const unexpose = port.unexpose.bind(port);
-    const p = port as { expose: FrontendPort["expose"]; unexpose: FrontendPort["unexpose"] };
-    p.expose = (buf) => {
-      const addr = expose(buf);
-      if (!buf.write) this.live.set(String(addr), { buf, addr });
-      return addr;
-    };
-    p.unexpose = (buf, addr) => {
-      this.live.delete(String(addr));
-      unexpose(buf, addr);
-    };
+    tapPort(port, {
+      exposed: (buf, addr) => {
+        if (!buf.write) this.live.set(String(addr), { buf, addr });
+      },
+      unexposing: (_buf, addr) => this.live.delete(String(addr)),
+    });
   }
 
   flip(): void {

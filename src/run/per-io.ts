@@ -8,6 +8,9 @@ const sum = (c: ArrayLike<number>, ids: number[]) => ids.reduce((s, id) => s + c
 /** What each counter of PerIo is made of (layout counter ids, summed). */
 export const PER_IO_COUNTERS: Record<keyof PerIo, number[]> = {
   copies: [L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPIES_HV, L.CNT_TR_COPIES_BACKEND],
+  copiesGuest: [L.CNT_TR_COPIES_GUEST],
+  copiesHv: [L.CNT_TR_COPIES_HV],
+  copiesBackend: [L.CNT_TR_COPIES_BACKEND],
   copyBytes: [L.CNT_TR_COPY_BYTES_GUEST, L.CNT_TR_COPY_BYTES_HV, L.CNT_TR_COPY_BYTES_BACKEND],
   // Elements of grant_table_op (a batch of 8 maps is 8), not hypercalls.
   grantOps: [L.CNT_GNT_MAPS, L.CNT_GNT_UNMAPS, L.CNT_GNT_COPIES],
@@ -17,6 +20,7 @@ export const PER_IO_COUNTERS: Record<keyof PerIo, number[]> = {
   tlbFlushes: [L.CNT_GNT_TLB_FLUSHES, L.CNT_FOREIGN_UNMAPS],
   tlbFlushesElided: [L.CNT_GNT_TLB_FLUSHES_ELIDED],
   traps: [L.CNT_TR_REG_TRAPS],
+  ioreqs: [L.CNT_IOREQ_SENT],
   hypercalls: [L.CNT_HYPERCALLS],
   notifications: [L.CNT_TR_NOTIFICATIONS],
   notificationsSuppressed: [L.CNT_VQ_NOTIFY_SUPPRESSED],

@@ -70,7 +70,11 @@ export interface CpuUse {
 
 /** The mechanism counts a reader compares transports by, per completed I/O. */
 export interface PerIo {
+  /** Payload copies the transport adds, all parties, then by who makes them. */
   copies: number;
+  copiesGuest: number;
+  copiesHv: number;
+  copiesBackend: number;
   copyBytes: number;
   grantOps: number;
   maps: number;
@@ -78,6 +82,8 @@ export interface PerIo {
   tlbFlushes: number;
   tlbFlushesElided: number;
   traps: number;
+  /** IOREQs Xen sent to a device model (trapped accesses forwarded to an emulator). */
+  ioreqs: number;
   hypercalls: number;
   notifications: number;
   notificationsSuppressed: number;

@@ -77,10 +77,10 @@ const sum = (xs: number[][]): number[] => xs[0]!.map((_, i) => xs.reduce((s, x) 
 function perIoOf(c: number[], ios: number): PerIo {
   const at = (...ids: number[]) => ids.reduce((s, id) => s + c[id]!, 0) / ios;
   return {
-    copies: at(L.CNT_COPIES, L.CNT_GNT_COPIES), copyBytes: at(L.CNT_COPY_BYTES, L.CNT_GNT_COPY_BYTES),
+    copies: at(L.CNT_COPIES, L.CNT_GNT_COPIES), copiesGuest: at(L.CNT_COPIES), copiesHv: at(L.CNT_GNT_COPIES), copiesBackend: 0, copyBytes: at(L.CNT_COPY_BYTES, L.CNT_GNT_COPY_BYTES),
     grantOps: at(L.CNT_GNT_MAPS, L.CNT_GNT_UNMAPS, L.CNT_GNT_COPIES), maps: at(L.CNT_GNT_MAPS, L.CNT_FOREIGN_MAPS),
     unmaps: at(L.CNT_GNT_UNMAPS, L.CNT_FOREIGN_UNMAPS), tlbFlushes: at(L.CNT_GNT_TLB_FLUSHES),
-    tlbFlushesElided: at(L.CNT_GNT_TLB_FLUSHES_ELIDED), traps: at(L.CNT_TR_REG_TRAPS), hypercalls: at(L.CNT_HYPERCALLS),
+    tlbFlushesElided: at(L.CNT_GNT_TLB_FLUSHES_ELIDED), traps: at(L.CNT_TR_REG_TRAPS), ioreqs: at(L.CNT_IOREQ_SENT), hypercalls: at(L.CNT_HYPERCALLS),
     notifications: at(L.CNT_VQ_NOTIFY_SENT), notificationsSuppressed: at(L.CNT_VQ_NOTIFY_SUPPRESSED),
     interrupts: at(L.CNT_VQ_IRQ_SENT), evtchnSends: at(L.CNT_EVTCHN_SENDS), atomics: at(L.CNT_ATOMIC_OPS),
   };
