@@ -3,6 +3,7 @@ export {
   ProfileError,
   SHIPPED_PROFILES,
   copyCycles,
+  copyBucketCycles,
   cyclesToNs,
   loadProfile,
   loadShippedProfile,
