@@ -199,15 +199,17 @@ function argoRun(seed: number): Float64Array {
 }
 
 describe("recorded runs", () => {
-  it("re-pricing a run recorded under x86-64 equals pricing the same run simulated under each profile", () => {
+  it("re-pricing a run recorded under x86-64 equals pricing it under another x86 profile, and is refused under the other architectures", () => {
     const recorded = recordRun(argoRun(7), x86, { scenario: "argo 40 sends", seed: 7 });
     const back = runFromJson(runToJson(recorded), "run.json");
     expect(back).toEqual(recorded);
-    for (const name of SHIPPED_PROFILES) {
-      const direct = price(argoRun(7), profiles[name]!); // the mechanism does not depend on the profile
-      expect(repriceRun(back, profiles[name]!)).toEqual(direct);
+    const x86b = { ...x86, name: "x86-64-b", clockGHz: 3 }; // another board, same mechanism
+    expect(repriceRun(back, x86b)).toEqual(price(argoRun(7), x86b));
+    for (const name of SHIPPED_PROFILES.filter((n) => n !== "x86-64")) {
+      expect(() => repriceRun(back, profiles[name]!), name).toThrow(/cannot be re-priced under/);
     }
-    const p = repriceRun(back, arm);
+    const armRun = recordRun(argoRun(7), arm);
+    const p = repriceRun(armRun, arm);
     expect(p.unpriced).toEqual([]);
     expect(p.byCounter.CNT_ARGO_BYTES_SENT).toBeUndefined(); // the ring copy is priced by size on the HV buckets
     expect(p.byComponentPrimitive.hypervisor.copy).toBeGreaterThan(0);
@@ -221,15 +223,16 @@ describe("recorded runs", () => {
     expect(() => recordRun(new Float64Array(3), arm)).toThrow("counters must have 1024 slots, got 3");
   });
 
-  it("refuses to move architecture-dependent counts to another atomics model", () => {
+  it("refuses another atomics model, naming architecture-dependent counts; the same model is fine", () => {
     const t = withEntries(PRICING, [priced(L.CNT_ATOMIC_OPS, [charge("cas", "hypervisor")], "test", true)]);
     const run = recordRun(snapshot({ [L.CNT_ATOMIC_OPS]: 5, [L.CNT_HYPERCALLS]: 1 }), x86);
     expect(() => repriceRun(run, arm, t)).toThrow(
-      "run recorded under x86-64 (atomics x86) has architecture-dependent counts (CNT_ATOMIC_OPS=5); simulate it under arm64-v8.0 (atomics arm-llsc) instead of re-pricing",
+      "run recorded under x86-64 (simulated as x86-64, atomics x86) cannot be re-priced under arm64-v8.0 (simulated as Arm v8.0, atomics arm-llsc): " +
+        "the architecture decides what the simulation does (interrupt paths, atomic instructions; this run has CNT_ATOMIC_OPS=5); simulate it under arm64-v8.0 instead",
     );
     expect(repriceRun(run, x86, t).cycles).toBeGreaterThan(0); // same model: fine
     const quiet = recordRun(snapshot({ [L.CNT_HYPERCALLS]: 1 }), x86);
-    expect(repriceRun(quiet, arm, t).cycles).toBe(376); // no dependent count: fine
+    expect(() => repriceRun(quiet, arm, t)).toThrow(/cannot be re-priced under arm64-v8\.0/); // no dependent count: still another architecture
   });
 
   it("reading a run names the file and the field", () => {
