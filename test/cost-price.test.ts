@@ -42,14 +42,18 @@ describe("pricing table", () => {
 
 describe("price", () => {
   it("prices a hand-made snapshot: hypercalls, p2m updates, guest copies", () => {
-    const p = price(snapshot({ [L.CNT_HYPERCALLS]: 3, [L.CNT_P2M_MAPS]: 2, [L.CNT_COPY_BYTES]: 8192 }), x86);
-    const copy = 8192 * (copyCycles(x86, 4096) / 4096);
+    // two 4 KiB gpa_copy calls: bucket 2, (512, 4096]
+    const p = price(snapshot({ [L.CNT_HYPERCALLS]: 3, [L.CNT_P2M_MAPS]: 2, [L.CNT_COPY_BYTES]: 8192, [L.CNT_CPU_COPIES_4K]: 2, [L.CNT_CPU_COPY_BYTES_4K]: 8192 }), x86);
+    const copy = 2 * copyCycles(x86, 4096);
     expect(p.cycles).toBeCloseTo(3 * 1228 + 2 * 1000 + copy, 9);
     expect(p.ns).toBeCloseTo(p.cycles / 2.0, 9);
     expect(p.byComponent).toEqual({ guest: copy, hypervisor: 3 * 1228 + 2 * 1000, backend: 0 });
     expect(p.byPrimitive).toEqual({ hypercall: 3684, pte_update: 2000, copy });
     expect(p.byComponentPrimitive.hypervisor).toEqual({ hypercall: 3684, pte_update: 2000 });
-    expect(p.byCounter).toEqual({ CNT_HYPERCALLS: 3684, CNT_P2M_MAPS: 2000, CNT_COPY_BYTES: copy });
+    expect(p.byCounter.CNT_HYPERCALLS).toBe(3684);
+    expect(p.byCounter.CNT_P2M_MAPS).toBe(2000);
+    expect(p.byCounter.CNT_CPU_COPIES_4K! + p.byCounter.CNT_CPU_COPY_BYTES_4K!).toBeCloseTo(copy, 9);
+    expect(p.byCounter.CNT_COPY_BYTES).toBeUndefined(); // the sizes carry the price
     expect(p.unpriced).toEqual([]);
     expect(p.profile).toBe("x86-64");
     expect(p.clockGHz).toBe(2);
@@ -62,12 +66,17 @@ describe("price", () => {
     expect(p.byComponent.backend).toBeCloseTo(p.cycles, 9);
   });
 
-  it("moves Argo's copy from guest to hypervisor without changing the total", () => {
-    const rate = copyCycles(arm, 4096) / 4096;
-    const p = price(snapshot({ [L.CNT_COPY_BYTES]: 1000, [L.CNT_ARGO_BYTES_SENT]: 600 }), arm);
-    expect(p.byComponent.guest).toBeCloseTo(400 * rate, 9);
-    expect(p.byComponent.hypervisor).toBeCloseTo(600 * rate, 9);
-    expect(p.cycles).toBeCloseTo(1000 * rate, 9);
+  it("charges the CPU's copies to the guest and Xen's (Argo's ring copy, grant copy) to the hypervisor, each at its size", () => {
+    // one 400-byte gpa_copy, one 600-byte Argo message (also in CNT_COPY_BYTES), one 64 KiB grant copy worth of pages
+    const p = price(snapshot({
+      [L.CNT_COPY_BYTES]: 1000, [L.CNT_ARGO_BYTES_SENT]: 600, [L.CNT_GNT_COPY_BYTES]: 65536,
+      [L.CNT_CPU_COPIES_512]: 1, [L.CNT_CPU_COPY_BYTES_512]: 400,
+      [L.CNT_HV_COPIES_4K]: 17, [L.CNT_HV_COPY_BYTES_4K]: 600 + 65536,
+    }), arm);
+    expect(p.byComponent.guest).toBeCloseTo(copyCycles(arm, 400), 9);
+    expect(p.byComponent.hypervisor).toBeCloseTo(copyCycles(arm, 600) + 16 * copyCycles(arm, 4096), 9);
+    expect(p.byCounter.CNT_ARGO_BYTES_SENT).toBeUndefined();
+    expect(p.byCounter.CNT_GNT_COPY_BYTES).toBeUndefined();
   });
 
   it("refuses a primitive the profile marks not applicable, naming counter and reason", () => {
@@ -127,6 +136,15 @@ function expectSameTotals(a: Map<string, number>, b: Map<string, number>): void 
   }
 }
 
+it("the linearity properties draw the copy-size counters too", () => {
+  const drawn = new Set([...PRICING.values()].filter((e) => e.charges.length > 0).map((e) => e.id));
+  for (let k = 0; k < L.COPY_SIZE_BUCKETS; k++) {
+    for (const base of [L.CNT_CPU_COPIES_BASE, L.CNT_CPU_COPY_BYTES_BASE, L.CNT_HV_COPIES_BASE, L.CNT_HV_COPY_BYTES_BASE]) {
+      expect(drawn.has(base + k), counterName(base + k)).toBe(true);
+    }
+  }
+});
+
 describe.each(SHIPPED_PROFILES)("pricing is linear in the counters (%s)", (name) => {
   const prof = profiles[name]!;
   const counters = countersFor(prof);
@@ -181,19 +199,21 @@ function argoRun(seed: number): Float64Array {
 }
 
 describe("recorded runs", () => {
-  it("re-pricing a run recorded under x86-64 equals pricing the same run simulated under each profile", () => {
+  it("re-pricing a run recorded under x86-64 equals pricing it under another x86 profile, and is refused under the other architectures", () => {
     const recorded = recordRun(argoRun(7), x86, { scenario: "argo 40 sends", seed: 7 });
     const back = runFromJson(runToJson(recorded), "run.json");
     expect(back).toEqual(recorded);
-    for (const name of SHIPPED_PROFILES) {
-      const direct = price(argoRun(7), profiles[name]!); // the mechanism does not depend on the profile
-      expect(repriceRun(back, profiles[name]!)).toEqual(direct);
+    const x86b = { ...x86, name: "x86-64-b", clockGHz: 3 }; // another board, same mechanism
+    expect(repriceRun(back, x86b)).toEqual(price(argoRun(7), x86b));
+    for (const name of SHIPPED_PROFILES.filter((n) => n !== "x86-64")) {
+      expect(() => repriceRun(back, profiles[name]!), name).toThrow(/cannot be re-priced under/);
     }
-    const p = repriceRun(back, arm);
+    const armRun = recordRun(argoRun(7), arm);
+    const p = repriceRun(armRun, arm);
     expect(p.unpriced).toEqual([]);
-    expect(p.byCounter.CNT_ARGO_BYTES_SENT).toBe(0); // it moves the copy's cost, adds none
+    expect(p.byCounter.CNT_ARGO_BYTES_SENT).toBeUndefined(); // the ring copy is priced by size on the HV buckets
     expect(p.byComponentPrimitive.hypervisor.copy).toBeGreaterThan(0);
-    expect(p.byComponentPrimitive.guest.copy).toBeCloseTo(5000 * (copyCycles(arm, 4096) / 4096), 6); // only the gpa_copy
+    expect(p.byComponentPrimitive.guest.copy).toBeCloseTo(copyCycles(arm, 5000), 6); // only the gpa_copy, at its size
     expect(p.byCounter.CNT_HYPERCALLS).toBeGreaterThan(0);
   });
 
@@ -203,15 +223,16 @@ describe("recorded runs", () => {
     expect(() => recordRun(new Float64Array(3), arm)).toThrow("counters must have 1024 slots, got 3");
   });
 
-  it("refuses to move architecture-dependent counts to another atomics model", () => {
+  it("refuses another atomics model, naming architecture-dependent counts; the same model is fine", () => {
     const t = withEntries(PRICING, [priced(L.CNT_ATOMIC_OPS, [charge("cas", "hypervisor")], "test", true)]);
     const run = recordRun(snapshot({ [L.CNT_ATOMIC_OPS]: 5, [L.CNT_HYPERCALLS]: 1 }), x86);
     expect(() => repriceRun(run, arm, t)).toThrow(
-      "run recorded under x86-64 (atomics x86) has architecture-dependent counts (CNT_ATOMIC_OPS=5); simulate it under arm64-v8.0 (atomics arm-llsc) instead of re-pricing",
+      "run recorded under x86-64 (simulated as x86-64, atomics x86) cannot be re-priced under arm64-v8.0 (simulated as Arm v8.0, atomics arm-llsc): " +
+        "the architecture decides what the simulation does (interrupt paths, atomic instructions; this run has CNT_ATOMIC_OPS=5); simulate it under arm64-v8.0 instead",
     );
     expect(repriceRun(run, x86, t).cycles).toBeGreaterThan(0); // same model: fine
     const quiet = recordRun(snapshot({ [L.CNT_HYPERCALLS]: 1 }), x86);
-    expect(repriceRun(quiet, arm, t).cycles).toBe(376); // no dependent count: fine
+    expect(() => repriceRun(quiet, arm, t)).toThrow(/cannot be re-priced under arm64-v8\.0/); // no dependent count: still another architecture
   });
 
   it("reading a run names the file and the field", () => {

@@ -1,7 +1,6 @@
-// C1's verdict end to end with the real job runner, quick mode. Expected to fail until the argop
-// branch (argo:buffered copy pricing) is merged: today argo:buffered's timed runs on arm64-v8.0
-// and at 64 KiB end in a negative step charge, so the verdict cannot compare those rows. The
-// grant vs fat-virtqueue/preshared-bounce comparison is asserted in experiments-e2e.test.ts.
+// C1's verdict end to end with the real job runner, quick mode: every job runs (argo:buffered
+// included, on both Arm profiles and at 64 KiB). The grant vs fat-virtqueue/preshared-bounce
+// comparison row by row is asserted in experiments-e2e.test.ts.
 import { describe, expect, it } from "vitest";
 import { C1 } from "../src/experiments/c1-arm-grants.ts";
 import { runJob } from "../src/run/run-job.ts";

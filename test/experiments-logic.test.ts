@@ -3,7 +3,7 @@
 // crossover and plumbing code only. They say nothing about any transport's real cost.
 import { describe, expect, it } from "vitest";
 import { C1, c1Rows, c1Verdict, type C1Row } from "../src/experiments/c1-arm-grants.ts";
-import { C2, c2Verdict, findCrossover, type C2Row } from "../src/experiments/c2-x86-crossover.ts";
+import { C2, C2_PAIRS, c2Verdict, findCrossover, type C2Row } from "../src/experiments/c2-x86-crossover.ts";
 import { C3, C3_LARGE_WIN, c3Verdict, type C3Row } from "../src/experiments/c3-flush-elision.ts";
 import { C4, c4Verdict, type C4Row } from "../src/experiments/c4-argo-copies.ts";
 import { EXPERIMENTS, experimentByName } from "../src/experiments/index.ts";
@@ -67,18 +67,31 @@ describe("C2 crossover logic (hand-made points)", () => {
     expect(findCrossover([])).toEqual({ kind: "none", earlierWins: [] });
   });
 
-  const c2row = (rw: "randread" | "randwrite", bs: number, shared: number, copy: number): C2Row => ({
-    rw, bs, cycles: { "grant-persistent": shared, "grant-map+elision": shared + 50, "grant-copy": copy, "preshared-bounce": copy + 10, "argo:buffered": copy + 20 },
+  const split = (cycles: number) => ({ copy: 0, map: 0, flush: 0, device: 0, control: cycles, total: cycles });
+  const side = (cycles: number | null) => (cycles === null ? null : { cycles, split: split(cycles) });
+  const c2row = (pair: string, rw: "randread" | "randwrite", bs: number, shared: number | null, copy: number | null): C2Row => ({
+    pair, rw, bs, sharing: side(shared), copying: side(copy),
   });
+  const [MAP, PERSISTENT, PV] = C2_PAIRS.map((p) => p.name) as [string, string, string];
 
-  it("the verdict reports the crossover per workload, and 'no crossover in range' fails it", () => {
+  it("the verdict reports the crossover per pair and workload; it holds iff each workload has a pair where sharing wins for good", () => {
     // d = +400 at 512, -7000 at 65536: zero at 2^(9 + 7 * 400 / 7400), about 666 B.
-    const rows = [c2row("randread", 512, 900, 500), c2row("randread", 65536, 2000, 9000), c2row("randwrite", 512, 100, 500), c2row("randwrite", 65536, 200, 9000)];
-    expect(c2Verdict(rows)).toEqual({ holds: true, text: "randread: shared memory wins from 65536 B on (crossover about 666 B); randwrite: shared memory is cheaper at every size, so the crossover is at or below the smallest size" });
-    const never = [c2row("randread", 512, 900, 500), c2row("randread", 65536, 9000, 2000)];
-    expect(c2Verdict(never)).toEqual({ holds: false, text: "randread: no crossover in range: copying is still cheaper at the largest size" });
-    const failedSide = [{ rw: "randread" as const, bs: 512, cycles: { "grant-persistent": null, "grant-map+elision": null, "grant-copy": 5 } }];
-    expect(c2Verdict(failedSide)).toMatchObject({ holds: false, text: "randread: cannot compare at 1 size(s) (every job of a side failed)" });
+    const rows = [
+      c2row(MAP, "randread", 512, 900, 500), c2row(MAP, "randread", 65536, 2000, 9000),
+      c2row(PV, "randread", 512, 900, 500), c2row(PV, "randread", 65536, 9000, 2000),
+      c2row(MAP, "randwrite", 512, 100, 500), c2row(MAP, "randwrite", 65536, 200, 9000),
+    ];
+    expect(c2Verdict(rows)).toEqual({
+      holds: true,
+      text: `randread ${MAP} (virtio-mmio/IOREQ): sharing wins from 65536 B on (crossover about 666 B); randread ${PV} (event channels): no crossover up to 65536 B: copying is still cheaper there; randread: sharing wins for good in ${MAP}; ` +
+        `randwrite ${MAP} (virtio-mmio/IOREQ): sharing is cheaper at every size measured; randwrite: sharing wins for good in ${MAP}`,
+    });
+    const never = [c2row(MAP, "randread", 512, 900, 500), c2row(MAP, "randread", 65536, 9000, 2000)];
+    expect(c2Verdict(never)).toEqual({ holds: false, text: `randread ${MAP} (virtio-mmio/IOREQ): no crossover up to 65536 B: copying is still cheaper there; randread: sharing wins for good in no pair` });
+    // a failed side: that size is left out of the pair's comparison, and said so
+    const gap = [c2row(PERSISTENT, "randread", 512, 100, 500), c2row(PERSISTENT, "randread", 65536, null, 9000)];
+    expect(c2Verdict(gap)).toEqual({ holds: true, text: `randread ${PERSISTENT} (virtio-mmio/IOREQ): sharing is cheaper at every size measured; not compared at 65536 B (a job failed); randread: sharing wins for good in ${PERSISTENT}` });
+    expect(c2Verdict([c2row(MAP, "randread", 512, null, 5)])).toMatchObject({ holds: false, text: `randread ${MAP}: cannot compare (every size had a failed job); randread: sharing wins for good in no pair` });
     expect(c2Verdict([])).toMatchObject({ holds: false });
   });
 });
@@ -129,38 +142,45 @@ describe("C1 verdict logic (hand-made rows)", () => {
 });
 
 describe("C2 plumbing (hand-made results)", () => {
-  it("asks for grant-map with the elision option and finds the crossover from the results", () => {
+  it("asks for each pair's variants on x86-64 (grant-map with the elision AND the dma data path) and finds the crossover per pair", () => {
     const asked: JobSpec[] = [];
     const table = C2.run({
       seed: 1, quick: true,
       runJob: (spec) => {
         asked.push(spec);
         const bs = spec.workload.kind === "fio" ? spec.workload.bs : 0;
-        const shared = spec.transport === "grant-persistent" || spec.options?.tlbFlushElision === true;
+        const shared = ["grant-persistent", "grant-map", "pv-p2m"].includes(spec.transport);
         return fakeResult(spec, shared ? 3000 + bs * 0.05 : 1000 + bs * 0.5); // crosses at 4444 B
       },
     });
-    expect(asked.filter((s) => s.transport === "grant-map").every((s) => s.options?.tlbFlushElision === true)).toBe(true);
+    const maps = asked.filter((s) => s.transport === "grant-map");
+    expect(maps.length).toBeGreaterThan(0);
+    expect(maps.every((s) => s.options?.tlbFlushElision === true && s.options?.backendDataPath === "dma")).toBe(true);
     expect(asked.every((s) => s.profile === "x86-64")).toBe(true);
+    expect(new Set(asked.map((s) => s.workload.kind === "fio" ? s.workload.bs : 0))).toEqual(new Set([4096, 65536, 1 << 20]));
+    // grant-copy serves two pairs but runs once per size and workload
+    expect(asked.filter((s) => s.transport === "grant-copy")).toHaveLength(2 * 3);
+    expect(table.rows).toHaveLength(C2_PAIRS.length * 2 * 3);
     expect(table.verdict.holds).toBe(true);
-    expect(table.verdict.text).toMatch(/^randread: shared memory wins from 65536 B on \(crossover about \d+ B\)/);
-    expect(table.rows.at(-1)!.slice(-3)).toEqual(["grant-persistent", "grant-copy", "shared"]);
+    expect(table.verdict.text).toMatch(/^randread map\+elision\/grant-copy \(virtio-mmio\/IOREQ\): sharing wins from 65536 B on \(crossover about \d+ B\)/);
+    expect(table.rows.at(-1)!.at(-1)).toBe("sharing");
   });
 });
 
 describe("C3 verdict logic (hand-made rows)", () => {
   const r = (arch: string, plain: [number, number], elision: [number, number, number]): C3Row => ({
     arch, path: "dma", rw: "randread", bs: 4096,
-    plain: { flushes: plain[0], elided: 0, cycles: plain[1] },
-    elision: { flushes: elision[0], elided: elision[1], cycles: elision[2] },
+    plain: { flushes: plain[0], elided: 0, cycles: plain[1], dataPath: plain[1] / 2 },
+    elision: { flushes: elision[0], elided: elision[1], cycles: elision[2], dataPath: 0 },
   });
 
   it("holds when every architecture skips flushes and saves at least the stated share", () => {
     expect(C3_LARGE_WIN).toBe(0.1);
     expect(c3Verdict([r("x86-64", [2, 10000], [0, 2, 6000]), r("riscv64", [2, 10000], [0, 2, 9000])]))
-      .toEqual({ holds: true, text: "in all 2 dma-path cases the elision skips flushes and saves 10% to 40% of grant-map's cycles per I/O" });
+      .toEqual({ holds: true, text: "in all 2 dma-path cases the elision skips flushes and saves 10% to 40% of grant-map's cycles per I/O (20% to 80% of its data path's)" });
+    // the rule is the share of all cycles per I/O; the data-path share is reported beside it
     expect(c3Verdict([r("riscv64", [2, 10000], [0, 2, 9500])]))
-      .toEqual({ holds: false, text: "1/1 cases miss: riscv64 dma randread 4096 B: saves 5% of cycles per I/O, below 10%" });
+      .toEqual({ holds: false, text: "1/1 cases miss (measured: 5% of cycles per I/O, 10% of the data path's): riscv64 dma randread 4096 B: saves 500 cycles/IO, 5% of cycles per I/O (10% of the data path's), below 10% of cycles per I/O" });
     expect(c3Verdict([r("x86-64", [2, 10000], [2, 0, 10000])]).text).toMatch(/no flush skipped \(2 -> 2 per I\/O, 0 elided\): the backend touched the mappings/);
     expect(c3Verdict([{ arch: "x86-64", path: "dma", rw: "randwrite", bs: 4096, plain: null, elision: null }]).text).toBe("1/1 cases miss: x86-64 dma randwrite 4096 B: a job failed");
     // cpu-path rows are not judged: with none on the dma path there is nothing to decide.
@@ -175,7 +195,7 @@ describe("C3 verdict logic (hand-made rows)", () => {
         : fakeResult(spec, 8000, { tlbFlushes: 2 }),
     });
     expect(table.rows).toHaveLength(4 * 2 * 2);
-    expect(table.rows[0]).toEqual(["x86-64", "cpu", "randread", 4096, 2, 0, 2, 8000, 5000, 3000, 37.5]);
+    expect(table.rows[0]).toEqual(["x86-64", "cpu", "randread", 4096, 2, 0, 2, 8000, 5000, 0, 3000, 37.5, 0]);
     expect(table.verdict.holds).toBe(true);
   });
 });

@@ -110,7 +110,7 @@ describe("timed runner: overlap, profiles, determinism", () => {
     expect(l.max).toBeLessThanOrEqual(four.elapsedNs);
   });
 
-  it.each(["kvm", "grant-map"] as WorldKind[])("%s: x86-64 and arm64 take different times for the same counts; re-pricing equals running", (kind) => {
+  it.each(["kvm", "grant-map"] as WorldKind[])("%s: x86-64 and arm64 take different times for the same counts; pricing them under the other profile equals running", (kind) => {
     const x = run(kind, { iodepth: 2, each: true, profile: "x86-64" }).r;
     const a = run(kind, { iodepth: 2, each: true, profile: "arm64-v8.0" }).r;
     const arm = loadShippedProfile("arm64-v8.0");
@@ -118,7 +118,10 @@ describe("timed runner: overlap, profiles, determinism", () => {
     expect(a.elapsedNs).not.toBe(x.elapsedNs);
     expect(a.price.cycles).not.toBe(x.price.cycles);
     expect(a.price).toEqual(price(x.counters, arm));
-    expect(repriceRun(recordRun(x.counters, loadShippedProfile("x86-64")), arm)).toEqual(a.price);
+    // This world is built by hand, the same for both profiles. A RecordedRun names the
+    // architecture it was simulated as, and runJob builds that architecture's world, so
+    // repriceRun refuses to move it across; price() of the counts is the tool here.
+    expect(() => repriceRun(recordRun(x.counters, loadShippedProfile("x86-64")), arm)).toThrow(/cannot be re-priced under arm64-v8\.0/);
     expect(a.arch).toBe("arm64");
     expect(x.arch).toBe(loadShippedProfile("x86-64").arch);
     expect(a.profile).toBe(arm.name);

@@ -7,8 +7,9 @@ import {
   CNT_ACCESS_REFUSED, CNT_REFUSED_NOT_MAPPED, CNT_REFUSED_READ_ONLY, CNT_REFUSED_NOT_OWNER,
   CNT_REFUSED_NO_DOMAIN, CNT_REFUSED_RANGE, CNT_GUEST_READS, CNT_GUEST_READ_BYTES, CNT_GUEST_WRITES,
   CNT_GUEST_WRITE_BYTES, CNT_COPIES, CNT_COPY_BYTES, CNT_MFN_READ_BYTES, CNT_MFN_WRITE_BYTES,
+  CNT_CPU_COPIES_BASE, CNT_CPU_COPY_BYTES_BASE, CNT_HV_COPIES_BASE, CNT_HV_COPY_BYTES_BASE,
 } from "../layout";
-import { count } from "../counters";
+import { count, countCopy } from "../counters";
 import { frameAddr, frameLive, frameOwner } from "./frames";
 import { domEntry, domExists, gfnPopulate, p2mSlot } from "./p2m";
 
@@ -127,6 +128,7 @@ export function gpaCopy(srcDom: u32, srcGpa: u64, dstDom: u32, dstGpa: u64, len:
   }
   count(CNT_COPIES);
   count(CNT_COPY_BYTES, len);
+  countCopy(CNT_CPU_COPIES_BASE, CNT_CPU_COPY_BYTES_BASE, len);
   return MST_OK;
 }
 

@@ -15,8 +15,9 @@ import {
   ARGO_RING_MESSAGE_HEADER_MESSAGE_TYPE, XEN_ARGO_MSG_SLOT_SIZE, ARGO_RING_SIZE, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE,
   MST_BAD_ARG, MST_BAD_MFN, MST_OK, CNT_ARGO_MESSAGES, CNT_ARGO_BYTES_SENT, CNT_ARGO_RING_BYTES,
   CNT_COPIES, CNT_COPY_BYTES,
+  CNT_CPU_COPIES_BASE, CNT_CPU_COPY_BYTES_BASE, CNT_HV_COPIES_BASE, CNT_HV_COPY_BYTES_BASE,
 } from "../layout";
-import { count } from "../counters";
+import { count, countCopy } from "../counters";
 import { checkRange, translate } from "../machine/access";
 import { frameAddr, frameLive, frameOwner } from "../machine/frames";
 
@@ -125,6 +126,7 @@ export function ringInsert(
   if (total != 0) {
     count(CNT_COPIES);
     count(CNT_COPY_BYTES, total);
+    countCopy(CNT_HV_COPIES_BASE, CNT_HV_COPY_BYTES_BASE, total);
   }
   return <i32>tx;
 }

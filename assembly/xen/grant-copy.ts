@@ -7,8 +7,9 @@ import {
   GCOPY_REC_SIZE, GCOPY_SRC_MFN, GCOPY_DST_MFN, GCOPY_SRC_OFF, GCOPY_DST_OFF, GCOPY_LEN,
   GCOPY_SRC_DOM, GCOPY_DST_DOM, GCOPY_STATUS, FRAME_RAM, FRAME_FLAGS, FRAMEF_ORPHAN, PAGE_SIZE,
   MST_OK, MST_RANGE, MST_BAD_MFN, MST_NOT_OWNER, CNT_GNT_COPIES, CNT_GNT_COPY_BYTES, CNT_GNT_COPY_REFUSED,
+  CNT_CPU_COPIES_BASE, CNT_CPU_COPY_BYTES_BASE, CNT_HV_COPIES_BASE, CNT_HV_COPY_BYTES_BASE,
 } from "../layout";
-import { count } from "../counters";
+import { count, countCopy } from "../counters";
 import { frameAddr, frameEntry, frameKind, frameLive, frameOwner } from "../machine/frames";
 
 /** MST_OK when `mfn` is a live, non-orphaned RAM frame of `dom`. */
@@ -42,6 +43,7 @@ export function grantCopyBatch(recs: usize, n: u32): u32 {
     memory.copy(frameAddr(dst) + dof, frameAddr(src) + so, len);
     count(CNT_GNT_COPIES);
     count(CNT_GNT_COPY_BYTES, len);
+    countCopy(CNT_HV_COPIES_BASE, CNT_HV_COPY_BYTES_BASE, len);
     done++;
   }
   return done;

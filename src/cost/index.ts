@@ -3,6 +3,7 @@ export {
   ProfileError,
   SHIPPED_PROFILES,
   copyCycles,
+  copyBucketCycles,
   cyclesToNs,
   loadProfile,
   loadShippedProfile,
@@ -33,5 +34,5 @@ export {
   type PricingTable,
 } from "./pricing-table.ts";
 export { price, type Price, type PricedPrimitive } from "./price.ts";
-export { RUN_FORMAT, recordRun, repriceRun, runFromJson, runToJson, type RecordedRun } from "./run.ts";
+export { RUN_FORMAT, behaviourClass, recordRun, repriceRun, runFromJson, runToJson, type RecordedRun } from "./run.ts";
 export { COUNTER_IDS, counterName } from "./counter-names.ts";

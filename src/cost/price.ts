@@ -2,7 +2,7 @@
 // result is a sum of counter x coefficient, the coefficients coming from the pricing table
 // (how many primitives per event) and the profile (cycles per primitive). Prices CPU work
 // summed over all CPUs; elapsed virtual time, with overlap, comes from src/sim.
-import { copyCycles, type Profile } from "./profile.ts";
+import { copyBucketCycles, copyCycles, type Profile } from "./profile.ts";
 import { COMPONENTS, type Component, type Primitive } from "./primitives.ts";
 import { PRICING, type PricingTable } from "./pricing-table.ts";
 import { COUNTER_SLOTS, counterName } from "./counter-names.ts";
@@ -42,7 +42,10 @@ function terms(profile: Profile, table: PricingTable): Term[] {
   for (const e of [...table.values()].sort((a, b) => a.id - b.id)) {
     for (const c of e.charges) {
       let per: number | null;
-      if (c.primitive === "copy") {
+      if (c.copyBucket) {
+        const b = copyBucketCycles(profile, c.copyBucket.k);
+        per = c.copyBucket.per === "op" ? b.perOp : b.perByte;
+      } else if (c.primitive === "copy") {
         const size = c.copySize!;
         per = copyCycles(profile, size) / size;
       } else {

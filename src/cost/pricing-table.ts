@@ -4,7 +4,7 @@
 //
 // Rules:
 //  - Each real cost is charged on exactly one counter. Where two counters count the same
-//    thing (CNT_COPY_BYTES includes Argo's payload), the more specific entry moves the charge
+//    thing (the guest-charged gpa_copy histogram includes a backend's own copies), the more specific entry moves the charge
 //    with a pair of opposite charges, so totals stay exact.
 //  - Every named counter has an entry: a priced one, or `free(id, why)` saying where its cost
 //    is (or why it has none). test/pricing.test.ts fails for a counter without an entry, so a
@@ -21,6 +21,9 @@ export interface Charge {
   times: number;
   /** For "copy": the counter counts bytes, priced at the per-byte time of a copy of this size. */
   copySize?: number;
+  /** For "copy": the counter counts the copies (`op`) or bytes (`byte`) of size bucket `k`,
+   *  priced with copyBucketCycles (profile.ts). */
+  copyBucket?: { k: number; per: "op" | "byte" };
 }
 
 export interface PricingEntry {
@@ -33,7 +36,10 @@ export interface PricingEntry {
 
 export type PricingTable = ReadonlyMap<number, PricingEntry>;
 
-/** Copy counters give bytes, not sizes: bytes are priced as if every copy were a page. */
+/** Copies are priced by size on the bucket counters (CNT_CPU_COPIES_*, CNT_HV_COPIES_* and their
+ *  bytes). The byte counters that carry no sizes (the device's payload bytes, and the move of
+ *  a backend's gpa_copy bytes from the guest to the backend) are priced as if every copy were
+ *  a page. */
 export const DEFAULT_COPY_SIZE = 4096;
 
 export function charge(primitive: Primitive, component: Component, times = 1): Charge {
@@ -42,6 +48,17 @@ export function charge(primitive: Primitive, component: Component, times = 1): C
 
 export function copyBytes(component: Component, times = 1, copySize = DEFAULT_COPY_SIZE): Charge {
   return { primitive: "copy", component, times, copySize };
+}
+
+/** Entries for a copy-size histogram (ops at opsBase + k, bytes at bytesBase + k), charged to
+ *  the component that makes those copies. */
+export function copyHistogram(opsBase: number, bytesBase: number, component: Component, why: string): PricingEntry[] {
+  const out: PricingEntry[] = [];
+  for (let k = 0; k < L.COPY_SIZE_BUCKETS; k++) {
+    out.push(priced(opsBase + k, [{ primitive: "copy", component, times: 1, copyBucket: { k, per: "op" } }], why));
+    out.push(priced(bytesBase + k, [{ primitive: "copy", component, times: 1, copyBucket: { k, per: "byte" } }], why));
+  }
+  return out;
 }
 
 export function priced(id: number, charges: Charge[], why?: string, archDependent = false): PricingEntry {
@@ -92,8 +109,11 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_GUEST_READ_BYTES, PLAIN_ACCESS),
   free(L.CNT_GUEST_WRITES, PLAIN_ACCESS),
   free(L.CNT_GUEST_WRITE_BYTES, PLAIN_ACCESS),
-  free(L.CNT_COPIES, "the per-copy overhead is inside the per-byte price of a DEFAULT_COPY_SIZE copy (CNT_COPY_BYTES)"),
-  priced(L.CNT_COPY_BYTES, [copyBytes("guest")], "gpa_copy serves guest-side bounce copies; subsystem copies are moved to their component by their own entries"),
+  free(L.CNT_COPIES, "priced by size on CNT_CPU_COPIES_* (gpa_copy) and CNT_HV_COPIES_* (Argo's ring copy)"),
+  free(L.CNT_COPY_BYTES, "priced by size on CNT_CPU_COPY_BYTES_* (gpa_copy) and CNT_HV_COPY_BYTES_* (Argo's ring copy)"),
+  ...copyHistogram(L.CNT_CPU_COPIES_BASE, L.CNT_CPU_COPY_BYTES_BASE, "guest",
+    "gpa_copy by size: guest-side bounce copies; a backend's own (argo) are moved to it by CNT_TR_COPY_BYTES_BACKEND"),
+  ...copyHistogram(L.CNT_HV_COPIES_BASE, L.CNT_HV_COPY_BYTES_BASE, "hypervisor", "Xen's copies by size: GNTTABOP_copy elements and Argo ring copies"),
   free(L.CNT_FRAMES_POPULATED, "populate-on-demand is a simulator artefact: the RAM exists on the real machine"),
   free(L.CNT_FRAMES_FREED, "populate-on-demand is a simulator artefact"),
   free(L.CNT_ACCESS_REFUSED, REFUSED),
@@ -148,7 +168,7 @@ export const PRICING: PricingTable = makeTable([
   priced(L.CNT_GNT_MAPS, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor")]),
   priced(L.CNT_GNT_UNMAPS, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor")]),
   priced(L.CNT_GNT_COPIES, [charge("hv_op_work", "hypervisor"), charge("grant_entry_update", "hypervisor", 2)], "pin and release of both sides' entries"),
-  priced(L.CNT_GNT_COPY_BYTES, [copyBytes("hypervisor")], "Xen's memcpy between the two frames"),
+  free(L.CNT_GNT_COPY_BYTES, "Xen's memcpy between the two frames, priced by size on CNT_HV_COPY_BYTES_*"),
   each(L.CNT_GNT_TLB_FLUSHES, "tlb_flush_remote", "hypervisor", "one shootdown of the grantee's dirty CPUs per unmap batch"),
   free(L.CNT_GNT_TLB_FLUSHES_ELIDED, "no flush was issued"),
   free(L.CNT_GNT_CMPXCHG, "each attempt is a guest-atomic operation priced on CNT_ATOMIC_OPS"),
@@ -226,7 +246,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_ARGO_OP_UNKNOWN, SUBSET),
   free(L.CNT_ARGO_OP_ERRORS, SUBSET),
   free(L.CNT_ARGO_MESSAGES, "the 16-byte header is written in the same pass as the payload copy"),
-  priced(L.CNT_ARGO_BYTES_SENT, [copyBytes("hypervisor"), copyBytes("guest", -1)], "Xen's copy into the ring; the kernel also counted these bytes in CNT_COPY_BYTES, so the charge moves from guest to hypervisor"),
+  free(L.CNT_ARGO_BYTES_SENT, "Xen's copy into the ring, priced by size on CNT_HV_COPY_BYTES_* (one copy per message)"),
   free(L.CNT_ARGO_RING_BYTES, "payload plus headers; the payload is priced on CNT_ARGO_BYTES_SENT"),
   free(L.CNT_ARGO_EAGAIN, "a refused sendv: its hypercall is priced"),
   free(L.CNT_ARGO_EBUSY, "a refused wait: its hypercall is priced"),
@@ -297,7 +317,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_TR_COPIES_HV, "the per-copy overhead is inside the per-byte price"),
   free(L.CNT_TR_COPY_BYTES_HV, "hypervisor copies are priced by the hypercall that makes them (CNT_GNT_COPY_BYTES, CNT_ARGO_BYTES_SENT, which also holds argo's 16-byte transport header per message)"),
   free(L.CNT_TR_COPIES_BACKEND, "the per-copy overhead is inside the per-byte price"),
-  priced(L.CNT_TR_COPY_BYTES_BACKEND, [copyBytes("backend"), copyBytes("guest", -1)], "a backend copy made with gpa_copy (argo's staging and copy-out), bumped in the same call: CNT_COPY_BYTES charged it to the guest, the charge moves to the backend"),
+  priced(L.CNT_TR_COPY_BYTES_BACKEND, [copyBytes("backend"), copyBytes("guest", -1)], "a backend copy made with gpa_copy (argo's staging and copy-out), bumped in the same call: CNT_CPU_COPY_BYTES_* charged it to the guest by size; this moves its bytes to the backend at the per-byte price of a page copy (the counter has no sizes), so the total stays exact and the split is approximate"),
   priced(L.CNT_TR_DEV_READ_BYTES, [copyBytes("backend")], "the device consumes every payload byte once (pwrite from the buffer, packet copy): the same in every transport"),
   priced(L.CNT_TR_DEV_WRITE_BYTES, [copyBytes("backend")], "the device produces every payload byte once (pread into the buffer): the same in every transport"),
   free(L.CNT_TR_PAGES_EXPOSED_IO, "an exposure measure; the mapping or granting work is priced on its own counters"),

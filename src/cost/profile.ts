@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { AtomicsModel, Primitive } from "./primitives.ts";
 import { checkProfileText } from "./profile-check.ts";
+import { COPY_BUCKET_MAX } from "../wasm/copy-buckets.ts";
 
 /** Where a figure's number comes from. Exactly one of `source` or `estimate` is set. */
 export interface Provenance {
@@ -125,6 +126,22 @@ export function copyCycles(p: Profile, bytes: number): number {
   }
   const last = pts[pts.length - 1]!;
   return (last.cycles * bytes) / last.bytes;
+}
+
+/** The price of one copy in size bucket `k` (src/wasm/copy-buckets.ts): `perOp + perByte x len`
+ *  cycles for a copy of `len` bytes. Inside a bucket (lo, hi] that is the line through
+ *  copyCycles(lo) and copyCycles(hi), so it equals copyCycles wherever the profile's points are
+ *  among the bucket limits (every shipped profile); the first bucket costs copyCycles(its
+ *  limit) whatever the length, and the last one runs at the bandwidth of its lower limit. */
+export function copyBucketCycles(p: Profile, k: number): { perOp: number; perByte: number } {
+  const n = COPY_BUCKET_MAX.length;
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`copy bucket must be an integer in 0..${n}, got ${k}`);
+  if (k === 0) return { perOp: copyCycles(p, COPY_BUCKET_MAX[0]!), perByte: 0 };
+  const lo = COPY_BUCKET_MAX[k - 1]!;
+  if (k === n) return { perOp: 0, perByte: copyCycles(p, lo) / lo };
+  const hi = COPY_BUCKET_MAX[k]!;
+  const perByte = (copyCycles(p, hi) - copyCycles(p, lo)) / (hi - lo);
+  return { perOp: copyCycles(p, lo) - perByte * lo, perByte };
 }
 
 /** Nanoseconds for `cycles` at the profile's clock. */

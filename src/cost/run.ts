@@ -1,7 +1,11 @@
 // A recorded run: the counters of one simulation plus what they were recorded under, so the
 // run can be priced again under another profile without simulating it again. That is exact
-// where behaviour does not depend on the architecture; counts that do (LL/SC retries, marked
-// `archDependent` in the pricing table) refuse to move to another atomics model.
+// only where the simulation behaves the same: the architecture decides which mechanisms run
+// (x86's ISA IRQ through the vIOAPIC against an Arm SPI dm_op, LSE single instructions against
+// LL/SC loops, retries), so a run moves only between profiles of one behaviour class (e.g. two
+// x86-64 boards with other figures). The class is the atomics model: it is what the simulation
+// is told (runJob simulates x86-64, Arm v8.0, Arm v8.1 LSE or RISC-V from it); `arch` is free
+// text and not compared.
 import { ATOMICS_MODELS, type AtomicsModel } from "./primitives.ts";
 import type { Profile } from "./profile.ts";
 import { price, type Price } from "./price.ts";
@@ -29,20 +33,30 @@ export function recordRun(counters: ArrayLike<number>, profile: Profile, meta: R
   return { format: RUN_FORMAT, profile: profile.name, arch: profile.arch, atomics: profile.atomics, counters: Array.from(counters), meta: { ...meta } };
 }
 
-/** Prices a recorded run under `profile`. Throws if the run holds architecture-dependent
- *  counts simulated under a different atomics model: those need a new simulation. */
+/** The simulated architecture a profile's atomics model stands for. */
+const SIMULATED: Record<AtomicsModel, string> = { "x86": "x86-64", "arm-llsc": "Arm v8.0", "arm-lse": "Arm v8.1 LSE", "riscv": "RISC-V" };
+
+/** What decides a run's counts besides its inputs: the architecture simulated, named by the
+ *  atomics model. Two profiles of one class simulate the same mechanism; only figures differ. */
+export function behaviourClass(p: Pick<Profile, "atomics">): string {
+  return SIMULATED[p.atomics];
+}
+
+/** Prices a recorded run under `profile`. Throws if the run was simulated under another
+ *  behaviour class (architecture or atomics model): its counts are not the ones `profile`'s
+ *  architecture would make, so it has to be simulated again. Within one class, entries marked
+ *  `archDependent` (LL/SC retries) are the same model's counts too. */
 export function repriceRun(run: RecordedRun, profile: Profile, table: PricingTable = PRICING): Price {
-  if (run.atomics !== profile.atomics) {
+  if (behaviourClass(run) !== behaviourClass(profile)) {
     const dependent: string[] = [];
     for (const e of table.values()) {
       if (e.archDependent && run.counters[e.id] !== 0) dependent.push(`${counterName(e.id)}=${run.counters[e.id]}`);
     }
-    if (dependent.length > 0) {
-      throw new Error(
-        `run recorded under ${run.profile} (atomics ${run.atomics}) has architecture-dependent counts ` +
-          `(${dependent.join(", ")}); simulate it under ${profile.name} (atomics ${profile.atomics}) instead of re-pricing`,
-      );
-    }
+    throw new Error(
+      `run recorded under ${run.profile} (simulated as ${behaviourClass(run)}, atomics ${run.atomics}) cannot be re-priced under ${profile.name} ` +
+        `(simulated as ${behaviourClass(profile)}, atomics ${profile.atomics}): the architecture decides what the simulation does ` +
+        `(interrupt paths, atomic instructions${dependent.length > 0 ? `; this run has ${dependent.join(", ")}` : ""}); simulate it under ${profile.name} instead`,
+    );
   }
   return price(run.counters, profile, table);
 }

@@ -3,6 +3,7 @@
 // the same linear memory. Used by differential tests and benchmarks.
 import type { Machine } from "./machine.ts";
 import * as L from "./layout.ts";
+import { countCopy } from "./copy-buckets.ts";
 import { TsGuestMemory, newHostCounters, type HostCounters } from "./ts-guest-memory.ts";
 import type { ArgoInsert, ArgoRingCopier } from "./argo.ts";
 
@@ -152,6 +153,7 @@ export class TsArgoCopier implements ArgoRingCopier {
     if (total !== 0) {
       c[L.CNT_COPIES]!++;
       c[L.CNT_COPY_BYTES]! += total;
+      countCopy(c, L.CNT_HV_COPIES_BASE, L.CNT_HV_COPY_BYTES_BASE, total);
     }
     return tx;
   }

@@ -2,6 +2,7 @@
 // host counters array laid out like the Wasm block.
 import type { Machine } from "./machine.ts";
 import * as L from "./layout.ts";
+import { countCopy } from "./copy-buckets.ts";
 import type { HostCounters } from "./ts-guest-memory.ts";
 
 function frameCheck(m: Machine, mfn: number, dom: number): number {
@@ -40,6 +41,7 @@ export function copyRecordsRef(m: Machine, recs: DataView, n: number, c: HostCou
     u8.copyWithin(L.POOL_BASE + dst * L.PAGE_SIZE + dof, s, s + len);
     c[L.CNT_GNT_COPIES]!++;
     c[L.CNT_GNT_COPY_BYTES]! += len;
+    countCopy(c, L.CNT_HV_COPIES_BASE, L.CNT_HV_COPY_BYTES_BASE, len);
   }
   return out;
 }

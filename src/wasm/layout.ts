@@ -939,6 +939,51 @@ export const CNT_P2M_MAPS = 14;
 export const CNT_P2M_UNMAPS = 15;
 export const CNT_MFN_READ_BYTES = 16; // hypervisor accesses by mfn
 export const CNT_MFN_WRITE_BYTES = 17;
+// Copies by size. Each copy is counted once, in the bucket of its length: bucket k holds
+// lengths in (COPY_BUCKET_MAX_{k-1}, COPY_BUCKET_MAX_k] (the first from 0, the last, HUGE, above
+// 16 MiB). The limits are the copy sizes every shipped profile gives a figure for, so src/cost
+// prices each bucket with the line through its two ends (exact for those profiles).
+// CPU copies are the machine's gpa_copy (a guest's or backend's memcpy); hypervisor copies are
+// Xen's: a GNTTABOP_copy element and an Argo ring copy (one per message).
+export const COPY_SIZE_BUCKETS = 7;
+export const COPY_BUCKET_MAX_0 = 64;
+export const COPY_BUCKET_MAX_1 = 512;
+export const COPY_BUCKET_MAX_2 = 4096;
+export const COPY_BUCKET_MAX_3 = 65536;
+export const COPY_BUCKET_MAX_4 = 1048576;
+export const COPY_BUCKET_MAX_5 = 16777216;
+export const CNT_CPU_COPIES_BASE = 18; // ..24: gpa_copy copies by bucket
+export const CNT_CPU_COPIES_64 = CNT_CPU_COPIES_BASE + 0;
+export const CNT_CPU_COPIES_512 = CNT_CPU_COPIES_BASE + 1;
+export const CNT_CPU_COPIES_4K = CNT_CPU_COPIES_BASE + 2;
+export const CNT_CPU_COPIES_64K = CNT_CPU_COPIES_BASE + 3;
+export const CNT_CPU_COPIES_1M = CNT_CPU_COPIES_BASE + 4;
+export const CNT_CPU_COPIES_16M = CNT_CPU_COPIES_BASE + 5;
+export const CNT_CPU_COPIES_HUGE = CNT_CPU_COPIES_BASE + 6;
+export const CNT_CPU_COPY_BYTES_BASE = 25; // ..31: their bytes
+export const CNT_CPU_COPY_BYTES_64 = CNT_CPU_COPY_BYTES_BASE + 0;
+export const CNT_CPU_COPY_BYTES_512 = CNT_CPU_COPY_BYTES_BASE + 1;
+export const CNT_CPU_COPY_BYTES_4K = CNT_CPU_COPY_BYTES_BASE + 2;
+export const CNT_CPU_COPY_BYTES_64K = CNT_CPU_COPY_BYTES_BASE + 3;
+export const CNT_CPU_COPY_BYTES_1M = CNT_CPU_COPY_BYTES_BASE + 4;
+export const CNT_CPU_COPY_BYTES_16M = CNT_CPU_COPY_BYTES_BASE + 5;
+export const CNT_CPU_COPY_BYTES_HUGE = CNT_CPU_COPY_BYTES_BASE + 6;
+export const CNT_HV_COPIES_BASE = 32; // ..38: hypervisor copies by bucket
+export const CNT_HV_COPIES_64 = CNT_HV_COPIES_BASE + 0;
+export const CNT_HV_COPIES_512 = CNT_HV_COPIES_BASE + 1;
+export const CNT_HV_COPIES_4K = CNT_HV_COPIES_BASE + 2;
+export const CNT_HV_COPIES_64K = CNT_HV_COPIES_BASE + 3;
+export const CNT_HV_COPIES_1M = CNT_HV_COPIES_BASE + 4;
+export const CNT_HV_COPIES_16M = CNT_HV_COPIES_BASE + 5;
+export const CNT_HV_COPIES_HUGE = CNT_HV_COPIES_BASE + 6;
+export const CNT_HV_COPY_BYTES_BASE = 39; // ..45: their bytes
+export const CNT_HV_COPY_BYTES_64 = CNT_HV_COPY_BYTES_BASE + 0;
+export const CNT_HV_COPY_BYTES_512 = CNT_HV_COPY_BYTES_BASE + 1;
+export const CNT_HV_COPY_BYTES_4K = CNT_HV_COPY_BYTES_BASE + 2;
+export const CNT_HV_COPY_BYTES_64K = CNT_HV_COPY_BYTES_BASE + 3;
+export const CNT_HV_COPY_BYTES_1M = CNT_HV_COPY_BYTES_BASE + 4;
+export const CNT_HV_COPY_BYTES_16M = CNT_HV_COPY_BYTES_BASE + 5;
+export const CNT_HV_COPY_BYTES_HUGE = CNT_HV_COPY_BYTES_BASE + 6;
 
 export const CNT_VIRTQ_BASE = 64;
 export const CNT_VQ_CHAINS_ADDED = 64; // driver
