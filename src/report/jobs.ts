@@ -120,8 +120,9 @@ export function jobGroups(results: readonly JobResult[]): JobGroup[] {
     });
   }
   // Two jobs with the same headline (another seed, I/O count or option) say what tells them apart.
-  for (const g of groups) {
-    if (groups.some((o) => o !== g && o.title === g.title)) g.title += ` (${distinguishing(g.results[0]!.spec)})`;
-  }
+  const titles = groups.map((g) => g.title);
+  groups.forEach((g, i) => {
+    if (titles.some((t, j) => j !== i && t === titles[i])) g.title += ` (${distinguishing(g.results[0]!.spec)})`;
+  });
   return groups;
 }
