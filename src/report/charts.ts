@@ -91,13 +91,13 @@ export function mechanismChart(g: JobGroup): ChartSpec {
     encoding: {
       y: transportRows(g),
       yOffset: { field: "profile", type: "nominal", sort: g.profiles },
-      x: { field: "perIo", type: "quantitative", title: `count per ${g.short}`, scale: { domain: { unionWith: [0, 1] } } },
+      x: { field: "perIo", type: "quantitative", title: `count per ${g.short}`, scale: { domain: { unionWith: [0, 1] } }, axis: { tickMinStep: 1, format: "~g" } },
       color: { field: "profile", type: "nominal", sort: g.profiles, title: "profile" },
     },
   }, true);
   return {
     id: `mechanisms-${g.id}`, group: g.id, title: `Copies, maps, flushes and traps per ${g.unit}`, spec,
-    caption: `Mechanism counts per completed I/O of this job, one bar per transport and profile (each panel has its own scale): the causes behind the cost chart. ${g.ioMeaning}`,
+    caption: `Mechanism counts per completed I/O of this job, one bar per transport and profile (each panel has its own scale; no bar: none): the causes behind the cost chart. ${g.ioMeaning}`,
   };
 }
 
@@ -124,6 +124,12 @@ export function latencyChart(g: JobGroup): ChartSpec {
   };
 }
 
+/** Domains in stacking order, each with its colour in every chart; others follow, in grey tones. */
+const DOMAINS: readonly [string, string][] = [["guest", "#4c78a8"], ["peer", "#72b7b2"], ["Domain-0", "#e45756"], ["vmm", "#f58518"], ["xen", "#54a24b"]];
+const domainRank = (d: string) => { const i = DOMAINS.findIndex(([n]) => n === d); return i < 0 ? DOMAINS.length : i; };
+const OTHER_COLOURS = ["#9d755d", "#bab0ac", "#79706e", "#b279a2"];
+const domainColour = (d: string, i: number) => DOMAINS.find(([n]) => n === d)?.[1] ?? OTHER_COLOURS[i % OTHER_COLOURS.length]!;
+
 /** Busy CPU time per I/O by domain, stacked: one bar per job, one panel per profile. */
 export function cpuChart(g: JobGroup): ChartSpec {
   const rows: Row[] = [];
@@ -134,6 +140,7 @@ export function cpuChart(g: JobGroup): ChartSpec {
       rows.push({ profile: r.profile, transport: r.spec.transport, domain, us: use.total / r.ios / 1000 });
     }
   }
+  domains.sort((a, b) => domainRank(a) - domainRank(b) || a.localeCompare(b));
   for (const row of rows) row.order = domains.indexOf(row.domain as string);
   const spec = panels(rows, "profile", g.profiles, {
     width: 200,
@@ -142,7 +149,7 @@ export function cpuChart(g: JobGroup): ChartSpec {
     encoding: {
       y: transportRows(g),
       x: { field: "us", type: "quantitative", stack: "zero", title: `busy µs per ${g.short}` },
-      color: { field: "domain", type: "nominal", scale: { domain: domains }, title: "domain" },
+      color: { field: "domain", type: "nominal", scale: { domain: domains, range: domains.map(domainColour) }, title: "domain" },
       order: { field: "order" },
     },
   });

@@ -77,6 +77,7 @@ figure { margin: 1.5em 0; overflow-x: auto; } figure h4 { margin: 0 0 0.4em; } f
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f4f4f4; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary { font-size: 12px; } table.summary td { white-space: nowrap; padding: 2px 6px; }
 .verdict { padding: 4px 8px; border-left: 4px solid; } .verdict.holds { border-color: #2a8a3e; background: #eef8f0; }
 .verdict.fails { border-color: #b3261e; background: #fbeeed; }
 `;
