@@ -120,7 +120,7 @@ export function latencyChart(g: JobGroup): ChartSpec {
   });
   return {
     id: `latency-${g.id}`, group: g.id, title: `Latency of one ${g.unit}: percentiles in µs`, spec,
-    caption: `Completion latency percentiles in virtual time, one line per transport, one panel per profile (the same scale in every panel). ${g.ioMeaning}`,
+    caption: `Completion latency percentiles in virtual time, one line per transport (transports with equal latencies draw on top of each other), one panel per profile (the same scale in every panel). ${g.ioMeaning}`,
   };
 }
 
