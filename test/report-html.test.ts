@@ -24,13 +24,15 @@ const EXPERIMENTS: ExperimentTable[] = [
   },
 ];
 
-/** What each chart must draw for the 3 transports x 4 profiles of the fixtures. */
+/** What each chart must draw for the 3 transports x 4 profiles of the fixtures (one job, a blk
+ *  one, so one chart of each kind, ids suffixed with the group `blk`). */
 const MARKS: Record<string, Record<string, number>> = {
-  cost: { "g.mark-rect.role-mark path": 12 * 3 }, // a stacked segment per job and component (all non-zero)
-  mechanisms: { "g.mark-rect.role-mark path": 12 * 8 }, // a bar per job and mechanism
-  latency: { "g.mark-line.role-mark path": 3 * 4, "g.mark-symbol.role-mark path": 12 * 5 }, // a line per transport and profile, a point per percentile
-  cpu: { "g.mark-rect.role-mark path": 4 * 2 + 8 * 3 }, // kvm: guest + host; Xen transports: guest, Domain-0, xen
-  exposure: { "g.mark-rect.role-mark path": 3 * 3 }, // reachable, mapped, peak per transport
+  "cost-blk": { "g.mark-rect.role-mark path": 12 * 3 }, // a stacked segment per job and component (all non-zero)
+  "mechanisms-blk": { "g.mark-rect.role-mark path": 12 * 8 }, // a bar per job and mechanism
+  "latency-blk": { "g.mark-line.role-mark path": 3 * 4, "g.mark-symbol.role-mark path": 12 * 5 }, // a line per transport and profile, a point per percentile
+  "cpu-blk": { "g.mark-rect.role-mark path": 4 * 2 + 8 * 3 }, // kvm: guest + host; Xen transports: guest, Domain-0, xen
+  // reachable, mapped, peak per transport, each written at its bar; a bar for each non-zero value
+  "exposure-blk": { "g.mark-text.role-mark text": 3 * 3, "g.mark-rect.role-mark path": fixtureResults().filter((r) => r.profile === "x86-64").flatMap((r) => [r.exposure.reachable, r.exposure.mapped, r.exposure.mappedPeak]).filter((n) => n > 0).length },
 };
 
 describe("HTML report", { timeout: 60_000 }, () => {

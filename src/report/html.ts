@@ -1,8 +1,10 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, nothing fetched)
 // with the charts of src/report/charts.ts, a summary table of every job and the experiments'
-// tables with their verdicts.
+// tables with their verdicts. Charts come per job group (jobs.ts): a section per device and
+// workload, its charts under it.
 import type { JobResult } from "../run/result.ts";
-import { renderChart, resultCharts, type ChartSpec } from "./charts.ts";
+import { groupCharts, renderChart, type ChartSpec } from "./charts.ts";
+import { jobGroups } from "./jobs.ts";
 import type { ExperimentTable, ReportInput } from "./types.ts";
 
 const ESC: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -61,7 +63,7 @@ ${notes}
 
 async function figure(c: ChartSpec): Promise<string> {
   const svg = await renderChart(c);
-  return `<figure data-chart="${c.id}"><h3>${escapeHtml(c.title)}</h3>
+  return `<figure data-chart="${c.id}" data-group="${c.group}"><h4>${escapeHtml(c.title)}</h4>
 <div class="chart">${svg}</div>
 <figcaption>${escapeHtml(c.caption)}</figcaption></figure>`;
 }
@@ -71,10 +73,11 @@ body { font: 14px/1.45 sans-serif; color: #222; margin: 2em auto; max-width: 120
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
 dl.meta { display: grid; grid-template-columns: max-content auto; gap: 0 1em; color: #555; }
 dl.meta dt { font-weight: bold; } dl.meta dd { margin: 0; }
-figure { margin: 1.5em 0; overflow-x: auto; } figcaption { color: #555; font-size: 13px; }
+figure { margin: 1.5em 0; overflow-x: auto; } figure h4 { margin: 0 0 0.4em; } figcaption { color: #555; font-size: 13px; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; } th { background: #f4f4f4; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.summary { font-size: 12px; } table.summary td { white-space: nowrap; padding: 2px 6px; }
 .verdict { padding: 4px 8px; border-left: 4px solid; } .verdict.holds { border-color: #2a8a3e; background: #eef8f0; }
 .verdict.fails { border-color: #b3261e; background: #fbeeed; }
 `;
@@ -88,7 +91,11 @@ export async function renderReport(input: ReportInput): Promise<string> {
   if (results.length > 0) {
     parts.push(`<h2>Jobs</h2>`, table(SUMMARY_COLUMNS, results.map(summaryRow), "summary"));
     parts.push(`<h2>Charts</h2>`);
-    for (const c of resultCharts(results)) parts.push(await figure(c));
+    for (const g of jobGroups(results)) {
+      parts.push(`<section class="jobs" data-group="${escapeHtml(g.id)}"><h3>${escapeHtml(g.title)}</h3>`);
+      for (const c of groupCharts(g)) parts.push(await figure(c));
+      parts.push(`</section>`);
+    }
   }
   if (experiments.length > 0) {
     const held = experiments.filter((e) => e.verdict.holds).length;
