@@ -6,6 +6,7 @@ import { transportSizesFor, worldOptionsFor } from "../src/run/job.ts";
 import { buildWorld } from "../src/run/world.ts";
 import { FatVirtqueueTransport } from "../src/transports/fat-virtqueue.ts";
 import type { JobSpec } from "../src/run/result.ts";
+import * as L from "../src/wasm/layout.ts";
 import { XEN_ARGO_MAX_RING_SIZE } from "../src/wasm/layout.ts";
 
 const blk = (transport: string, rw: "randread" | "randwrite", bs: number): JobSpec =>
@@ -57,5 +58,30 @@ describe("shared areas sized to the requests in flight", () => {
     expect(transportSizesFor(spec)).toMatchObject({ fatSlotBytes: 16384, fatSlots: 48, bouncePoolPages: 16 * (4 + 1) });
     const r = runJob(spec);
     expect(r).toMatchObject({ ios: 64, bytes: 64 * 16384 });
+  });
+});
+
+describe("grant-persistent's pool and pv-p2m's map window sized to the job", () => {
+  it("derive from the requests in flight, the pool capped at blkback's 1056 persistent grants", () => {
+    // Per request: the header's page, the data's (one more when unaligned), the status byte's.
+    expect(transportSizesFor(blk("grant-persistent", "randread", 4096)).persistentPoolPages).toBeUndefined();
+    expect(transportSizesFor(blk("grant-persistent", "randread", 1 << 20))).toMatchObject({ persistentPoolPages: 259, pvMapWindowPages: 259 });
+    const deep = { ...blk("grant-persistent", "randread", 1 << 20), workload: { kind: "fio" as const, rw: "randread" as const, bs: 1 << 20, iodepth: 8 } };
+    expect(transportSizesFor(deep)).toMatchObject({ persistentPoolPages: 1056, pvMapWindowPages: 8 * 259 });
+  });
+
+  it.each(["randread", "randwrite"] as const)("carry a 1 MiB %s with the real steps: the pool copies, pv-p2m maps every frame in batches", (rw) => {
+    // Reads check every byte read; writes check the image, where all eight 1 MiB writes land on the same MiB.
+    const verified = rw === "randread" ? 8 << 20 : 1 << 20;
+    const gp = runJob(blk("grant-persistent", rw, 1 << 20));
+    // 3 guest copies (header, data, status) into 258 pool pages; no grant, map or flush per I/O.
+    expect([gp.perIo.copies, gp.perIo.maps, gp.perIo.grantOps, gp.perIo.tlbFlushes]).toEqual([3, 0, 0, 0]);
+    expect([gp.counters[L.CNT_GP_POOL_TAKES], gp.counters[L.CNT_GP_POOL_EXHAUSTED]]).toEqual([8 * 258, 0]);
+    expect(gp.bytesVerified).toBe(verified);
+    const pv = runJob(blk("pv-p2m", rw, 1 << 20));
+    // 257 machine frames (256 of data, one holding the header and status), mapped in calls of
+    // at most 128 (3 per request) and unmapped a page at a time, each with its flush.
+    expect([pv.perIo.maps, pv.perIo.unmaps, pv.perIo.tlbFlushes, pv.counters[L.CNT_PP_MAP_CALLS]]).toEqual([257, 257, 257, 8 * 3]);
+    expect(pv.bytesVerified).toBe(verified);
   });
 });

@@ -38,6 +38,13 @@ const DEFAULT_SLOT_BYTES = 4096;
 const DEFAULT_ARGO_RING = 0x10000;
 /** fat-virtqueue's slots and preshared-bounce's pool pages by default. */
 const DEFAULT_SHARED_UNITS = 32;
+/** grant-persistent's pool by default, and the most a job may ask for: Linux blkback's
+ *  max_persistent_grants default (1056 grants per ring); beyond it requests fall back to
+ *  per-request mapping, as blkback's do. */
+const DEFAULT_PERSISTENT_POOL = 64;
+const MAX_PERSISTENT_GRANTS = 1056;
+/** pv-p2m's map window by default. */
+const DEFAULT_PV_MAP_WINDOW = 64;
 /** Requests an argo ring holds at once when sized for the job. */
 const ARGO_RING_REQUESTS = 4;
 
@@ -45,10 +52,12 @@ const ARGO_RING_REQUESTS = 4;
  *  sizes slots for the device's largest request) and an argo ring that holds a few messages
  *  carrying it (Xen refuses a message that does not fit the ring). Absent where the
  *  defaults already do. */
-export function transportSizesFor(spec: JobSpec): Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "argoRingLen"> {
+export type TransportSizes = Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "persistentPoolPages" | "pvMapWindowPages" | "argoRingLen">;
+
+export function transportSizesFor(spec: JobSpec): TransportSizes {
   const w = spec.workload;
   const largest = w.kind === "fio" ? w.bs : w.kind === "rng" ? w.readSize : 0; // net frames fit an MTU
-  const out: Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "argoRingLen"> = {};
+  const out: TransportSizes = {};
   if (largest > DEFAULT_SLOT_BYTES) out.fatSlotBytes = Math.ceil(largest / 16) * 16;
   // Room for every request in flight: a blk request is 3 buffers (header, data, status), each
   // in its own slot, or a pool run of its data pages plus one page for the small ones.
@@ -56,6 +65,12 @@ export function transportSizesFor(spec: JobSpec): Pick<WorldOptions, "fatSlotByt
     if (3 * w.iodepth > DEFAULT_SHARED_UNITS) out.fatSlots = 3 * w.iodepth;
     const pool = w.iodepth * (Math.ceil(w.bs / PAGE_SIZE) + 1);
     if (pool > DEFAULT_SHARED_UNITS) out.bouncePoolPages = pool;
+    // The persistent pool gives each buffer pages of its own: the header's, the data's (one more
+    // when it starts inside a page) and the status byte's, for every request in flight.
+    const persistent = w.iodepth * (Math.ceil(w.bs / PAGE_SIZE) + 3);
+    if (persistent > DEFAULT_PERSISTENT_POOL) out.persistentPoolPages = Math.min(persistent, MAX_PERSISTENT_GRANTS);
+    // pv-p2m maps every machine frame a request names into its window while it is served.
+    if (persistent > DEFAULT_PV_MAP_WINDOW) out.pvMapWindowPages = persistent;
   }
   // A message: argo's slot header, the request header, the payload, a status byte, rounding;
   // whole pages (the ring is registered as a list of frames).

@@ -59,6 +59,10 @@ export interface WorldOptions {
   /** fat-virtqueue slots and preshared-bounce pool pages (defaults: the transports' 32). */
   fatSlots?: number;
   bouncePoolPages?: number;
+  /** grant-persistent pool pages (default the transport's 64; worldOptionsFor sizes it to the job). */
+  persistentPoolPages?: number;
+  /** pv-p2m map window pages (default the transport's 64; worldOptionsFor sizes it to the job). */
+  pvMapWindowPages?: number;
   /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
   argoRingLen?: number;
   queueSize?: number;
@@ -136,7 +140,7 @@ export function buildWorld(o: WorldOptions): World {
       slots.set(backend, slot + 1);
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
-        fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
+        fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, persistentPoolPages: o.persistentPoolPages, pvMapWindowPages: o.pvMapWindowPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
         foreignMap: o.foreignMap,
       });
       const pages = new GuestPages(guest, 16, 2048);

@@ -9,7 +9,7 @@
 import { dmaGpa } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
-import type { Privcmd } from "../xen/privcmd.ts";
+import { FOREIGN_MAP_BATCH, type Privcmd } from "../xen/privcmd.ts";
 import { errnoName } from "../xen/errno.ts";
 import type { Chain } from "../devices/types.ts";
 import { gpaRing, ringAreaBytes, type RingAddrs } from "../virtio/rings.ts";
@@ -27,7 +27,7 @@ export interface ForeignMapPolicy {
   cachePages?: number;
 }
 
-const MAP_BATCH = 128; // entries per xenforeignmemory_map call (one scratch page of arguments)
+const MAP_BATCH = FOREIGN_MAP_BATCH; // entries per xenforeignmemory_map call (one scratch page of arguments)
 
 export class ForeignBufferMap {
   readonly machine: Machine;
@@ -62,12 +62,7 @@ export class ForeignBufferMap {
 
   /** Maps guest gfns at backend gfns; returns per-entry errors (0 = mapped). */
   private map(gfns: number[], at: number[]): number[] {
-    const errs: number[] = [];
-    for (let i = 0; i < gfns.length; i += MAP_BATCH) {
-      const r = this.privcmd.mapForeign(this.guest, gfns.slice(i, i + MAP_BATCH), at.slice(i, i + MAP_BATCH));
-      if (typeof r === "number") errs.push(...gfns.slice(i, i + MAP_BATCH).map(() => r));
-      else errs.push(...r);
-    }
+    const { errs } = this.privcmd.mapForeignBatched(this.guest, gfns, at);
     this.gauge(errs.filter((e) => e === 0).length);
     return errs;
   }

@@ -229,10 +229,11 @@ export class PvP2mTransport implements Transport {
     const base = !why && gfns.length > 0 ? this.window.tryAlloc(gfns.length) : -1;
     if (!why && gfns.length > 0 && base < 0) why = `the backend's ${this.windowPages}-page map window is full`;
     if (base >= 0) {
-      m.bump(L.CNT_PP_MAP_CALLS);
-      const r = this.privcmd.mapForeign(this.guest, gfns, gfns.map((_, i) => base + i));
-      const bad = typeof r === "number" ? r : r.find((e) => e !== 0);
-      if (typeof r !== "number") mapped = r.length; // entries that failed are unmapped no-ops below
+      // One batch per call's worth of frames (a long request takes several, as in a device model).
+      const { errs, calls } = this.privcmd.mapForeignBatched(this.guest, gfns, gfns.map((_, i) => base + i));
+      m.bump(L.CNT_PP_MAP_CALLS, calls);
+      const bad = errs.find((e) => e !== 0);
+      mapped = errs.length; // entries that failed are unmapped no-ops below
       if (bad !== undefined) why = `foreign map returned ${errnoName(bad)}`;
       m.bump(L.CNT_PP_PAGES_MAPPED, gfns.length);
       m.bump(L.CNT_TR_PAGES_EXPOSED_IO, gfns.length);

@@ -56,6 +56,10 @@ export interface TransportSite {
   fatSlotBytes?: number;
   fatSlots?: number;
   bouncePoolPages?: number;
+  /** grant-persistent: pages the guest grants once for the pool (default the transport's 64). */
+  persistentPoolPages?: number;
+  /** pv-p2m: backend gfns for mapping requests' machine frames (default the transport's 64). */
+  pvMapWindowPages?: number;
   argoRingLen?: number;
   /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
   dataPath?: "cpu" | "dma";
@@ -96,7 +100,7 @@ function grantTransport(mode: "map" | "copy" | "persistent", data: TransportEntr
     data, needs: ["grant-tables"], platformFeatures: ACCESS_PLATFORM,
     create: (s) => {
       const env = xen(s);
-      return new GrantMapTransport({ env, gt: need(env.gt, s.choice.id, "grant tables"), guest: s.guest, backend: s.backend, device: s.device, mode, eventIdx: s.eventIdx, dataPath: s.dataPath });
+      return new GrantMapTransport({ env, gt: need(env.gt, s.choice.id, "grant tables"), guest: s.guest, backend: s.backend, device: s.device, mode, eventIdx: s.eventIdx, dataPath: s.dataPath, ...(mode === "persistent" && s.persistentPoolPages ? { poolPages: s.persistentPoolPages } : {}) });
     },
   };
 }
@@ -132,7 +136,7 @@ export const TRANSPORTS: Readonly<Record<TransportId, TransportEntry>> = {
       const ringPageOrder = Math.ceil(Math.log2(ringPagesOf(s)));
       const ramPages = env.hv.domain(s.guest)?.ramPages ?? 0;
       // Below the guest's xenstore page (its last RAM page).
-      return new PvP2mTransport({ env, xenstore: need(env.xenstore, "pv-p2m", "xenstore"), guest: s.guest, backend: s.backend, device: s.device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder });
+      return new PvP2mTransport({ env, xenstore: need(env.xenstore, "pv-p2m", "xenstore"), guest: s.guest, backend: s.backend, device: s.device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder, windowPages: s.pvMapWindowPages });
     },
   },
   "fat-virtqueue": {

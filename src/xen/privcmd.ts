@@ -5,6 +5,9 @@ import { XenConfigError, type Hypervisor } from "./hypervisor.ts";
 import type { IoreqServers } from "./ioreq.ts";
 import { ERR_SIZE, type ForeignMapping } from "./foreign.ts";
 import { DOMID_SELF, PAGE_SIZE } from "../wasm/layout.ts";
+
+/** Entries per xenforeignmemory_map call a backend makes (its arguments fit one scratch page). */
+export const FOREIGN_MAP_BATCH = 128;
 import * as L from "../wasm/layout.ts";
 
 // Scratch page layout: the dm_op / memory_op struct at 0, the dm_op buffer list at DMOP_BUFS,
@@ -146,6 +149,21 @@ export class Privcmd {
   private mustForeign(): ForeignMapping {
     if (!this.foreign) throw new XenConfigError("Privcmd: no ForeignMapping subsystem given");
     return this.foreign;
+  }
+
+  /** Maps any number of frames in calls of at most `perCall` entries (one scratch page of
+   *  arguments each), as a device model does for a long request. Returns every entry's error
+   *  (0 = mapped; a failed call's -errno for each of its entries) and the calls made. */
+  mapForeignBatched(owner: number, ownerGfns: number[], atGfns: number[], perCall = FOREIGN_MAP_BATCH): { errs: number[]; calls: number } {
+    const errs: number[] = [];
+    let calls = 0;
+    for (let i = 0; i < ownerGfns.length; i += perCall) {
+      const part = ownerGfns.slice(i, i + perCall);
+      const r = this.mapForeign(owner, part, atGfns.slice(i, i + perCall));
+      calls++;
+      errs.push(...(typeof r === "number" ? part.map(() => r) : r));
+    }
+    return { errs, calls };
   }
 
   /** xenforeignmemory_map(): maps guest `owner`'s frames `ownerGfns` at `atGfns` of this
