@@ -142,7 +142,7 @@ describe("vxsim profiles, versions and failed jobs (child process)", () => {
       "  - xl: [ \"name = 'g'\", \"virtio = [ 'type=virtio,device4,backend=netdom' ]\" ]",
     ]);
     expect(vxsim("run", scenario)).toEqual({ status: 2, stdout: "", stderr: `${scenario}:5: virtio[0]: g/virtio0: backend 'netdom' cannot serve transport mmio-foreign: ` +
-      "it may not map the memory of 'g', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is 'g'); use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue, grant-copy, grant-map, grant-persistent)\n" });
+      "it may not map the memory of 'g', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is 'g'); use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue)\n" });
   });
 
   it("exit 2: a sweep whose profile file is bad, before any point runs", () => {

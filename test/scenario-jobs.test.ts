@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { ConfigError } from "../src/scenario/config-error.ts";
 import { loadScenario, parseScenario } from "../src/scenario/scenario.ts";
 import { scenarioJobs } from "../src/run/scenario-jobs.ts";
+import { runJob } from "../src/run/run-job.ts";
 import { runCommand } from "../src/cli/cmd-run.ts";
 import type { JobResult, JobSpec } from "../src/run/result.ts";
 
@@ -18,7 +19,7 @@ describe("scenarioJobs", () => {
       spec: {
         transport: "grant-map", profile: "arm64-v8.0", device: "blk",
         workload: { kind: "fio", rw: "randread", bs: 4096, iodepth: 16 },
-        ios: 10000, seed: 1, blk: { sizeBytes: 256 << 20 }, options: { tlbFlushElision: false, backendDomain: "dom0" },
+        ios: 10000, seed: 1, blk: { sizeBytes: 256 << 20 }, options: { tlbFlushElision: false, backendDomain: "dom0", xsm: { module: "silo" }, labels: {} },
       },
     }]);
   });
@@ -104,13 +105,17 @@ describe("scenarioJobs", () => {
       "seed: 1",
     );
     const jobs = (transport: string, type?: string) => scenarioJobs(parseScenario(text(transport, type), { file: "d.yaml", baseDir: tmpdir() }));
-    const allowed = "use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue, grant-copy, grant-map, grant-persistent)";
+    // Under x86's default XSM (dummy) a driver domain that is not the guest's device-model
+    // target may not run an IOREQ server, so the grant transports are refused too.
+    const allowed = "use backend Domain-0, or a transport a driver domain can serve (argo:buffered, argo:sg, fat-virtqueue)";
     expect(() => jobs("mmio-foreign")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
       `web/xvda: backend 'netdom' cannot serve transport mmio-foreign: it may not map the memory of 'web', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is 'web'); ${allowed}`));
     expect(() => jobs("pv-p2m", "pv")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
       `web/xvda: backend 'netdom' cannot serve transport pv-p2m: only Domain-0, the control domain, may serve it; ${allowed}`));
     expect(jobs("argo:sg")[0]!.spec).toMatchObject({ transport: "argo:sg", options: { backendDomain: "driver-domain" } });
-    expect(jobs("grant-map")[0]!.spec).toMatchObject({ transport: "grant-map", options: { backendDomain: "driver-domain" } });
+    expect(() => jobs("grant-map")).toThrow(new ConfigError("d.yaml", 11, "disk[0]",
+      "web/xvda: backend 'netdom' cannot serve transport grant-map: XSM DUMMY denies it (grant-map: 'netdom' cannot serve web's register window: " +
+      `create_ioreq_server and its set-up returned -EPERM); ${allowed}, or an XSM policy that allows it (hypervisor.xsm: flask, xsm_policy: <file>)`));
   });
 
   it("passes a profile file by path", () => {
@@ -178,5 +183,59 @@ describe("vxsim run (plumbing)", () => {
     const load = vi.fn(() => echoRunner([]));
     await expect(runCommand("scenarios/guest.cfg", { quiet: true }, load)).rejects.toBeInstanceOf(ConfigError);
     expect(load).not.toHaveBeenCalled();
+  });
+});
+
+describe("the scenario's XSM module governs its jobs", () => {
+  const base = mkdtempSync(join(tmpdir(), "vxsim-xsm-"));
+  // stordom (back_t) may be app's device model and map or copy its grants; never map its memory.
+  const policy = (dm: boolean) => lines(
+    "default deny",
+    "allow dom0_t * grant_mapref,grant_copy,grant_setup,evtchn_interdomain,evtchn_send,map_gmfn_foreign,dm_op,xenstore",
+    "allow front_t dom0_t evtchn_interdomain,evtchn_send,xenstore",
+    "allow back_t dom0_t evtchn_interdomain,evtchn_send,xenstore",
+    "allow front_t self grant_setup",
+    "allow front_t back_t evtchn_interdomain,evtchn_send",
+    `allow back_t front_t evtchn_interdomain,evtchn_send,grant_mapref,grant_copy${dm ? ",dm_op" : ""}`,
+  );
+  const scenario = (xsm: string, transport = "grant-map") => parseScenario(lines(
+    "machine: { profile: arm64-v8.1-lse }",
+    `hypervisor: { ${xsm} }`,
+    `transport: ${transport}`,
+    "domains:",
+    "  - xl: [ \"name = 'stordom'\", 'driver_domain = 1', \"seclabel = 'system_u:system_r:back_t'\" ]",
+    "  - xl: [ \"name = 'app'\", \"seclabel = 'system_u:system_r:front_t'\", \"disk = [ 'vdev=xvda,specification=virtio,vxsim_memdisk=1M,backend=stordom' ]\" ]",
+    "workloads: [ { fio: { device: app/xvda, rw: write, bs: 4k, iodepth: 1 } } ]",
+    "duration: { ios: 4 }",
+    "seed: 1",
+  ), { file: "x.yaml", baseDir: base });
+
+  it("a Flask policy that makes the driver domain app's device model lets it serve grant-map; the job carries the policy and the seclabels", () => {
+    writeFileSync(join(base, "dm.xsm"), policy(true));
+    const [job] = scenarioJobs(scenario("xsm: flask, xsm_policy: dm.xsm"));
+    expect(job!.spec.options).toEqual({
+      tlbFlushElision: false, backendDomain: "driver-domain",
+      xsm: { module: "flask", file: join(base, "dm.xsm"), policy: policy(true) }, labels: { guest: "front_t", backend: "back_t" },
+    });
+  });
+
+  it("the same policy without dm_op refuses it at the disk's line, naming the policy file", () => {
+    writeFileSync(join(base, "nodm.xsm"), policy(false));
+    expect(() => scenarioJobs(scenario("xsm: flask, xsm_policy: nodm.xsm"))).toThrow(
+      /^x\.yaml:6: disk\[0\]: app\/xvda: backend 'stordom' cannot serve transport grant-map: the Flask policy nodm\.xsm denies it \(grant-map: 'stordom' cannot serve app's register window: create_ioreq_server and its set-up returned -EACCES\)/);
+  });
+
+  it("runJob enforces the job's policy: the allowing one runs and verifies, the same job under the one without dm_op is refused", () => {
+    writeFileSync(join(base, "dm.xsm"), policy(true));
+    const [job] = scenarioJobs(scenario("xsm: flask, xsm_policy: dm.xsm"));
+    expect(runJob(job!.spec).bytesVerified).toBeGreaterThan(0);
+    const denied: JobSpec = { ...job!.spec, options: { ...job!.spec.options, xsm: { module: "flask", file: "nodm.xsm", policy: policy(false) } } };
+    expect(() => runJob(denied)).toThrow(/grant-map: backend d3 \(driver\) cannot serve guest d1's register window: create_ioreq_server and its set-up returned -EACCES/);
+  });
+
+  it("SILO (Arm's default) denies Argo between two unprivileged domains, so argo from a driver domain is refused", () => {
+    expect(() => scenarioJobs(scenario("argo: { enabled: true }", "argo:sg"))).toThrow(
+      /cannot serve transport argo:sg: XSM SILO denies it \(argo: 'stordom' could not register its ring for 'app': -EPERM/);
+    expect(scenarioJobs(scenario("xsm: dummy, argo: { enabled: true }", "argo:sg"))[0]!.spec.options).toMatchObject({ xsm: { module: "dummy" } });
   });
 });

@@ -18,6 +18,7 @@ import { PAGE_SIZE, XEN_ARGO_MAX_RING_SIZE } from "../wasm/layout.ts";
 import { macOf } from "./world-devices.ts";
 import { FioLoad, NetLoad, RngLoad, type Clock } from "./job-loads.ts";
 import type { World, WorldOptions } from "./world.ts";
+import { xsmPolicyOf } from "./world-hosts.ts";
 
 /** The world a JobSpec asks for. `arch` is needed when `profile` is a profile file (its
  *  architecture is in the file); a built-in profile id is its own architecture. */
@@ -28,6 +29,7 @@ export function worldOptionsFor(spec: JobSpec, extra: Partial<WorldOptions> & { 
     transport: spec.transport, arch, device: spec.device, seed: spec.seed,
     backend: spec.options?.backendDomain, tlbFlushElision: spec.options?.tlbFlushElision,
     backendDataPath: spec.options?.backendDataPath, ...(spec.options?.foreignMap ? { foreignMap: spec.options.foreignMap } : {}),
+    ...(spec.options?.xsm ? { xsm: xsmPolicyOf(spec.options.xsm) } : {}), ...(spec.options?.labels ? { labels: spec.options.labels } : {}),
     ...transportSizesFor(spec),
     ...(spec.blk ? { blk: { image: spec.blk.image, sizeBytes: spec.blk.sizeBytes, readOnly: spec.blk.readOnly } } : {}), ...extra,
   };

@@ -44,8 +44,16 @@ export interface JobSpec {
     foreignMap?: "per-request" | "cache" | "all-ram";
     /** blk data moved by the backend's CPU (default) or by a disk's DMA on the reached pages. */
     backendDataPath?: "cpu" | "dma";
+    /** The hypervisor's XSM module (default: dummy, or DRIVER_DOMAIN_POLICY with a driver-domain
+     *  backend). A Flask policy comes as its text (and the file it was read from, for messages). */
+    xsm?: XsmSpec;
+    /** Flask types of the world's domains (default dom0_t, front_t for the guests, back_t for a
+     *  driver or stub domain), as xl's seclabel gives them. */
+    labels?: { dom0?: string; guest?: string; backend?: string };
   };
 }
+
+export type XsmSpec = { module: "dummy" } | { module: "silo" } | { module: "flask"; file: string; policy: string };
 
 /** A busy interval of one simulated CPU, for traces and timelines. */
 export interface TimelineSpan {

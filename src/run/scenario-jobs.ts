@@ -3,12 +3,15 @@
 // seed (each workload is its own job of duration.ios requests), and a disk's image (its file,
 // or the size of an in-memory one) and read-only mode. A backend outside Domain-0 that the
 // transport does not allow is a ConfigError at the device's line. Settings a JobSpec has no
-// field for (fio size and verify, the netperf peer, grant-frame limits, XSM) do not reach the job.
+// field for (fio size and verify, the netperf peer, grant-frame limits) do not reach the job; the
+// XSM module (a Flask policy as its text) and the domains' seclabels do, and the run enforces them.
 import { ConfigError } from "../scenario/config-error.ts";
 import type { Scenario, ScenarioDevice, Workload } from "../scenario/scenario-types.ts";
 import { transportName } from "../scenario/vocabulary.ts";
-import { driverDomainLacks, driverDomainTransports } from "./placement.ts";
-import type { JobSpec } from "./result.ts";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { driverDomainLacks, driverDomainRefusal, driverDomainTransports, type PlacementXsm } from "./placement.ts";
+import type { JobSpec, XsmSpec } from "./result.ts";
 
 export interface ScenarioJob {
   /** The workload's name in the scenario. */
@@ -23,17 +26,22 @@ export interface ScenarioJob {
 function checkPlacement(s: Scenario, dev: ScenarioDevice): void {
   if (dev.backend === 0) return;
   const t = transportName(dev.transport);
-  const missing = driverDomainLacks(t, s.machine.arch, dev.kind);
+  const x = placementXsm(s, dev);
+  const missing = driverDomainLacks(t, s.machine.arch, dev.kind, x);
   if (!missing) return;
   const backend = s.domains[dev.backend]!.name;
   const guest = s.domains[dev.frontend]!.name;
-  const lacks = missing === "foreign-map"
+  const policy = s.hypervisor.xsm.module === "flask" ? `the Flask policy ${basename(s.hypervisor.xsm.policyFile)}` : `XSM ${s.hypervisor.xsm.module.toUpperCase()}`;
+  const lacks = missing === "policy"
+    ? `${policy} denies it (${inXlNames(driverDomainRefusal(t, s.machine.arch, dev.kind, x)!, guest, backend)})`
+    : missing === "foreign-map"
     ? `it may not map the memory of '${guest}', and the transport reaches buffers that way (Domain-0 may, and a stub domain whose target is '${guest}')`
     : "only Domain-0, the control domain, may serve it";
-  const others = driverDomainTransports(s.machine.arch, dev.kind);
+  const others = driverDomainTransports(s.machine.arch, dev.kind, x);
   throw new ConfigError(dev.site.file, dev.site.line, dev.site.field,
     `${dev.id}: backend '${backend}' cannot serve transport ${t}: ${lacks}; ` +
-    `use backend Domain-0${others.length > 0 ? `, or a transport a driver domain can serve (${others.join(", ")})` : ""}`);
+    `use backend Domain-0${others.length > 0 ? `, or a transport a driver domain can serve (${others.join(", ")})` : ""}` +
+    (missing === "policy" ? ", or an XSM policy that allows it (hypervisor.xsm: flask, xsm_policy: <file>)" : ""));
 }
 
 export function scenarioJobs(s: Scenario): ScenarioJob[] {
@@ -55,10 +63,34 @@ export function scenarioJobs(s: Scenario): ScenarioJob[] {
       options: {
         tlbFlushElision: s.hypervisor.tlbFlushElision,
         backendDomain: dev.backend === 0 ? "dom0" : "driver-domain",
+        ...placementXsm(s, dev),
       },
     };
     return { workload: w.name, device: w.device, spec };
   });
+}
+
+/** The model's message with the world's domain ids replaced by the scenario's names. */
+function inXlNames(why: string, guest: string, backend: string): string {
+  const name = (n: string) => (_m: string, poss?: string) => (poss ? `${n}'s` : `'${n}'`);
+  return why.replace(/\bguest d\d+('s)?/g, name(guest)).replace(/\bbackend d\d+(?: \([^)]*\))?('s)?/g, name(backend));
+}
+
+/** The scenario's XSM module as a JobSpec carries it (a Flask policy as its text). */
+function xsmOf(s: Scenario): XsmSpec {
+  const x = s.hypervisor.xsm;
+  return x.module === "flask" ? { module: "flask", file: x.policyFile, policy: readFileSync(x.policyFile, "utf8") } : { module: x.module };
+}
+
+/** The XSM module and the Flask types (xl's seclabel) of Domain-0, the device's frontend and,
+ *  outside Domain-0, its backend: what the run's Xen model enforces. */
+function placementXsm(s: Scenario, dev: ScenarioDevice): Required<PlacementXsm> {
+  const labels: { dom0?: string; guest?: string; backend?: string } = {};
+  const dom0 = s.domains[0]?.label, guest = s.domains[dev.frontend]?.label, backend = dev.backend === 0 ? undefined : s.domains[dev.backend]?.label;
+  if (dom0) labels.dom0 = dom0;
+  if (guest) labels.guest = guest;
+  if (backend) labels.backend = backend;
+  return { xsm: xsmOf(s), labels };
 }
 
 /** xl's disk target (a raw image file, its path resolved by the loader) or vxsim_memdisk size,

@@ -5,7 +5,8 @@ import { Machine } from "../wasm/machine.ts";
 import type { Arch, TransportChoice } from "../scenario/vocabulary.ts";
 import type { XenArch } from "../xen/hypervisor.ts";
 import { guestAtomicsFor } from "../xen/atomics.ts";
-import { DummyPolicy, type XsmPolicy } from "../xen/xsm.ts";
+import { DummyPolicy, SiloPolicy, type XsmPolicy } from "../xen/xsm.ts";
+import type { XsmSpec } from "./result.ts";
 import { parseXsmPolicy } from "../xen/xsm-policy.ts";
 import { GrantTables } from "../xen/grant-table.ts";
 import { Argo } from "../xen/argo.ts";
@@ -74,6 +75,12 @@ export const DRIVER_DOMAIN_POLICY = [
   "default deny",
 ].join("\n");
 
+/** The XSM module a JobSpec names. */
+export function xsmPolicyOf(x: XsmSpec): XsmPolicy {
+  if (x.module === "flask") return parseXsmPolicy(x.policy, x.file);
+  return x.module === "silo" ? new SiloPolicy() : new DummyPolicy();
+}
+
 /** The XSM module of a world: the caller's, else the driver-domain policy when the backend
  *  runs in one, else Xen's dummy module. */
 export function worldXsm(placement: BackendPlacement, xsm: XsmPolicy | undefined): XsmPolicy {
@@ -88,6 +95,7 @@ export interface HostOptions {
   guests: number;
   build?: "release" | "debug";
   xsm?: XsmPolicy;
+  labels?: { dom0?: string; guest?: string; backend?: string };
   tlbFlushElision?: boolean;
   guestPages: number;
 }
@@ -121,17 +129,17 @@ export function buildHosts(o: HostOptions): WorldHosts {
     const d = env.hv.createDomain({ domid, name, ...cfg });
     domains.push({ domid, name, role, vcpus: d.vcpus });
   };
-  add(DOM0, "Domain-0", o.placement === "dom0" ? "backend" : "control", { ramPages: SERVICE_PAGES, control: true, label: "dom0_t" });
-  guestIds.forEach((domid, i) => add(domid, names[i]!, i === 0 ? "guest" : "peer", { ramPages: o.guestPages, label: "front_t" }));
+  add(DOM0, "Domain-0", o.placement === "dom0" ? "backend" : "control", { ramPages: SERVICE_PAGES, control: true, label: o.labels?.dom0 ?? "dom0_t" });
+  guestIds.forEach((domid, i) => add(domid, names[i]!, i === 0 ? "guest" : "peer", { ramPages: o.guestPages, label: o.labels?.guest ?? "front_t" }));
   let backends: number[];
   if (o.placement === "dom0") backends = guestIds.map(() => DOM0);
   else if (o.placement === "driver-domain") {
-    add(BACKEND_DOM, "driver", "backend", { ramPages: SERVICE_PAGES, driverDomain: true, label: "back_t" });
+    add(BACKEND_DOM, "driver", "backend", { ramPages: SERVICE_PAGES, driverDomain: true, label: o.labels?.backend ?? "back_t" });
     backends = guestIds.map(() => BACKEND_DOM);
   } else {
     // A device-model stub domain per guest: privileged over that guest only.
     backends = guestIds.map((g, i) => {
-      add(BACKEND_DOM + i, `${names[i]}-dm`, "dm", { ramPages: SERVICE_PAGES, target: g, label: "back_t" });
+      add(BACKEND_DOM + i, `${names[i]}-dm`, "dm", { ramPages: SERVICE_PAGES, target: g, label: o.labels?.backend ?? "back_t" });
       return BACKEND_DOM + i;
     });
   }

@@ -40,6 +40,8 @@ export interface WorldOptions {
   /** XSM module (default: Xen's dummy module on every arch, so driver domains are not denied by
    *  SILO; with a driver-domain backend, DRIVER_DOMAIN_POLICY). */
   xsm?: XsmPolicy;
+  /** Flask types of Domain-0, the guests and the backend domain (defaults dom0_t, front_t, back_t). */
+  labels?: { dom0?: string; guest?: string; backend?: string };
   /** virtio-blk's store: `backing`, else the raw image file `image` (opened here, closed with
    *  the world), else a memory disk of `sizeBytes`. */
   blk?: { backing?: BlkBacking; image?: string; sizeBytes?: number; readOnly?: boolean };
@@ -128,7 +130,7 @@ export function buildWorld(o: WorldOptions): World {
     throw new TransportSetupError("kvm-ioeventfd", `a KVM backend is a VMM process in the host; there is no ${placement} to run it in`);
   }
   const guests = o.device === "net" && (o.net?.topology ?? "pair") === "pair" ? 2 : 1;
-  const hosts: WorldHosts = buildHosts({ choice, arch: o.arch, placement, guests, build: o.build, xsm: o.xsm, tlbFlushElision: o.tlbFlushElision, guestPages: o.guestPages ?? DEFAULT_GUEST_PAGES });
+  const hosts: WorldHosts = buildHosts({ choice, arch: o.arch, placement, guests, build: o.build, xsm: o.xsm, labels: o.labels, tlbFlushElision: o.tlbFlushElision, guestPages: o.guestPages ?? DEFAULT_GUEST_PAGES });
   const devs = buildDevices(o, guests);
   const endpoints: Endpoint[] = [];
   const slots = new Map<number, number>();
