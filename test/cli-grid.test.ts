@@ -85,7 +85,7 @@ describe("sweep grid", () => {
     ["an unknown axis path, with a guess", BASE + lines("axes:", "  transport: [grant-map]", "  workload.bsz: [512]"),
       "g.yaml:9: axes.workload.bsz: unknown job path 'workload.bsz' (did you mean 'workload.bs'? expected one of: workload.kind, workload.rw, workload.bs, workload.iodepth, workload.rwmixread, workload.test, workload.messageSize, workload.responseSize, workload.readSize)"],
     ["an unknown top-level axis", BASE + lines("axes:", "  transprot: [grant-map]"),
-      "g.yaml:8: axes.transprot: unknown job path 'transprot' (did you mean 'transport'? expected one of: transport, profile, device, workload, ios, seed, options)"],
+      "g.yaml:8: axes.transprot: unknown job path 'transprot' (did you mean 'transport'? expected one of: transport, profile, device, workload, ios, seed, options, blk)"],
     ["a path below a value", BASE + lines("axes:", "  workload.bs.x: [1]"),
       "g.yaml:8: axes.workload.bs.x: unknown job path 'workload.bs.x' ('workload.bs' has no keys)"],
     ["a value of the wrong type", BASE + lines("axes:", "  transport: [grant-map]", "  workload.bs: [512, '4k']"),
@@ -99,6 +99,8 @@ describe("sweep grid", () => {
     ["an unknown profile, at the base key", BASE.replace("x86-64", "x86") + lines("axes:", "  transport: [grant-map]", "  workload.bs: [512]"),
       "g.yaml:2: base.profile: unknown profile 'x86' (expected one of: x86-64, arm64-v8.0, arm64-v8.1-lse, riscv64, or the path of a profile file)"],
     ["an empty axis", BASE + lines("axes:", "  transport: []"), "g.yaml:8: axes.transport: needs at least 1 entry"],
+    ["an unknown foreign-map mode", BASE + lines("axes:", "  transport: [mmio-foreign]", "  options.foreignMap: [all-ram, some-ram]"),
+      "g.yaml:9: axes.options.foreignMap[1]: unknown value 'some-ram' (expected one of: per-request, cache, all-ram)"],
     ["no axes", BASE + lines("axes: {}"), "g.yaml:7: axes: needs at least one axis (a job path and its values, e.g. transport: [grant-map, grant-copy])"],
     ["an axis that is not a list", BASE + lines("axes:", "  transport: grant-map"), "g.yaml:8: axes.transport: expected a list, got 'grant-map'"],
     ["an unknown top-level key", BASE + lines("axes: { transport: [grant-map] }", "axis: {}"),
@@ -106,6 +108,16 @@ describe("sweep grid", () => {
     ["a YAML syntax error", "base: [\n", "g.yaml:2: YAML syntax: Flow sequence in block collection must be sufficiently indented and end with a ]"],
   ])("refuses %s", (_what, text, message) => {
     expect(gridError(text)).toBe(message);
+  });
+
+  it("sweeps the mapping mode, the data path and a read-only memory disk", () => {
+    const g = parseGrid(BASE + lines("  blk: { sizeBytes: 2097152, readOnly: false }", "axes:", "  transport: [mmio-foreign]", "  options.foreignMap: [per-request, all-ram]", "  options.backendDataPath: [cpu, dma]"), "g.yaml");
+    expect(g.points.map((p) => [p.spec.options, p.spec.blk])).toEqual([
+      [{ foreignMap: "per-request", backendDataPath: "cpu" }, { sizeBytes: 2097152, readOnly: false }],
+      [{ foreignMap: "per-request", backendDataPath: "dma" }, { sizeBytes: 2097152, readOnly: false }],
+      [{ foreignMap: "all-ram", backendDataPath: "cpu" }, { sizeBytes: 2097152, readOnly: false }],
+      [{ foreignMap: "all-ram", backendDataPath: "dma" }, { sizeBytes: 2097152, readOnly: false }],
+    ]);
   });
 
   it("reports every missing base key once, not once per point", () => {
