@@ -20,8 +20,9 @@ export interface RingPlacement {
 
 export interface OpenChain {
   io: ChainIo;
-  /** The device is done with the chain (unmap what was mapped for it). */
-  close(): void;
+  /** The device is done with the chain (unmap what was mapped for it, copy out what it wrote).
+   *  `false`: what the device wrote could not be delivered, and the chain is used with length 0. */
+  close(): boolean | void;
 }
 
 export interface BackendHooks {
@@ -188,10 +189,10 @@ export class VirtioBackend implements MmioRegsHooks {
       const open = this.parked.get(key);
       if (!open) throw new Error(`virtio backend: device completed chain ${c.chain.id} of queue ${c.q}, which it did not keep`);
       this.parked.delete(key);
-      open.close(); // the transport lets go of the buffers before the driver sees them used
+      const delivered = open.close() !== false; // the transport lets go of the buffers before the driver sees them used
       let u = byQueue.get(c.q);
       if (!u) byQueue.set(c.q, (u = []));
-      u.push({ id: c.chain.id, len: c.written });
+      u.push({ id: c.chain.id, len: delivered ? c.written : 0 });
     }
     for (const [q, used] of byQueue) {
       const dev = this.rings[q];
@@ -242,20 +243,19 @@ export class VirtioBackend implements MmioRegsHooks {
   /** Runs the device on one chain; undefined when the device keeps it for later. */
   private handle(q: number, chain: Chain): Used | undefined {
     const open = this.o.hooks.openChain(q, chain);
-    let keep = false;
+    let written: number;
     try {
       const c = this.device.handle(q, chain, open.io);
       if (isDeferred(c)) {
-        keep = true;
         this.parked.set(q * 0x10000 + chain.id, open);
         return undefined;
       }
-      return { id: chain.id, len: c.written };
+      written = c.written;
     } catch (e) {
+      open.close();
       if (e instanceof DeviceIoError) return { id: chain.id, len: 0 }; // the device dropped it
       throw e;
-    } finally {
-      if (!keep) open.close();
     }
+    return { id: chain.id, len: open.close() === false ? 0 : written };
   }
 }

@@ -193,10 +193,8 @@ export class GrantMapTransport implements Transport {
         releaseRings: () => this.unmapRings(),
         openChain: (_q, chain) => {
           if (this.mode === "copy") {
-            return {
-              io: new GrantCopyChainIo({ machine: m, grants: this.backendGrants, guest: g.domid, chain, bounceGfn: BOUNCE_GFN, bouncePages: BOUNCE_PAGES }),
-              close: () => {},
-            };
+            const io = new GrantCopyChainIo({ machine: m, grants: this.backendGrants, guest: g.domid, chain, bounceGfn: BOUNCE_GFN, bouncePages: BOUNCE_PAGES });
+            return { io, close: () => io.flush() };
           }
           const maps = this.mode === "persistent" ? this.persistentMaps(chain.segs) : this.mapChain(chain.segs);
           return {
