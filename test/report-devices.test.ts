@@ -199,6 +199,15 @@ describe("job groups", () => {
     expect(describeJob({ ...base, device: "rng", workload: { kind: "rng", readSize: 64 } })).toMatchObject({ unit: "64 B read", title: "virtio-rng: 64 B reads" });
   });
 
+  it("keeps jobs that differ only below the top level apart (block size, an option), and key order does not split a group", () => {
+    const w = (base as { workload: Record<string, unknown> }).workload;
+    const reordered = Object.fromEntries(Object.entries(w).reverse());
+    const groups = jobGroups([
+      fake({}), fake({ workload: { ...w, bs: 65536 } }), fake({ options: { tlbFlushElision: true } }), fake({ profile: "riscv64", workload: reordered }),
+    ]);
+    expect(groups.map((g) => g.results.length)).toEqual([2, 1, 1]);
+  });
+
   it("keeps jobs that differ in seed apart, says how, and refuses two results for one bar", () => {
     const groups = jobGroups([fake({}), fake({ profile: "riscv64" }), fake({ seed: 2 })]);
     expect(groups.map((g) => [g.id, g.results.length, g.profiles])).toEqual([["blk", 2, ["x86-64", "riscv64"]], ["blk-2", 1, ["x86-64"]]]);

@@ -62,12 +62,22 @@ describe("shared areas sized to the requests in flight", () => {
 });
 
 describe("grant-persistent's pool and pv-p2m's map window sized to the job", () => {
-  it("derive from the requests in flight, the pool capped at blkback's 1056 persistent grants", () => {
+  it("derive from the requests in flight, the pool capped by what the backend's grant window holds", () => {
     // Per request: the header's page, the data's (one more when unaligned), the status byte's.
     expect(transportSizesFor(blk("grant-persistent", "randread", 4096)).persistentPoolPages).toBeUndefined();
     expect(transportSizesFor(blk("grant-persistent", "randread", 1 << 20))).toMatchObject({ persistentPoolPages: 259, pvMapWindowPages: 259 });
     const deep = { ...blk("grant-persistent", "randread", 1 << 20), workload: { kind: "fio" as const, rw: "randread" as const, bs: 1 << 20, iodepth: 8 } };
-    expect(transportSizesFor(deep)).toMatchObject({ persistentPoolPages: 1056, pvMapWindowPages: 8 * 259 });
+    // 8 x 259 pages would pass blkback's 1056; the 512-gfn window keeps 64 for rings and overflow.
+    expect(transportSizesFor(deep)).toMatchObject({ persistentPoolPages: 448, pvMapWindowPages: 8 * 259 });
+    // A pool the window cannot hold is refused, said plainly.
+    const over = { ...deep, workload: { ...deep.workload, bs: 256 << 10 } }; // 8 x 67 = 536 pages wanted, 448 given
+    expect(transportSizesFor(over).persistentPoolPages).toBe(448);
+    // Within the cap the pool carries every request: 4 x 67 pages.
+    const four = { ...over, workload: { ...over.workload, iodepth: 4 } };
+    const r = runJob(four);
+    expect([r.bytesVerified, r.counters[L.CNT_GP_POOL_EXHAUSTED], r.perIo.maps]).toEqual([8 * (256 << 10), 0, 0]);
+    expect(() => runJob(blk("grant-persistent", "randread", 4096), { world: { persistentPoolPages: 600 } }))
+      .toThrow("grant-persistent: a persistent pool of 600 pages does not fit the backend's grant-map window (");
   });
 
   it.each(["randread", "randwrite"] as const)("carry a 1 MiB %s with the real steps: the pool copies, pv-p2m maps every frame in batches", (rw) => {

@@ -140,7 +140,7 @@ export function cpuChart(g: JobGroup): ChartSpec {
       rows.push({ profile: r.profile, transport: r.spec.transport, domain, us: use.total / r.ios / 1000 });
     }
   }
-  domains.sort((a, b) => domainRank(a) - domainRank(b) || a.localeCompare(b));
+  domains.sort((a, b) => domainRank(a) - domainRank(b) || (a < b ? -1 : a > b ? 1 : 0));
   for (const row of rows) row.order = domains.indexOf(row.domain as string);
   const spec = panels(rows, "profile", g.profiles, {
     width: 200,

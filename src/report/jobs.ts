@@ -84,7 +84,18 @@ export function describeJob(spec: JobSpec): Pick<JobGroup, "title" | "unit" | "s
 /** The job a result belongs to, without the transport and profile it ran on. */
 function jobKey(spec: JobSpec): string {
   const { transport: _t, profile: _p, ...job } = spec;
-  return JSON.stringify(job, Object.keys(job).sort());
+  return canonical(job);
+}
+
+/** JSON with every object's keys sorted, at every depth (so key order never splits a group
+ *  and nested fields such as workload.bs always count). */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v);
 }
 
 function distinguishing(spec: JobSpec): string {

@@ -45,6 +45,9 @@ const DEFAULT_SHARED_UNITS = 32;
  *  per-request mapping, as blkback's do. */
 const DEFAULT_PERSISTENT_POOL = 64;
 const MAX_PERSISTENT_GRANTS = 1056;
+/** The most a pool may take of the backend's 512-gfn grant-map window: the rest holds the rings
+ *  and the per-request mappings of what overflows the pool. */
+const MAX_POOL_IN_WINDOW = 512 - 64;
 /** pv-p2m's map window by default. */
 const DEFAULT_PV_MAP_WINDOW = 64;
 /** Requests an argo ring holds at once when sized for the job. */
@@ -70,7 +73,7 @@ export function transportSizesFor(spec: JobSpec): TransportSizes {
     // The persistent pool gives each buffer pages of its own: the header's, the data's (one more
     // when it starts inside a page) and the status byte's, for every request in flight.
     const persistent = w.iodepth * (Math.ceil(w.bs / PAGE_SIZE) + 3);
-    if (persistent > DEFAULT_PERSISTENT_POOL) out.persistentPoolPages = Math.min(persistent, MAX_PERSISTENT_GRANTS);
+    if (persistent > DEFAULT_PERSISTENT_POOL) out.persistentPoolPages = Math.min(persistent, MAX_PERSISTENT_GRANTS, MAX_POOL_IN_WINDOW);
     // pv-p2m maps every machine frame a request names into its window while it is served.
     if (persistent > DEFAULT_PV_MAP_WINDOW) out.pvMapWindowPages = persistent;
   }

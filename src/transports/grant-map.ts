@@ -227,6 +227,9 @@ export class GrantMapTransport implements Transport {
   /** The frontend grants `n` pages at the top of its RAM (consecutive grefs), the backend maps
    *  them all once, as blkback keeps persistent grants mapped. */
   private setupPool(n: number, ramPages: number): void {
+    if (n > this.freeGfns.length) {
+      throw new TransportSetupError(this.id, `a persistent pool of ${n} pages does not fit the backend's grant-map window (${this.freeGfns.length} free gfns)`);
+    }
     this.poolGfn = ramPages - n;
     const { first } = this.grantPages(this.poolGfn * PAGE, n * PAGE, false);
     this.poolFirstRef = first;
