@@ -5,6 +5,8 @@ import { Command, InvalidArgumentError } from "commander";
 import Table from "cli-table3";
 import { ProfileError } from "../cost/profile.ts";
 import { ConfigError } from "../scenario/config-error.ts";
+import { TransportSetupError } from "../transports/types.ts";
+import { XenConfigError } from "../xen/config-error.ts";
 import { registerExperiment } from "./cmd-experiment.ts";
 import { registerExposure } from "./cmd-exposure.ts";
 import { registerRun } from "./cmd-run.ts";
@@ -78,7 +80,9 @@ addOutputOptions(program.commands.find((c) => c.name() === "demo")!, false)
   });
 
 /** Sets the exit code of a command: errors in what the user gave exit with 2 and print only
- *  their message; anything else is an internal error (1, with the stack). */
+ *  their message; a job the model refuses to set up as asked (a transport's refusal, a domain
+ *  too small for the transport's areas) is a failed job, 1 with its message; anything else is an
+ *  internal error (1, with the stack). */
 async function settle(command: () => Promise<number> | number): Promise<void> {
   try {
     process.exitCode = await command();
@@ -86,6 +90,9 @@ async function settle(command: () => Promise<number> | number): Promise<void> {
     if (e instanceof ConfigError || e instanceof UserError || e instanceof ProfileError) {
       console.error(e.message);
       process.exitCode = 2;
+    } else if (e instanceof TransportSetupError || e instanceof XenConfigError) {
+      console.error(`vxsim: the job cannot run as asked: ${e.message}`);
+      process.exitCode = 1;
     } else {
       throw e;
     }

@@ -3,14 +3,12 @@
 // frontend's rewrite reaches the backend's device between two reads (C7's double-fetch run),
 // and what a hostile backend can do to guest memory that is not a request's buffer, or to a
 // request's data once it completed (src/run/hostile-backend.ts). Every cell is read off a run.
+import { TRANSPORT_VARIANT_NAMES } from "../transports/registry.ts";
 import { runDoubleFetch, type DoubleFetchResult } from "./double-fetch.ts";
 import { hostileBackendSpec, runHostileBackend, runHostileBackendLeastPrivileged, placementName, type Attempt, type HostileBackendResult } from "./hostile-backend.ts";
 
-/** Every transport spelling, in the order the docs list them. */
-export const EXPOSURE_TRANSPORTS = [
-  "kvm-ioeventfd", "mmio-foreign", "grant-map", "grant-copy", "grant-persistent", "argo:buffered", "argo:sg", "pv-p2m", "fat-virtqueue",
-  "preshared-bounce",
-] as const;
+/** Every transport spelling, in the registry's order. */
+export const EXPOSURE_TRANSPORTS: readonly string[] = TRANSPORT_VARIANT_NAMES;
 
 /** The architecture of the runs: every transport runs there (as C7). */
 export const EXPOSURE_PROFILE = "arm64-v8.1-lse";

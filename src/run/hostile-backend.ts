@@ -179,15 +179,21 @@ function grantRef(w: World, t: Transport, addr: DmaAddr, gpa: number, len: numbe
   const grants = t.backendGrants;
   const { pc, at } = privcmdOf(w, t.backendDomid);
   if (t.id === "grant-copy") {
-    // GNTTABOP_copy from one of the backend's RAM pages into the ref; the guest then reads it.
-    const src = pc.scratch / PAGE;
+    // A GNTTABOP_copy out of the ref into one of the backend's RAM pages (does it get the guest's
+    // bytes?), then one from that page into the ref (does the guest then read what it wrote?).
+    const scratch = pc.scratch / PAGE;
     const want = m.read(t.guest, gpa, len);
-    m.write(t.backendDomid, src * PAGE, want.map((b) => b ^ 0xff));
-    const { statuses } = grants.copy([{ source: { gmfn: src, offset: 0 }, dest: { domid: t.guest, ref: g.gref, offset: g.offset }, len }]);
-    const st = statuses[0]!;
-    const write = st === L.GNTST_OKAY && m.read(t.guest, gpa, len).every((b, i) => b === (want[i]! ^ 0xff));
+    m.write(t.backendDomid, scratch * PAGE, new Uint8Array(len));
+    const mine = { gmfn: scratch, offset: 0 };
+    const theirs = { domid: t.guest, ref: g.gref, offset: g.offset };
+    const stIn = grants.copy([{ source: theirs, dest: mine, len }]).statuses[0]!;
+    const read = stIn === L.GNTST_OKAY && m.read(t.backendDomid, scratch * PAGE, len).every((b, i) => b === want[i]);
+    m.write(t.backendDomid, scratch * PAGE, want.map((b) => b ^ 0xff));
+    const stOut = grants.copy([{ source: mine, dest: theirs, len }]).statuses[0]!;
+    const write = stOut === L.GNTST_OKAY && m.read(t.guest, gpa, len).every((b, i) => b === (want[i]! ^ 0xff));
     m.write(t.guest, gpa, want);
-    return st === L.GNTST_OKAY ? { open: true, read: true, write, status: "ok" } : closed(gntstName(st));
+    if (stIn !== L.GNTST_OKAY && stOut !== L.GNTST_OKAY) return closed(gntstName(stIn));
+    return { open: true, read, write, status: "ok" };
   }
   const { results } = grants.map([{ dom: t.guest, ref: g.gref, hostAddr: at * PAGE, readonly: false }]);
   const r = results[0]!;
