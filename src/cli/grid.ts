@@ -9,11 +9,12 @@
 // `--seed` (GridOptions.seed) replaces base.seed before anything else, hash included, so
 // shards run with different seeds do not merge.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import gridSchema from "./grid.schema.json" with { type: "json" };
 import { SCENARIO_SCHEMA, schemaError } from "../scenario/schema-check.ts";
 import { ConfigError, choices, closest } from "../scenario/config-error.ts";
+import { parseXsmPolicy, XsmPolicyError } from "../xen/xsm-policy.ts";
 import { YamlSource, type Path } from "../scenario/yaml-source.ts";
 import { ARCHES, isArch } from "../scenario/vocabulary.ts";
 import type { JobSpec } from "../run/result.ts";
@@ -202,6 +203,20 @@ function semanticErrors(src: YamlSource, spec: JobSpec, where: (p: readonly stri
   }
   const want = DEVICE_OF[spec.workload.kind]!;
   if (spec.device !== want) out.push(src.error(where(["device"]), `a ${spec.workload.kind} workload needs device ${want}, got '${spec.device}'`));
+  // What each point would only find out when it runs: its disk image and its Flask policy.
+  const image = spec.blk?.image;
+  if (image !== undefined && !statSync(image, { throwIfNoEntry: false })?.isFile()) {
+    out.push(src.error(where(["blk", "image"]), `no raw image file '${image}' (the path is taken from where vxsim runs)`));
+  }
+  const xsm = spec.options?.xsm;
+  if (xsm?.module === "flask") {
+    try {
+      parseXsmPolicy(xsm.policy, xsm.file);
+    } catch (e) {
+      if (!(e instanceof XsmPolicyError)) throw e;
+      out.push(src.error(where(["options", "xsm", "policy"]), `the Flask policy (from ${xsm.file}) does not parse: ${e.message}`));
+    }
+  }
   return out;
 }
 
