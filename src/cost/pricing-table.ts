@@ -61,6 +61,21 @@ export function copyHistogram(opsBase: number, bytesBase: number, component: Com
   return out;
 }
 
+/** A histogram of copies counted in another one too: each bucket takes its price off `from` and
+ *  charges it to `to` (the total is unchanged and the split exact). */
+export function movedCopyHistogram(opsBase: number, bytesBase: number, from: Component, to: Component, why: string): PricingEntry[] {
+  const out: PricingEntry[] = [];
+  for (let k = 0; k < L.COPY_SIZE_BUCKETS; k++) {
+    for (const [id, per] of [[opsBase + k, "op"], [bytesBase + k, "byte"]] as const) {
+      out.push(priced(id, [
+        { primitive: "copy", component: to, times: 1, copyBucket: { k, per } },
+        { primitive: "copy", component: from, times: -1, copyBucket: { k, per } },
+      ], why));
+    }
+  }
+  return out;
+}
+
 export function priced(id: number, charges: Charge[], why?: string, archDependent = false): PricingEntry {
   return { id, charges, why, archDependent };
 }
@@ -112,8 +127,10 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_COPIES, "priced by size on CNT_CPU_COPIES_* (gpa_copy) and CNT_HV_COPIES_* (Argo's ring copy)"),
   free(L.CNT_COPY_BYTES, "priced by size on CNT_CPU_COPY_BYTES_* (gpa_copy) and CNT_HV_COPY_BYTES_* (Argo's ring copy)"),
   ...copyHistogram(L.CNT_CPU_COPIES_BASE, L.CNT_CPU_COPY_BYTES_BASE, "guest",
-    "gpa_copy by size: guest-side bounce copies; a backend's own (argo) are moved to it by CNT_TR_COPY_BYTES_BACKEND"),
+    "gpa_copy by size: guest-side bounce copies; a backend's own (argo) are moved to it by CNT_BE_COPY_BYTES_*"),
   ...copyHistogram(L.CNT_HV_COPIES_BASE, L.CNT_HV_COPY_BYTES_BASE, "hypervisor", "Xen's copies by size: GNTTABOP_copy elements and Argo ring copies"),
+  ...movedCopyHistogram(L.CNT_BE_COPIES_BASE, L.CNT_BE_COPY_BYTES_BASE, "guest", "backend",
+    "a backend's own gpa_copy (argo's staging and copy-out), also in CNT_CPU_COPIES_* by the same length: its cost moves from the guest to the backend, bucket by bucket"),
   free(L.CNT_FRAMES_POPULATED, "populate-on-demand is a simulator artefact: the RAM exists on the real machine"),
   free(L.CNT_FRAMES_FREED, "populate-on-demand is a simulator artefact"),
   free(L.CNT_ACCESS_REFUSED, REFUSED),
@@ -317,7 +334,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_TR_COPIES_HV, "the per-copy overhead is inside the per-byte price"),
   free(L.CNT_TR_COPY_BYTES_HV, "hypervisor copies (grant copy elements, Argo's ring copies, argo's 16-byte transport header per message included) are priced by size on CNT_HV_COPY_BYTES_*, beside the hypercall that makes them"),
   free(L.CNT_TR_COPIES_BACKEND, "the per-copy overhead is inside the per-byte price"),
-  priced(L.CNT_TR_COPY_BYTES_BACKEND, [copyBytes("backend"), copyBytes("guest", -1)], "a backend copy made with gpa_copy (argo's staging and copy-out), bumped in the same call: CNT_CPU_COPY_BYTES_* charged it to the guest by size; this moves its bytes to the backend at the per-byte price of a page copy (the counter has no sizes), so the total stays exact and the split is approximate"),
+  free(L.CNT_TR_COPY_BYTES_BACKEND, "a backend copy made with gpa_copy: charged by size on CNT_CPU_COPY_BYTES_* and moved to the backend by CNT_BE_COPY_BYTES_*"),
   priced(L.CNT_TR_DEV_READ_BYTES, [copyBytes("backend")], "the device consumes every payload byte once (pwrite from the buffer, packet copy): the same in every transport"),
   priced(L.CNT_TR_DEV_WRITE_BYTES, [copyBytes("backend")], "the device produces every payload byte once (pread into the buffer): the same in every transport"),
   free(L.CNT_TR_PAGES_EXPOSED_IO, "an exposure measure; the mapping or granting work is priced on its own counters"),
@@ -363,7 +380,7 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_GC_COPY_OPS, "priced on CNT_GNT_COPIES and, by size, CNT_HV_COPY_BYTES_*"),
   free(L.CNT_GC_COPY_FAILS, "a failed op, priced on CNT_GNT_FAILED"),
   // argo: the hypercalls, ring copies and VIRQs are priced on the Argo and hypercall counters,
-  // the transport's own copies (gpa_copy) by size on CNT_CPU_COPY_BYTES_*, moved by CNT_TR_COPY_BYTES_BACKEND.
+  // the transport's own copies (gpa_copy) by size on CNT_CPU_COPY_BYTES_*, moved to the backend by CNT_BE_COPY_BYTES_*.
   free(L.CNT_AR_REQUESTS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
   free(L.CNT_AR_COMPLETIONS_SENT, "each is a sendv priced on CNT_HYPERCALLS and the Argo ring-copy counters"),
   free(L.CNT_AR_SEND_EAGAIN, "the refused sendv is priced on CNT_HYPERCALLS"),

@@ -4,6 +4,7 @@
 // of ring bytes is at most two pieces when the ring's gfns are consecutive.
 import * as L from "../wasm/layout.ts";
 import type { Machine } from "../wasm/machine.ts";
+import { copyBucket } from "../wasm/copy-buckets.ts";
 import type { ArgoGuestRing } from "../xen/argo-guest.ts";
 
 /** `len` bytes at guest-physical `gpa` of domain `domid`. */
@@ -39,7 +40,10 @@ export interface CopyResult {
 
 /** Copies the bytes of `src` (in order) into `dst` (in order), one gpa_copy per pair of
  *  overlapping pieces, up to the shorter of the two totals. Stops at the first refusal. */
-export function copyPieces(m: Machine, src: readonly Piece[], dst: readonly Piece[]): CopyResult {
+/** Copies `src` into `dst` with the machine's gpa_copy, one call per overlapping run. `histogram`
+ *  (a copy-size histogram's ops and bytes bases) also counts each call there, by its own length,
+ *  as gpa_copy buckets it. */
+export function copyPieces(m: Machine, src: readonly Piece[], dst: readonly Piece[], histogram?: { ops: number; bytes: number }): CopyResult {
   let si = 0;
   let so = 0;
   let di = 0;
@@ -52,6 +56,11 @@ export function copyPieces(m: Machine, src: readonly Piece[], dst: readonly Piec
     if (n > 0) {
       const st = m.tryCopy(s.domid, s.gpa + so, d.domid, d.gpa + dO, n);
       if (st < 0) return { copied, status: st };
+      if (histogram) {
+        const k = copyBucket(n);
+        m.bump(histogram.ops + k);
+        m.bump(histogram.bytes + k, n);
+      }
       copied += n;
     }
     so += n;

@@ -46,6 +46,8 @@ import type { EventChannels } from "../xen/evtchn.ts";
 import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 /** buffered (3 copies) or sg (scatter-gather source, 1 copy); the first is what bare `argo` means. */
+
+const BACKEND_COPIES = { ops: L.CNT_BE_COPIES_BASE, bytes: L.CNT_BE_COPY_BYTES_BASE };
 export const ARGO_VARIANTS = ["buffered", "sg"] as const;
 export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
 
@@ -326,7 +328,8 @@ export class ArgoTransport implements Transport {
    *  moved. False when the machine refused it: an I/O error, counted. */
   private copy(src: readonly Piece[], dst: readonly Piece[], copies: number, copyBytes: number): boolean {
     const m = this.argo.machine;
-    const r = copyPieces(m, src, dst);
+    // The backend's own copies also go in its histogram, so pricing moves them to it by size.
+    const r = copyPieces(m, src, dst, copyBytes === L.CNT_TR_COPY_BYTES_BACKEND ? BACKEND_COPIES : undefined);
     if (r.copied > 0) {
       m.bump(copies);
       m.bump(copyBytes, r.copied);

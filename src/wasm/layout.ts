@@ -984,6 +984,24 @@ export const CNT_HV_COPY_BYTES_64K = CNT_HV_COPY_BYTES_BASE + 3;
 export const CNT_HV_COPY_BYTES_1M = CNT_HV_COPY_BYTES_BASE + 4;
 export const CNT_HV_COPY_BYTES_16M = CNT_HV_COPY_BYTES_BASE + 5;
 export const CNT_HV_COPY_BYTES_HUGE = CNT_HV_COPY_BYTES_BASE + 6;
+// The backends' own gpa_copy copies (argo's staging and copy-out), a subset of CNT_CPU_COPIES_*:
+// the same lengths in the same buckets, so pricing can move exactly their cost to the backend.
+export const CNT_BE_COPIES_BASE = 46; // ..52: backend gpa_copy copies by bucket
+export const CNT_BE_COPIES_64 = CNT_BE_COPIES_BASE + 0;
+export const CNT_BE_COPIES_512 = CNT_BE_COPIES_BASE + 1;
+export const CNT_BE_COPIES_4K = CNT_BE_COPIES_BASE + 2;
+export const CNT_BE_COPIES_64K = CNT_BE_COPIES_BASE + 3;
+export const CNT_BE_COPIES_1M = CNT_BE_COPIES_BASE + 4;
+export const CNT_BE_COPIES_16M = CNT_BE_COPIES_BASE + 5;
+export const CNT_BE_COPIES_HUGE = CNT_BE_COPIES_BASE + 6;
+export const CNT_BE_COPY_BYTES_BASE = 53; // ..59: their bytes
+export const CNT_BE_COPY_BYTES_64 = CNT_BE_COPY_BYTES_BASE + 0;
+export const CNT_BE_COPY_BYTES_512 = CNT_BE_COPY_BYTES_BASE + 1;
+export const CNT_BE_COPY_BYTES_4K = CNT_BE_COPY_BYTES_BASE + 2;
+export const CNT_BE_COPY_BYTES_64K = CNT_BE_COPY_BYTES_BASE + 3;
+export const CNT_BE_COPY_BYTES_1M = CNT_BE_COPY_BYTES_BASE + 4;
+export const CNT_BE_COPY_BYTES_16M = CNT_BE_COPY_BYTES_BASE + 5;
+export const CNT_BE_COPY_BYTES_HUGE = CNT_BE_COPY_BYTES_BASE + 6;
 
 export const CNT_VIRTQ_BASE = 64;
 export const CNT_VQ_CHAINS_ADDED = 64; // driver
