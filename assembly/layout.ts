@@ -1513,6 +1513,8 @@ export const CNT_PP_RING_PAGES_MAPPED: u32 = 580; // ring pages mapped at Connec
 export const CNT_PP_KICKS: u32 = 581; // event-channel sends guest -> backend
 export const CNT_PP_IRQS: u32 = 582; // event-channel sends backend -> guest
 export const CNT_PP_BAD_MFN: u32 = 583; // descriptor machine frames not owned by the guest
+export const CNT_PP_SWIOTLB_BOUNCES: u32 = 584; // buffers not machine-contiguous, bounced through the guest's swiotlb pool
+export const CNT_PP_SWIOTLB_BYTES: u32 = 585; // bytes the guest copied to and from that pool
 // fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
 // its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
 export const CNT_FV_SLOT_COPIES_IN: u32 = 592; // frontend copies of a device-readable buffer into its slot

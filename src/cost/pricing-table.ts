@@ -396,6 +396,8 @@ export const PRICING: PricingTable = makeTable([
   free(L.CNT_PP_KICKS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
   free(L.CNT_PP_IRQS, "an event-channel send, priced on CNT_EVTCHN_SENDS and CNT_HYPERCALLS"),
   free(L.CNT_PP_BAD_MFN, "an error outcome, not work"),
+  free(L.CNT_PP_SWIOTLB_BOUNCES, "bookkeeping; the bounce is a guest gpa_copy, priced by size on CNT_CPU_COPY_BYTES_*"),
+  free(L.CNT_PP_SWIOTLB_BYTES, "a guest gpa_copy, priced by size on CNT_CPU_COPY_BYTES_*"),
   // fat-virtqueue: the slot copies are gpa_copy calls (CNT_COPY_BYTES), kicks and interrupts
   // event-channel sends, the ring a set-up foreign map.
   free(L.CNT_FV_SLOT_COPIES_IN, "the per-copy overhead is inside the per-byte price"),

@@ -8,7 +8,7 @@
 // ways are event-channel sends. The virtio configuration registers are modelled as plain
 // shared memory (no trap, not counted), as in the other event-channel transports here.
 // Exposure: dom0 may map any frame of the guest, so all guest RAM is reachable.
-import { dmaGpa } from "../virtio/dma-addr.ts";
+import { dmaGpa, type DmaAddr } from "../virtio/dma-addr.ts";
 import * as L from "../wasm/layout.ts";
 import type { Chain, VirtioDevice } from "../devices/types.ts";
 import type { FrontendPort, GuestBuf } from "../virtio/port.ts";
@@ -43,6 +43,9 @@ export interface PvP2mOptions {
   ringPageOrder?: number;
   /** Backend gfns for one chain's buffer mappings (default 64). */
   windowPages?: number;
+  /** Pages of the guest's swiotlb pool (machine-contiguous, below the ring; default 64): a
+   *  buffer whose pages are not machine-contiguous is bounced through it, as swiotlb-xen does. */
+  swiotlbPages?: number;
   scratchGfn?: number;
   eventIdx?: boolean;
 }
@@ -58,6 +61,8 @@ export class PvP2mTransport implements Transport {
   readonly ringPages: GuestPages;
   readonly ringMfns: number[];
   readonly xbFront: XenbusFrontend;
+  private readonly swiotlb: { gfn: number; mfn: number; free: Uint8Array };
+  private readonly bounced = new Map<number, { at: number; n: number }>();
   readonly xbBack: XenbusBackend;
   readonly dev: XenbusDevice;
   private readonly ringGpa: number;
@@ -105,6 +110,7 @@ export class PvP2mTransport implements Transport {
     this.privcmd = new Privcmd({ ioreq, foreign, domid: be.domid, scratchGfn: o.scratchGfn ?? 0 });
     this.ringBase = takeBackendGfns(hv, be.domid, RING_PAGES);
     this.windowPages = o.windowPages ?? 64;
+    this.swiotlb = this.setupSwiotlb(g.domid, ringGfn, o.swiotlbPages ?? 64);
     this.window = new GuestPages(be.domid, takeBackendGfns(hv, be.domid, this.windowPages), this.windowPages);
     // The guest offers the channel now; the backend binds it when xenbus connects it.
     this.link = new EvtchnLink(o.env, "pv-p2m", g.domid, be.domid);
@@ -273,16 +279,72 @@ export class PvP2mTransport implements Transport {
         const last = Math.floor((buf.gpa + Math.max(buf.len, 1) - 1) / PAGE);
         const mfn0 = m.populate(this.guest, first);
         m.bump(L.CNT_PP_PFN_TO_MFN);
+        let contiguous = true;
         for (let p = first + 1; p <= last; p++) {
           m.bump(L.CNT_PP_PFN_TO_MFN);
-          if (m.populate(this.guest, p) !== mfn0 + (p - first)) {
-            throw new RangeError(`pv-p2m: buffer at gpa 0x${buf.gpa.toString(16)} (${buf.len} bytes) is not machine-contiguous; split it per page`);
-          }
+          if (m.populate(this.guest, p) !== mfn0 + (p - first)) contiguous = false;
         }
-        return mfn0 * PAGE + (buf.gpa % PAGE);
+        return contiguous ? mfn0 * PAGE + (buf.gpa % PAGE) : this.bounceIn(buf);
       },
-      unexpose: () => {},
+      unexpose: (buf: GuestBuf, addr: DmaAddr) => this.bounceOut(buf, addr),
     });
+  }
+
+  // ---- swiotlb-xen: a PV guest's DMA layer bounces what is not machine-contiguous ---------
+
+  /** Populates the pool's pages below the ring, one after the other, and checks that they are
+   *  machine-contiguous (a run of pages is then one descriptor's machine address). */
+  private setupSwiotlb(guest: number, ringGfn: number, pages: number): { gfn: number; mfn: number; free: Uint8Array } {
+    const m = this.env.hv.machine;
+    const gfn = ringGfn - pages;
+    if (gfn < 0) throw new TransportSetupError(this.id, `a ${pages}-page swiotlb pool does not fit below the ring (gfn ${ringGfn})`);
+    const mfn = m.populate(guest, gfn);
+    for (let i = 1; i < pages; i++) {
+      if (m.populate(guest, gfn + i) !== mfn + i) throw new TransportSetupError(this.id, `the swiotlb pool at gfn ${gfn} is not machine-contiguous`);
+    }
+    return { gfn, mfn, free: new Uint8Array(pages).fill(1) };
+  }
+
+  /** Takes a run of pool pages for `buf`, copies a device-readable buffer into it and returns the
+   *  run's machine address (the buffer's in-page offset kept). */
+  private bounceIn(buf: GuestBuf): DmaAddr {
+    const m = this.env.hv.machine;
+    const off = buf.gpa % PAGE;
+    const n = Math.ceil((off + buf.len) / PAGE);
+    const free = this.swiotlb.free;
+    let at = -1;
+    for (let i = 0, run = 0; i < free.length && at < 0; i++) {
+      run = free[i] ? run + 1 : 0;
+      if (run === n) at = i - n + 1;
+    }
+    if (at < 0) throw new Error(`pv-p2m: the ${free.length}-page swiotlb pool has no run of ${n} free pages for a ${buf.len}-byte buffer`);
+    free.fill(0, at, at + n);
+    const poolGpa = (this.swiotlb.gfn + at) * PAGE + off;
+    this.bounced.set(poolGpa, { at, n });
+    m.bump(L.CNT_PP_SWIOTLB_BOUNCES);
+    if (!buf.write) this.guestCopy(buf.gpa, poolGpa, buf.len);
+    return (this.swiotlb.mfn + at) * PAGE + off;
+  }
+
+  /** A bounced buffer: a device-written one is copied back, and its pool pages are freed. */
+  private bounceOut(buf: GuestBuf, addr: DmaAddr): void {
+    const mfn = Math.floor(Number(addr) / PAGE) - this.swiotlb.mfn;
+    if (mfn < 0 || mfn >= this.swiotlb.free.length) return; // not bounced
+    const poolGpa = (this.swiotlb.gfn + mfn) * PAGE + (Number(addr) % PAGE);
+    const b = this.bounced.get(poolGpa);
+    if (!b) return;
+    this.bounced.delete(poolGpa);
+    if (buf.write) this.guestCopy(poolGpa, buf.gpa, buf.len);
+    this.swiotlb.free.fill(1, b.at, b.at + b.n);
+  }
+
+  private guestCopy(src: number, dst: number, len: number): void {
+    const m = this.env.hv.machine;
+    const st = m.tryCopy(this.guest, src, this.guest, dst, len);
+    if (st < 0) throw new Error(`pv-p2m: swiotlb copy of ${len} bytes failed (${st})`);
+    m.bump(L.CNT_PP_SWIOTLB_BYTES, len);
+    m.bump(L.CNT_TR_COPIES_GUEST);
+    m.bump(L.CNT_TR_COPY_BYTES_GUEST, len);
   }
 
   service(): number {

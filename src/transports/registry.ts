@@ -58,7 +58,8 @@ export interface TransportSite {
   bouncePoolPages?: number;
   /** grant-persistent: pages the guest grants once for the pool (default the transport's 64). */
   persistentPoolPages?: number;
-  /** pv-p2m: backend gfns for mapping requests' machine frames (default the transport's 64). */
+  /** pv-p2m: backend gfns for mapping requests' machine frames, and the guest's swiotlb pool
+   *  pages (default the transport's 64 each). */
   pvMapWindowPages?: number;
   argoRingLen?: number;
   /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
@@ -136,7 +137,9 @@ export const TRANSPORTS: Readonly<Record<TransportId, TransportEntry>> = {
       const ringPageOrder = Math.ceil(Math.log2(ringPagesOf(s)));
       const ramPages = env.hv.domain(s.guest)?.ramPages ?? 0;
       // Below the guest's xenstore page (its last RAM page).
-      return new PvP2mTransport({ env, xenstore: need(env.xenstore, "pv-p2m", "xenstore"), guest: s.guest, backend: s.backend, device: s.device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder, windowPages: s.pvMapWindowPages });
+      return new PvP2mTransport({ env, xenstore: need(env.xenstore, "pv-p2m", "xenstore"), guest: s.guest, backend: s.backend, device: s.device, eventIdx: s.eventIdx, ringPageOrder, ringGfn: ramPages - 1 - 2 ** ringPageOrder,
+        // The map window and the guest's swiotlb pool both hold every request in flight.
+        windowPages: s.pvMapWindowPages, swiotlbPages: s.pvMapWindowPages });
     },
   },
   "fat-virtqueue": {

@@ -1512,6 +1512,8 @@ export const CNT_PP_RING_PAGES_MAPPED = 580; // ring pages mapped at Connected (
 export const CNT_PP_KICKS = 581; // event-channel sends guest -> backend
 export const CNT_PP_IRQS = 582; // event-channel sends backend -> guest
 export const CNT_PP_BAD_MFN = 583; // descriptor machine frames not owned by the guest
+export const CNT_PP_SWIOTLB_BOUNCES = 584; // buffers not machine-contiguous, bounced through the guest's swiotlb pool
+export const CNT_PP_SWIOTLB_BYTES = 585; // bytes the guest copied to and from that pool
 // fat-virtqueue (592..607): payload inline in slots of an enlarged ring; only the ring (with
 // its slots) is shared, foreign-mapped once by the backend; the frontend copies into a slot.
 export const CNT_FV_SLOT_COPIES_IN = 592; // frontend copies of a device-readable buffer into its slot
