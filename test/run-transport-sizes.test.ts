@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { runJob } from "../src/run/run-job.ts";
 import { transportSizesFor, worldOptionsFor } from "../src/run/job.ts";
 import { buildWorld } from "../src/run/world.ts";
+import { servicePagesFor } from "../src/run/world-hosts.ts";
 import { FatVirtqueueTransport } from "../src/transports/fat-virtqueue.ts";
 import type { JobSpec } from "../src/run/result.ts";
 import * as L from "../src/wasm/layout.ts";
@@ -103,5 +104,16 @@ describe("pv-p2m: buffers that are not machine-contiguous go through the guest's
     // only copies the transport makes: the rest went to the backend in place.
     expect([r.counters[L.CNT_PP_SWIOTLB_BOUNCES], r.counters[L.CNT_PP_SWIOTLB_BYTES], r.counters[L.CNT_TR_COPY_BYTES_GUEST]]).toEqual([2, 2 << 18, 2 << 18]);
     expect(r.bytesVerified).toBe(32 * (256 << 10));
+  });
+});
+
+describe("service domains sized for the job's Argo rings", () => {
+  it("keep 4 MiB up to 64 KiB requests and grow for larger rings; a 256 KiB argo job runs and verifies", () => {
+    expect(servicePagesFor(undefined, 1)).toBe(1024);
+    expect(servicePagesFor(65 * 4096, 1)).toBe(1024);
+    // 4 messages of 256 KiB + 64 B: a 257-page ring; 3 of them and 16 pages per area, after 16, plus 512.
+    const ring = transportSizesFor(blk("argo:sg", "randread", 256 << 10)).argoRingLen!;
+    expect([ring, servicePagesFor(ring, 1), servicePagesFor(ring, 2)]).toEqual([257 * 4096, 16 + 787 + 512, 16 + 2 * 787 + 512]);
+    for (const rw of ["randread", "randwrite"] as const) expect(runJob({ ...blk("argo:buffered", rw, 256 << 10), ios: 4 }).bytes).toBe(4 * (256 << 10));
   });
 });

@@ -2,6 +2,7 @@
 // transport needs and its domains (Domain-0, the guest(s), a driver or stub domain when the
 // backend runs there), or KVM VMs (the backend is a VMM in the host, no domain of its own).
 import { Machine } from "../wasm/machine.ts";
+import { PAGE_SIZE } from "../wasm/layout.ts";
 import type { Arch, TransportChoice } from "../scenario/vocabulary.ts";
 import type { XenArch } from "../xen/hypervisor.ts";
 import { guestAtomicsFor } from "../xen/atomics.ts";
@@ -50,8 +51,18 @@ export const GUEST = 1;
 export const PEER = 2;
 /** The driver domain, or the first stub domain (one per guest, from here up). */
 export const BACKEND_DOM = 3;
-/** RAM of Domain-0, driver and stub domains: 4 MiB, room for backend areas sized to 64 KiB jobs. */
+/** RAM of Domain-0, driver and stub domains by default: 4 MiB, room for backend areas sized
+ *  to 64 KiB jobs (a world with larger Argo rings asks for more: servicePagesFor). */
 const SERVICE_PAGES = 1024;
+
+/** Service-domain RAM for a world whose Argo rings are `argoRingLen` bytes, one transport per
+ *  guest: each backend area (ring, send buffer, local buffers: 3 ring lengths, 16 pages of
+ *  headers and scratch) after the first 16 gfns, plus the room the default leaves the rest. */
+export function servicePagesFor(argoRingLen: number | undefined, guests: number): number {
+  if (argoRingLen === undefined) return SERVICE_PAGES;
+  const bufPages = Math.ceil(argoRingLen / PAGE_SIZE);
+  return Math.max(SERVICE_PAGES, 16 + Math.max(96, 3 * bufPages + 16) * guests + 512);
+}
 
 const ALL_OPS = "grant_mapref,grant_copy,grant_setup,evtchn_interdomain,evtchn_send,map_gmfn_foreign,dm_op," +
   "argo_enable,argo_register_single_source,argo_register_any_source,argo_send,xenstore";
@@ -96,6 +107,8 @@ export interface HostOptions {
   build?: "release" | "debug";
   xsm?: XsmPolicy;
   labels?: { dom0?: string; guest?: string; backend?: string };
+  /** RAM pages of Domain-0 and the backend domains (default SERVICE_PAGES). */
+  servicePages?: number;
   tlbFlushElision?: boolean;
   guestPages: number;
 }
@@ -129,17 +142,17 @@ export function buildHosts(o: HostOptions): WorldHosts {
     const d = env.hv.createDomain({ domid, name, ...cfg });
     domains.push({ domid, name, role, vcpus: d.vcpus });
   };
-  add(DOM0, "Domain-0", o.placement === "dom0" ? "backend" : "control", { ramPages: SERVICE_PAGES, control: true, label: o.labels?.dom0 ?? "dom0_t" });
+  add(DOM0, "Domain-0", o.placement === "dom0" ? "backend" : "control", { ramPages: o.servicePages ?? SERVICE_PAGES, control: true, label: o.labels?.dom0 ?? "dom0_t" });
   guestIds.forEach((domid, i) => add(domid, names[i]!, i === 0 ? "guest" : "peer", { ramPages: o.guestPages, label: o.labels?.guest ?? "front_t" }));
   let backends: number[];
   if (o.placement === "dom0") backends = guestIds.map(() => DOM0);
   else if (o.placement === "driver-domain") {
-    add(BACKEND_DOM, "driver", "backend", { ramPages: SERVICE_PAGES, driverDomain: true, label: o.labels?.backend ?? "back_t" });
+    add(BACKEND_DOM, "driver", "backend", { ramPages: o.servicePages ?? SERVICE_PAGES, driverDomain: true, label: o.labels?.backend ?? "back_t" });
     backends = guestIds.map(() => BACKEND_DOM);
   } else {
     // A device-model stub domain per guest: privileged over that guest only.
     backends = guestIds.map((g, i) => {
-      add(BACKEND_DOM + i, `${names[i]}-dm`, "dm", { ramPages: SERVICE_PAGES, target: g, label: o.labels?.backend ?? "back_t" });
+      add(BACKEND_DOM + i, `${names[i]}-dm`, "dm", { ramPages: o.servicePages ?? SERVICE_PAGES, target: g, label: o.labels?.backend ?? "back_t" });
       return BACKEND_DOM + i;
     });
   }

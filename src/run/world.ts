@@ -15,7 +15,7 @@ import { TransportSetupError, type Exposure, type Transport } from "../transport
 import type { VirtioDriver } from "../virtio/driver.ts";
 import { GuestPages } from "../virtio/guest-pages.ts";
 import { buildDevices, type WorldDevices } from "./world-devices.ts";
-import { buildHosts, type WorldDomain, type WorldHosts } from "./world-hosts.ts";
+import { buildHosts, servicePagesFor, type WorldDomain, type WorldHosts } from "./world-hosts.ts";
 import { createTransport, type XenWorldEnv } from "./world-transport.ts";
 
 export type BackendPlacement = "dom0" | "driver-domain" | "stubdom";
@@ -130,7 +130,7 @@ export function buildWorld(o: WorldOptions): World {
     throw new TransportSetupError("kvm-ioeventfd", `a KVM backend is a VMM process in the host; there is no ${placement} to run it in`);
   }
   const guests = o.device === "net" && (o.net?.topology ?? "pair") === "pair" ? 2 : 1;
-  const hosts: WorldHosts = buildHosts({ choice, arch: o.arch, placement, guests, build: o.build, xsm: o.xsm, labels: o.labels, tlbFlushElision: o.tlbFlushElision, guestPages: o.guestPages ?? DEFAULT_GUEST_PAGES });
+  const hosts: WorldHosts = buildHosts({ choice, arch: o.arch, placement, guests, build: o.build, xsm: o.xsm, labels: o.labels, servicePages: servicePagesFor(o.argoRingLen, guests), tlbFlushElision: o.tlbFlushElision, guestPages: o.guestPages ?? DEFAULT_GUEST_PAGES });
   const devs = buildDevices(o, guests);
   const endpoints: Endpoint[] = [];
   const slots = new Map<number, number>();
