@@ -19,6 +19,7 @@ import { macOf } from "./world-devices.ts";
 import { FioLoad, NetLoad, RngLoad, type Clock } from "./job-loads.ts";
 import type { World, WorldOptions } from "./world.ts";
 import { xsmPolicyOf } from "./world-hosts.ts";
+import type { TransportSizes } from "../transports/registry.ts";
 
 /** The world a JobSpec asks for. `arch` is needed when `profile` is a profile file (its
  *  architecture is in the file); a built-in profile id is its own architecture. */
@@ -57,8 +58,6 @@ const ARGO_RING_REQUESTS = 4;
  *  sizes slots for the device's largest request) and an argo ring that holds a few messages
  *  carrying it (Xen refuses a message that does not fit the ring). Absent where the
  *  defaults already do. */
-export type TransportSizes = Pick<WorldOptions, "fatSlotBytes" | "fatSlots" | "bouncePoolPages" | "persistentPoolPages" | "pvMapWindowPages" | "argoRingLen">;
-
 export function transportSizesFor(spec: JobSpec): TransportSizes {
   const w = spec.workload;
   const largest = w.kind === "fio" ? w.bs : w.kind === "rng" ? w.readSize : 0; // net frames fit an MTU

@@ -23,10 +23,10 @@ export interface ScenarioJob {
 
 /** Refuses, at the device's line, a backend outside Domain-0 that the run would refuse: the
  *  transport needs a privilege the driver domain does not hold (placement.ts asks the model). */
-function checkPlacement(s: Scenario, dev: ScenarioDevice): void {
+function checkPlacement(s: Scenario, dev: ScenarioDevice, xsm: XsmSpec): void {
   if (dev.backend === 0) return;
   const t = transportName(dev.transport);
-  const x = placementXsm(s, dev);
+  const x = placementXsm(s, dev, xsm);
   const missing = driverDomainLacks(t, s.machine.arch, dev.kind, x);
   if (!missing) return;
   const backend = s.domains[dev.backend]!.name;
@@ -45,7 +45,8 @@ function checkPlacement(s: Scenario, dev: ScenarioDevice): void {
 }
 
 export function scenarioJobs(s: Scenario): ScenarioJob[] {
-  for (const dev of s.devices) checkPlacement(s, dev);
+  const xsm = xsmOf(s); // a Flask policy file is read once
+  for (const dev of s.devices) checkPlacement(s, dev, xsm);
   const ios = s.duration.ios;
   const profile = s.machine.profile.kind === "builtin" ? s.machine.profile.id : s.machine.profile.path;
   return s.workloads.map((w) => {
@@ -63,7 +64,7 @@ export function scenarioJobs(s: Scenario): ScenarioJob[] {
       options: {
         tlbFlushElision: s.hypervisor.tlbFlushElision,
         backendDomain: dev.backend === 0 ? "dom0" : "driver-domain",
-        ...placementXsm(s, dev),
+        ...placementXsm(s, dev, xsm),
       },
     };
     return { workload: w.name, device: w.device, spec };
@@ -84,13 +85,13 @@ function xsmOf(s: Scenario): XsmSpec {
 
 /** The XSM module and the Flask types (xl's seclabel) of Domain-0, the device's frontend and,
  *  outside Domain-0, its backend: what the run's Xen model enforces. */
-function placementXsm(s: Scenario, dev: ScenarioDevice): Required<PlacementXsm> {
+function placementXsm(s: Scenario, dev: ScenarioDevice, xsm: XsmSpec): Required<PlacementXsm> {
   const labels: { dom0?: string; guest?: string; backend?: string } = {};
   const dom0 = s.domains[0]?.label, guest = s.domains[dev.frontend]?.label, backend = dev.backend === 0 ? undefined : s.domains[dev.backend]?.label;
   if (dom0) labels.dom0 = dom0;
   if (guest) labels.guest = guest;
   if (backend) labels.backend = backend;
-  return { xsm: xsmOf(s), labels };
+  return { xsm, labels };
 }
 
 /** xl's disk target (a raw image file, its path resolved by the loader) or vxsim_memdisk size,

@@ -17,10 +17,11 @@ import { GuestPages } from "../virtio/guest-pages.ts";
 import { buildDevices, type WorldDevices } from "./world-devices.ts";
 import { buildHosts, servicePagesFor, type WorldDomain, type WorldHosts } from "./world-hosts.ts";
 import { createTransport, type XenWorldEnv } from "./world-transport.ts";
+import { transportSizesOf, type TransportSizes } from "../transports/registry.ts";
 
 export type BackendPlacement = "dom0" | "driver-domain" | "stubdom";
 
-export interface WorldOptions {
+export interface WorldOptions extends TransportSizes {
   /** Scenario spelling: `grant-map`, `argo`, `argo:sg`, `kvm-ioeventfd`, ... */
   transport: string;
   arch: Arch;
@@ -55,18 +56,6 @@ export interface WorldOptions {
     rxBacklog?: number;
   };
   rng?: { maxBytesPerRequest?: number };
-  /** fat-virtqueue: bytes of each payload slot (default 4096). The design sizes slots for
-   *  the device's largest buffer; worldOptionsFor derives it from the workload. */
-  fatSlotBytes?: number;
-  /** fat-virtqueue slots and preshared-bounce pool pages (defaults: the transports' 32). */
-  fatSlots?: number;
-  bouncePoolPages?: number;
-  /** grant-persistent pool pages (default the transport's 64; worldOptionsFor sizes it to the job). */
-  persistentPoolPages?: number;
-  /** pv-p2m map window pages (default the transport's 64; worldOptionsFor sizes it to the job). */
-  pvMapWindowPages?: number;
-  /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
-  argoRingLen?: number;
   queueSize?: number;
   /** Puts a wrapper (a probe) between endpoint `i`'s transport and its device. */
   wrapDevice?: (device: VirtioDevice, endpoint: number) => VirtioDevice;
@@ -142,8 +131,7 @@ export function buildWorld(o: WorldOptions): World {
       slots.set(backend, slot + 1);
       const transport = createTransport({
         choice, env: hosts.env, vm: hosts.vms[i], guest, backend, device: o.wrapDevice ? o.wrapDevice(devs.deviceOf(i), i) : devs.deviceOf(i), eventIdx: o.eventIdx, slot,
-        fatSlotBytes: o.fatSlotBytes, fatSlots: o.fatSlots, bouncePoolPages: o.bouncePoolPages, persistentPoolPages: o.persistentPoolPages, pvMapWindowPages: o.pvMapWindowPages, argoRingLen: o.argoRingLen, dataPath: o.backendDataPath,
-        foreignMap: o.foreignMap,
+        ...transportSizesOf(o), dataPath: o.backendDataPath, foreignMap: o.foreignMap,
       });
       const pages = new GuestPages(guest, 16, 2048);
       const driver = devs.attach(i, hosts.machine, transport, pages, { eventIdx: o.eventIdx, queueSize: o.queueSize });

@@ -47,7 +47,17 @@ import { TransportSetupError, type Exposure, type Transport } from "./types.ts";
 
 /** buffered (3 copies) or sg (scatter-gather source, 1 copy); the first is what bare `argo` means. */
 
-const BACKEND_COPIES = { ops: L.CNT_BE_COPIES_BASE, bytes: L.CNT_BE_COPY_BYTES_BASE };
+/** Who makes a transport copy, and where it is counted: the backend's own copies also go in its
+ *  size histogram, so pricing moves them to it by size. */
+interface Copier {
+  copies: number;
+  bytes: number;
+  histogram?: { ops: number; bytes: number };
+}
+const COPIERS: Readonly<Record<"guest" | "backend", Copier>> = {
+  guest: { copies: L.CNT_TR_COPIES_GUEST, bytes: L.CNT_TR_COPY_BYTES_GUEST },
+  backend: { copies: L.CNT_TR_COPIES_BACKEND, bytes: L.CNT_TR_COPY_BYTES_BACKEND, histogram: { ops: L.CNT_BE_COPIES_BASE, bytes: L.CNT_BE_COPY_BYTES_BASE } },
+};
 export const ARGO_VARIANTS = ["buffered", "sg"] as const;
 export type ArgoVariant = (typeof ARGO_VARIANTS)[number];
 
@@ -285,11 +295,11 @@ export class ArgoTransport implements Transport {
         this.feOut.push({ hdr, parts, bytes: chain.readable, refused });
       }
     }
-    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
+    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, COPIERS.guest);
   }
 
   /** Sends queued messages in order until one does not fit (EAGAIN: wait for space). */
-  private flush(side: ArgoGuest, out: Outgoing[], sendGpa: number, hdrGpa: number, dst: number, type: number, copies: number, copyBytes: number): void {
+  private flush(side: ArgoGuest, out: Outgoing[], sendGpa: number, hdrGpa: number, dst: number, type: number, copier: Copier): void {
     const m = this.argo.machine;
     while (out.length > 0) {
       const msg = out[0]!;
@@ -298,7 +308,7 @@ export class ArgoTransport implements Transport {
       if (this.variant === "buffered" && msg.bytes > 0) {
         // Stage the payload in the send buffer (the sender's copy), once.
         const from = msg.parts.map((p) => ({ domid: side.domid, ...p }));
-        if (!msg.staged && !this.copy(from, [{ domid: side.domid, gpa: sendGpa, len: msg.bytes }], copies, copyBytes)) {
+        if (!msg.staged && !this.copy(from, [{ domid: side.domid, gpa: sendGpa, len: msg.bytes }], copier)) {
           out.shift();
           msg.refused();
           continue;
@@ -326,13 +336,12 @@ export class ArgoTransport implements Transport {
 
   /** One of the transport's own copies, counted on the side's counters by the bytes that
    *  moved. False when the machine refused it: an I/O error, counted. */
-  private copy(src: readonly Piece[], dst: readonly Piece[], copies: number, copyBytes: number): boolean {
+  private copy(src: readonly Piece[], dst: readonly Piece[], copier: Copier): boolean {
     const m = this.argo.machine;
-    // The backend's own copies also go in its histogram, so pricing moves them to it by size.
-    const r = copyPieces(m, src, dst, copyBytes === L.CNT_TR_COPY_BYTES_BACKEND ? BACKEND_COPIES : undefined);
+    const r = copyPieces(m, src, dst, copier.histogram);
     if (r.copied > 0) {
-      m.bump(copies);
-      m.bump(copyBytes, r.copied);
+      m.bump(copier.copies);
+      m.bump(copier.bytes, r.copied);
     }
     if (r.status >= 0) return true;
     m.bump(L.CNT_TR_IO_ERRORS);
@@ -387,7 +396,7 @@ export class ArgoTransport implements Transport {
     this.argo.ackVirq(this.backendDomid);
     m.bump(L.CNT_AR_VIRQS_TAKEN);
     // Retry completions that waited for space, then take requests.
-    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, COPIERS.backend);
     const ring = this.beRing;
     let rx = ring.rxPtr;
     const tx = ring.txPtr;
@@ -430,7 +439,7 @@ export class ArgoTransport implements Transport {
     // Its own buffer could not be staged: the guest gets the chain back with nothing written.
     const refused = () => this.beOut.unshift({ hdr: header(0), parts: [], bytes: 0, sent, refused: () => {} });
     this.beOut.push({ hdr: header(written), parts: written > 0 ? [{ gpa: base * L.PAGE_SIZE, len: written }] : [], bytes: written, sent, refused });
-    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND);
+    this.flush(this.be, this.beOut, this.beSendGpa, this.beHdrGpa, this.guest, MSG_COMPLETION, COPIERS.backend);
   }
 
   /** Sends the completions of kept chains the device has finished (deferred.ts rules 2-3). */
@@ -458,7 +467,7 @@ export class ArgoTransport implements Transport {
     // "buffered": the backend's copy out of its ring into its receive buffer; the device reads
     // there. "sg": the device reads in place in the ring.
     const copied = this.variant === "buffered" && readable > 0;
-    if (copied && !this.copy(ringPieces(this.beRing, at, readable), [{ domid: be, gpa: this.beRecvGpa, len: readable }], L.CNT_TR_COPIES_BACKEND, L.CNT_TR_COPY_BYTES_BACKEND)) {
+    if (copied && !this.copy(ringPieces(this.beRing, at, readable), [{ domid: be, gpa: this.beRecvGpa, len: readable }], COPIERS.backend)) {
       this.complete(q, id, 0, base, run);
       return true;
     }
@@ -530,7 +539,7 @@ export class ArgoTransport implements Transport {
           left -= n;
         }
         const from = ringPieces(ring, (rx + L.ARGO_RING_MESSAGE_HEADER_SIZE + HDR) % ring.len, written);
-        const ok = written === 0 || this.copy(from, into, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
+        const ok = written === 0 || this.copy(from, into, COPIERS.guest);
         let list = byQueue.get(q);
         if (!list) byQueue.set(q, (list = []));
         list.push({ id, len: ok ? written : 0 });
@@ -540,7 +549,7 @@ export class ArgoTransport implements Transport {
     }
     this.fe.notify(); // rx_ptr moved: Xen may wake a backend waiting for space
     // The VIRQ also means space may have opened in the backend's ring: retry queued requests.
-    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, L.CNT_TR_COPIES_GUEST, L.CNT_TR_COPY_BYTES_GUEST);
+    this.flush(this.fe, this.feOut, this.feSendGpa, this.feHdrGpa, this.backendDomid, MSG_REQUEST, COPIERS.guest);
     let done = 0;
     for (const [q, used] of [...byQueue].sort((a, b) => a[0] - b[0])) done += this.pushLocal(q, used);
     return done;

@@ -48,10 +48,7 @@ export class GrantCopyChainIo implements ChainIo {
   }
 
   read(offset: number, len: number): Uint8Array {
-    const total = this.o.chain.readable;
-    if (!Number.isInteger(offset) || !Number.isInteger(len) || offset < 0 || len < 0 || offset + len > total) {
-      throw new RangeError(`chain ${this.o.chain.id}: read of [${offset}, ${offset + len}) outside its ${total} bytes`);
-    }
+    const total = this.checkRange(false, offset, len);
     // A copying backend works on its private copy: the whole readable part comes in with the
     // first read (as a backend copies a request's out-segments in one call), and is never
     // fetched from the guest again (no double fetch).
@@ -100,12 +97,18 @@ export class GrantCopyChainIo implements ChainIo {
     return false;
   }
 
-  /** Pieces of [offset, offset+len) of the readable or writable part, each within one page. */
-  private pieces(write: boolean, offset: number, len: number): Piece[] {
+  /** The readable or writable part's length; a range outside it is the device's bug (RangeError). */
+  private checkRange(write: boolean, offset: number, len: number): number {
     const total = write ? this.o.chain.writable : this.o.chain.readable;
     if (!Number.isInteger(offset) || !Number.isInteger(len) || offset < 0 || len < 0 || offset + len > total) {
       throw new RangeError(`chain ${this.o.chain.id}: ${write ? "write" : "read"} of [${offset}, ${offset + len}) outside its ${total} bytes`);
     }
+    return total;
+  }
+
+  /** Pieces of [offset, offset+len) of the readable or writable part, each within one page. */
+  private pieces(write: boolean, offset: number, len: number): Piece[] {
+    this.checkRange(write, offset, len);
     const out: Piece[] = [];
     let pos = 0;
     let done = 0;

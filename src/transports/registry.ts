@@ -35,8 +35,34 @@ export interface TransportChoice {
   variant?: ArgoVariant;
 }
 
+/** What a job sizes in its transport (absent: the transport's own default). */
+export interface TransportSizes {
+  /** fat-virtqueue: bytes of each payload slot (default 4096; the design sizes slots for the
+   *  device's largest buffer). */
+  fatSlotBytes?: number;
+  /** fat-virtqueue slots and preshared-bounce pool pages (defaults: the transports' 32). */
+  fatSlots?: number;
+  bouncePoolPages?: number;
+  /** grant-persistent: pages the guest grants once for the pool (default the transport's 64). */
+  persistentPoolPages?: number;
+  /** pv-p2m: backend gfns for mapping requests' machine frames, and the guest's swiotlb pool
+   *  pages (default the transport's 64 each). */
+  pvMapWindowPages?: number;
+  /** argo: data bytes of each side's ring (default 64 KiB); a message must fit whole. */
+  argoRingLen?: number;
+}
+
+const SIZE_KEYS = ["fatSlotBytes", "fatSlots", "bouncePoolPages", "persistentPoolPages", "pvMapWindowPages", "argoRingLen"] as const satisfies readonly (keyof TransportSizes)[];
+
+/** The sizing fields of `o`, the ones it sets. */
+export function transportSizesOf(o: TransportSizes): TransportSizes {
+  const out: TransportSizes = {};
+  for (const k of SIZE_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 /** Where a transport is built: the world's pieces and the job's sizing. */
-export interface TransportSite {
+export interface TransportSite extends TransportSizes {
   choice: TransportChoice;
   /** Xen transports: the env (with the subsystems the entry `needs` registered). */
   env?: XenWorldEnv;
@@ -52,16 +78,6 @@ export interface TransportSite {
   numQueues?: number;
   /** The k-th transport of this kind in one backend domain (keeps their private areas apart). */
   slot?: number;
-  /** fat-virtqueue slot bytes and argo ring bytes (defaults: the transports' own). */
-  fatSlotBytes?: number;
-  fatSlots?: number;
-  bouncePoolPages?: number;
-  /** grant-persistent: pages the guest grants once for the pool (default the transport's 64). */
-  persistentPoolPages?: number;
-  /** pv-p2m: backend gfns for mapping requests' machine frames, and the guest's swiotlb pool
-   *  pages (default the transport's 64 each). */
-  pvMapWindowPages?: number;
-  argoRingLen?: number;
   /** grant-map: the device's data moves by DMA (the backend unmaps those pages apart). */
   dataPath?: "cpu" | "dma";
   /** mmio-foreign's buffer mapping (default per request). */
