@@ -93,6 +93,7 @@ export function parseGrid(text: string, file: string, opts: GridOptions = {}): G
   if (total > MAX_POINTS) throw src.error(["axes"], `the grid has ${total} points (at most ${MAX_POINTS})`, true);
 
   const points: GridPoint[] = [];
+  const once = onceMemo();
   const errors: ConfigError[] = [];
   for (let index = 0; index < total; index++) {
     const picks = pick(axes, index);
@@ -103,7 +104,7 @@ export function parseGrid(text: string, file: string, opts: GridOptions = {}): G
       setPath(spec, a.path.split("."), structuredClone(a.values[picks[i]!]));
     });
     const where = (jobPath: readonly string[]): Path => sourcePath(axes, picks, jobPath);
-    const problems = v.job(spec) ? semanticErrors(src, spec as unknown as JobSpec, where) : jobSchemaErrors(src, v.job.errors ?? [], axes, where);
+    const problems = v.job(spec) ? semanticErrors(src, spec as unknown as JobSpec, where, once) : jobSchemaErrors(src, v.job.errors ?? [], axes, where);
     errors.push(...problems);
     points.push({ index, values, spec: spec as unknown as JobSpec });
   }
@@ -194,7 +195,18 @@ function jobSchemaErrors(src: YamlSource, errors: readonly ErrorObject[], axes: 
 
 const DEVICE_OF: Record<string, string> = { fio: "blk", netperf: "net", rng: "rng" };
 
-function semanticErrors(src: YamlSource, spec: JobSpec, where: (p: readonly string[]) => Path): ConfigError[] {
+/** A check made once per grid for each thing it checks (its problem, or undefined). */
+type Once = (key: string, check: () => string | undefined) => string | undefined;
+
+function onceMemo(): Once {
+  const checked = new Map<string, string | undefined>();
+  return (key, check) => {
+    if (!checked.has(key)) checked.set(key, check());
+    return checked.get(key);
+  };
+}
+
+function semanticErrors(src: YamlSource, spec: JobSpec, where: (p: readonly string[]) => Path, once: Once): ConfigError[] {
   const out: ConfigError[] = [];
   const p = spec.profile;
   if (!isArch(p) && !/[/\\.]/.test(p)) {
@@ -203,20 +215,23 @@ function semanticErrors(src: YamlSource, spec: JobSpec, where: (p: readonly stri
   }
   const want = DEVICE_OF[spec.workload.kind]!;
   if (spec.device !== want) out.push(src.error(where(["device"]), `a ${spec.workload.kind} workload needs device ${want}, got '${spec.device}'`));
-  // What each point would only find out when it runs: its disk image and its Flask policy.
+  // What each point would only find out when it runs: its disk image and its Flask policy
+  // (each distinct one checked once; every point that uses a bad one is reported at its place).
   const image = spec.blk?.image;
-  if (image !== undefined && !statSync(image, { throwIfNoEntry: false })?.isFile()) {
-    out.push(src.error(where(["blk", "image"]), `no raw image file '${image}' (the path is taken from where vxsim runs)`));
-  }
+  const noImage = image === undefined ? undefined : once(`image ${image}`, () =>
+    statSync(image, { throwIfNoEntry: false })?.isFile() ? undefined : `no raw image file '${image}' (the path is taken from where vxsim runs)`);
+  if (noImage) out.push(src.error(where(["blk", "image"]), noImage));
   const xsm = spec.options?.xsm;
-  if (xsm?.module === "flask") {
+  const badPolicy = xsm?.module !== "flask" ? undefined : once(`policy ${xsm.file}\n${xsm.policy}`, () => {
     try {
       parseXsmPolicy(xsm.policy, xsm.file);
+      return undefined;
     } catch (e) {
       if (!(e instanceof XsmPolicyError)) throw e;
-      out.push(src.error(where(["options", "xsm", "policy"]), `the Flask policy (from ${xsm.file}) does not parse: ${e.message}`));
+      return `the Flask policy (from ${xsm.file}) does not parse: ${e.message}`;
     }
-  }
+  });
+  if (badPolicy) out.push(src.error(where(["options", "xsm", "policy"]), badPolicy));
   return out;
 }
 
